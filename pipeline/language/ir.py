@@ -1,0 +1,171 @@
+"""The checked intermediate representation of segments: a small closed set of frozen nodes.
+
+The checker (``language/check.py``) produces it; the SQL and Polars compilers consume it. By
+the time a node exists, every value is already normalized the way the data will be (trimmed,
+lower-cased text; digits of phones) and every relative date is resolved to a constant instant
+from the run's ``as_of`` and timezone. Compilers therefore never do calendar arithmetic.
+
+Semantics every compiler must honour (SPEC section 3):
+
+- Every leaf is *two-valued*: it is false when the attribute is unknown. Compile each leaf to
+  ``coalesce(<predicate>, false)`` (SQL) or ``.fill_null(False)`` (Polars).
+- Negative operators are ``Not`` of the positive leaf, so ``is``/``is_not`` partition the
+  entities exactly; ``none:`` is ``Not(AnyOf(...))``.
+- Attributes are read in their normalized form (see ``compile/normalize.py``): text is trimmed
+  and lower-cased (``NULL`` if blank), phones keep digits only (``NULL`` if none), lists keep
+  normalized non-blank elements (``NULL`` if none remain), NaN numbers are ``NULL``, a ``date``
+  attribute is the UTC calendar date of its stored value.
+
+Nodes compare by structure but not by source position, so equal predicates in different
+segments collapse to one column and are evaluated once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pipeline.catalog import AttrType
+from pipeline.errors import Location
+
+AttrSource = Literal["builtin", "custom", "rollup"]
+TextOp = Literal["is", "in", "contains", "starts_with", "ends_with"]
+ListOp = Literal["is", "in", "contains"]
+Entity = Literal["organization", "person"]
+
+_NOWHERE = Location("<generated>")
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    """An attribute of the segment's entity, as the catalog typed it."""
+
+    source: AttrSource
+    name: str
+    type: AttrType
+
+    @property
+    def dsl_name(self) -> str:
+        return self.name if self.source == "builtin" else f"{self.source}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class HasValue:
+    """``has_any_value``; ``is_unknown`` is ``Not(HasValue)``."""
+
+    attr: Attr
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatch:
+    """A text or phone attribute against normalized values (``is`` has one, ``in`` several)."""
+
+    attr: Attr
+    op: TextOp
+    values: tuple[str, ...]
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ListMatch:
+    """Some (non-blank, normalized) element of a list attribute matches ``op`` a value."""
+
+    attr: Attr
+    op: ListOp
+    values: tuple[str, ...]
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    """``low <(=) x <(=) high``; ``None`` leaves that side open. ``is: v`` is ``[v, v]``."""
+
+    attr: Attr
+    low: float | None
+    high: float | None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BoolIs:
+    attr: Attr
+    value: bool
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """A datetime attribute between two UTC instants (resolved from dates and durations)."""
+
+    attr: Attr
+    low: dt.datetime | None
+    high: dt.datetime | None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """A date attribute between two calendar days, both inclusive; ``None`` is open."""
+
+    attr: Attr
+    low: dt.date | None
+    high: dt.date | None
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    items: tuple[Condition, ...]
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Condition
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+Leaf = HasValue | TextMatch | ListMatch | NumberRange | BoolIs | TimeRange | DateRange
+Condition = Leaf | All | AnyOf | Not
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One checked segment definition."""
+
+    id: str
+    name: str
+    description: str
+    entity: Entity
+    properties: tuple[str, ...] | None
+    where: Condition
+    definition_hash: str
+    source: Location
+
+
+def leaves(condition: Condition) -> list[Leaf]:
+    """Every leaf under ``condition``, in order, duplicates kept."""
+    match condition:
+        case All(items) | AnyOf(items):
+            return [leaf for item in items for leaf in leaves(item)]
+        case Not(item):
+            return leaves(item)
+        case _:
+            return [condition]
+
+
+def attributes(condition: Condition) -> list[Attr]:
+    """The attributes a condition reads, each once, in first-use order."""
+    return list(dict.fromkeys(leaf.attr for leaf in leaves(condition)))

@@ -1,0 +1,124 @@
+"""Calendar rules of SPEC section 3: durations, day starts and ``as_of``, in the run's timezone.
+
+Everything here turns user dates and durations into UTC instants (or calendar days) once, at
+check time, so the engines only ever compare columns with constants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from dataclasses import dataclass
+from typing import Literal
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """``<n>d``, ``<n>w`` (calendar days in the run's timezone) or ``<n>h`` (exact hours)."""
+
+    amount: int
+    unit: Literal["d", "w", "h"]
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+def parse_duration(text: str) -> Duration | str:
+    """A Duration, or the reason why ``text`` is not one."""
+    match = _DURATION.match(text)
+    if not match:
+        return f"{text!r} is not a duration"
+    amount = int(match.group(1))
+    if amount <= 0:
+        return f"a duration must be positive, got {text!r}"
+    unit = match.group(2)
+    assert unit in ("d", "w", "h")
+    return Duration(amount, unit)
+
+
+def timezone(name: str) -> zoneinfo.ZoneInfo:
+    """The zone for ``name``; raises ``zoneinfo.ZoneInfoNotFoundError`` (a KeyError)."""
+    return zoneinfo.ZoneInfo(name)
+
+
+def day_start(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """The UTC instant of midnight starting ``day`` in ``tz``."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+
+
+def local_date(instant: dt.datetime, tz: dt.tzinfo) -> dt.date:
+    return instant.astimezone(tz).date()
+
+
+def shift(instant: dt.datetime, duration: Duration, tz: dt.tzinfo, sign: int) -> dt.datetime:
+    """``instant`` moved by ``sign * duration``; days keep the wall-clock time in ``tz``."""
+    if duration.unit == "h":
+        return instant + sign * dt.timedelta(hours=duration.amount)
+    days = duration.amount * (7 if duration.unit == "w" else 1)
+    wall = instant.astimezone(tz).replace(tzinfo=None) + sign * dt.timedelta(days=days)
+    return wall.replace(tzinfo=tz).astimezone(dt.UTC)
+
+
+def as_instant(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """A date is midnight starting it in ``tz``; a naive timestamp is wall time in ``tz``."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(dt.UTC)
+    return day_start(value, tz)
+
+
+def parse_temporal(value: object) -> dt.date | dt.datetime | None:
+    """A date or timestamp from YAML (already typed, or ISO 8601 text); None if neither."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_as_of(text: str, tz: dt.tzinfo) -> dt.datetime | str:
+    """``--as-of``: an ISO instant with ``Z`` or an offset, or a date; else the reason."""
+    value = parse_temporal(text)
+    if value is None:
+        return f"{text!r} is neither an ISO 8601 instant nor a date"
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return f"{text!r} has no time zone"
+    return as_instant(value, tz)
+
+
+def date_bounds(
+    low: dt.datetime | None,
+    high: dt.datetime | None,
+    low_inclusive: bool,
+    high_inclusive: bool,
+    tz: dt.tzinfo,
+) -> tuple[dt.date | None, dt.date | None]:
+    """Instant bounds on ``start(day)`` as inclusive bounds on ``day`` (for date attributes).
+
+    A date attribute's value is a calendar day whose instant is its midnight in ``tz``, so
+    ``start(day) >= B`` holds exactly for days from the first one starting at or after ``B``.
+    """
+    first: dt.date | None = None
+    last: dt.date | None = None
+    one = dt.timedelta(days=1)
+    if low is not None:
+        day = local_date(low, tz)
+        starts_after = day_start(day, tz) > low or (low_inclusive and day_start(day, tz) == low)
+        first = day if starts_after else day + one
+    if high is not None:
+        day = local_date(high, tz)
+        starts_before = day_start(day, tz) < high or (high_inclusive and day_start(day, tz) == high)
+        last = day if starts_before else day - one
+    return first, last
