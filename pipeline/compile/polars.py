@@ -211,8 +211,12 @@ def compile_entity(
     base = base.select(
         "property_id",
         "entity_id",
-        *(normalized(a, pl.col(a.name if a.source == "builtin" else a.dsl_name)).alias(column_name(a))
-          for a in attrs),
+        *(
+            normalized(a, pl.col(a.name if a.source == "builtin" else a.dsl_name)).alias(
+                column_name(a)
+            )
+            for a in attrs
+        ),
     )
 
     predicate_column: dict[ir.Leaf, str] = {}
@@ -232,7 +236,10 @@ def compile_entity(
     )
     return (
         wide.unpivot(
-            on=ids, index=["property_id", "entity_id"], variable_name="segment_id", value_name="member"
+            on=ids,
+            index=["property_id", "entity_id"],
+            variable_name="segment_id",
+            value_name="member",
         )
         .filter(pl.col("member"))
         .select(

@@ -45,7 +45,7 @@ class EntityQuery:
 # -- literals and small helpers -------------------------------------------------------------
 
 
-def _lit(value: str | float | bool | dt.datetime | dt.date) -> exp.Expression:
+def _lit(value: str | float | bool | dt.datetime | dt.date) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, dt.datetime):
@@ -62,15 +62,15 @@ def _col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _lambda(body: exp.Expression, var: str = "x") -> exp.Lambda:
+def _lambda(body: exp.Expr, var: str = "x") -> exp.Lambda:
     return exp.Lambda(this=body, expressions=[exp.to_identifier(var)])
 
 
-def _and(items: Sequence[exp.Expression]) -> exp.Expression:
+def _and(items: Sequence[exp.Expr]) -> exp.Expr:
     return exp.and_(*items) if items else exp.true()
 
 
-def _or(items: Sequence[exp.Expression]) -> exp.Expression:
+def _or(items: Sequence[exp.Expr]) -> exp.Expr:
     return exp.or_(*items) if items else exp.false()
 
 
@@ -82,14 +82,14 @@ def column_name(attr: ir.Attr) -> str:
 # -- normalization: the rules of compile/normalize.py, on columns ----------------------------
 
 
-def normalized_text(value: exp.Expression) -> exp.Expression:
-    text: exp.Expression = exp.Lower(this=exp.Trim(this=value, expression=_lit(WHITESPACE)))
+def normalized_text(value: exp.Expr) -> exp.Expr:
+    text: exp.Expr = exp.Lower(this=exp.Trim(this=value, expression=_lit(WHITESPACE)))
     for old, new in CASE_FIXES:
         text = exp.func("replace", text, _lit(old), _lit(new))
     return exp.Nullif(this=text, expression=_lit(""))
 
 
-def normalized_phone(value: exp.Expression) -> exp.Expression:
+def normalized_phone(value: exp.Expr) -> exp.Expr:
     digits = exp.RegexpReplace(
         this=value,
         expression=_lit(PHONE_STRIP_PATTERN),
@@ -99,7 +99,7 @@ def normalized_phone(value: exp.Expression) -> exp.Expression:
     return exp.Nullif(this=digits, expression=_lit(""))
 
 
-def normalized(attr: ir.Attr, raw: exp.Expression) -> exp.Expression:
+def normalized(attr: ir.Attr, raw: exp.Expr) -> exp.Expr:
     """The normalized form of an attribute's raw column."""
     match attr.type:
         case AttrType.TEXT:
@@ -128,15 +128,15 @@ def normalized(attr: ir.Attr, raw: exp.Expression) -> exp.Expression:
 
 
 def _range(
-    column: exp.Expression,
-    low: exp.Expression | None,
-    high: exp.Expression | None,
+    column: exp.Expr,
+    low: exp.Expr | None,
+    high: exp.Expr | None,
     low_inclusive: bool,
     high_inclusive: bool,
-) -> exp.Expression:
+) -> exp.Expr:
     if low is not None and high is not None and low == high and low_inclusive and high_inclusive:
         return exp.EQ(this=column, expression=low)
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     if low is not None:
         parts.append((exp.GTE if low_inclusive else exp.GT)(this=column.copy(), expression=low))
     if high is not None:
@@ -144,7 +144,7 @@ def _range(
     return _and(parts)
 
 
-def _text_match(column: exp.Expression, op: ir.TextOp, value: str) -> exp.Expression:
+def _text_match(column: exp.Expr, op: ir.TextOp, value: str) -> exp.Expr:
     match op:
         case "is" | "in":
             return exp.EQ(this=column, expression=_lit(value))
@@ -158,7 +158,7 @@ def _text_match(column: exp.Expression, op: ir.TextOp, value: str) -> exp.Expres
             assert_never(op)
 
 
-def leaf_sql(leaf: ir.Leaf) -> exp.Expression:
+def leaf_sql(leaf: ir.Leaf) -> exp.Expr:
     """One leaf as a (possibly three-valued) SQL predicate over the normalized column."""
     column = _col(column_name(leaf.attr))
     match leaf:
@@ -210,7 +210,7 @@ def leaf_sql(leaf: ir.Leaf) -> exp.Expression:
             assert_never(leaf)
 
 
-def two_valued(predicate: exp.Expression) -> exp.Expression:
+def two_valued(predicate: exp.Expr) -> exp.Expr:
     """SPEC: a leaf on an unknown value is false, never NULL."""
     return exp.Coalesce(this=predicate, expressions=[exp.false()])
 
@@ -218,7 +218,7 @@ def two_valued(predicate: exp.Expression) -> exp.Expression:
 # -- groups and segments --------------------------------------------------------------------
 
 
-def condition_sql(condition: ir.Condition, predicate_column: dict[ir.Leaf, str]) -> exp.Expression:
+def condition_sql(condition: ir.Condition, predicate_column: dict[ir.Leaf, str]) -> exp.Expr:
     """A condition over the ``preds`` columns; every leaf is already two-valued there."""
     match condition:
         case ir.All(items=items):
@@ -231,7 +231,7 @@ def condition_sql(condition: ir.Condition, predicate_column: dict[ir.Leaf, str])
             return _col(predicate_column[condition])
 
 
-def segment_sql(segment: ir.Segment, predicate_column: dict[ir.Leaf, str]) -> exp.Expression:
+def segment_sql(segment: ir.Segment, predicate_column: dict[ir.Leaf, str]) -> exp.Expr:
     """A segment's membership as a boolean over ``preds`` (property scope included)."""
     member = condition_sql(segment.where, predicate_column)
     if segment.properties is not None:
@@ -267,13 +267,15 @@ def compile_entity(
     attrs = list(dict.fromkeys(a for s in segments for a in ir.attributes(s.where)))
     custom = [a for a in attrs if a.source == "custom"]
 
-    base_columns: list[exp.Expression] = [
+    base_columns: list[exp.Expr] = [
         exp.alias_(exp.column("property_id", table="e", quoted=True), "property_id", quoted=True),
         exp.alias_(exp.column(id_column, table="e", quoted=True), "entity_id", quoted=True),
     ]
     for attr in attrs:
         source_table = "e" if attr.source == "builtin" else "c"
-        raw = exp.column(attr.name if attr.source == "builtin" else attr.dsl_name, table=source_table)
+        raw = exp.column(
+            attr.name if attr.source == "builtin" else attr.dsl_name, table=source_table
+        )
         raw.this.set("quoted", True)
         base_columns.append(exp.alias_(normalized(attr, raw), column_name(attr), quoted=True))
     base = exp.select(*base_columns).from_(exp.alias_(exp.to_table(table), "e", table=True))
@@ -288,7 +290,9 @@ def compile_entity(
                 expression=exp.column(id_column, table="e"),
             ),
         )
-        base = base.join(exp.alias_(exp.to_table("custom"), "c", table=True), on=on, join_type="left")
+        base = base.join(
+            exp.alias_(exp.to_table("custom"), "c", table=True), on=on, join_type="left"
+        )
 
     predicate_column: dict[ir.Leaf, str] = {}
     for segment in segments:
@@ -297,7 +301,10 @@ def compile_entity(
     preds = exp.select(
         _col("property_id"),
         _col("entity_id"),
-        *(exp.alias_(two_valued(leaf_sql(leaf)), name, quoted=True) for leaf, name in predicate_column.items()),
+        *(
+            exp.alias_(two_valued(leaf_sql(leaf)), name, quoted=True)
+            for leaf, name in predicate_column.items()
+        ),
     ).from_("base")
     wide = exp.select(
         _col("property_id"),

@@ -32,9 +32,13 @@ class Engine(Protocol):
         """Members of every segment, sorted by segment, property and entity id."""
         ...
 
-    def plan(self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]) -> str:
+    def plan(
+        self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]
+    ) -> str:
         """What the engine would run for ``segments`` (SQL text, or a Polars plan)."""
         ...
+
+    def close(self) -> None: ...
 
 
 def by_entity(segments: Sequence[ir.Segment]) -> dict[str, list[ir.Segment]]:
@@ -44,9 +48,7 @@ def by_entity(segments: Sequence[ir.Segment]) -> dict[str, list[ir.Segment]]:
     return grouped
 
 
-def custom_types_for(
-    entity: str, custom_types: Mapping[tuple[str, str], str]
-) -> dict[str, str]:
+def custom_types_for(entity: str, custom_types: Mapping[tuple[str, str], str]) -> dict[str, str]:
     return {key: kind for (ent, key), kind in custom_types.items() if ent == entity}
 
 

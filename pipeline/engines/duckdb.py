@@ -62,7 +62,9 @@ class DuckDBEngine:
             tables.append(self.con.sql(query.sql("duckdb")).to_arrow_table())
         if not tables:
             return MEMBERSHIP_SCHEMA.empty_table()
-        return sort_membership(pa.concat_tables([t.select(MEMBERSHIP_SCHEMA.names) for t in tables]))
+        return sort_membership(
+            pa.concat_tables([t.select(MEMBERSHIP_SCHEMA.names) for t in tables])
+        )
 
     def close(self) -> None:
         self.con.close()

@@ -36,13 +36,37 @@ NOT_YET: Final = ("timeline", "people", "organizations", "in_segment", "not_in_s
 PRESENCE: Final = ("is_unknown", "has_any_value")
 
 OPERATORS: Final[dict[str, tuple[str, ...]]] = {
-    "text": ("is", "is_not", "contains", "not_contains", "starts_with", "ends_with", "in", "not_in"),
+    "text": (
+        "is",
+        "is_not",
+        "contains",
+        "not_contains",
+        "starts_with",
+        "ends_with",
+        "in",
+        "not_in",
+    ),
     "list": ("is", "is_not", "contains", "not_contains", "in", "not_in"),
     "number": ("is", "is_not", "gt", "gte", "lt", "lte", "between"),
     "boolean": ("is", "is_not"),
-    "date": ("is", "is_not", "before", "after", "between", "within_last", "more_than_ago",
-             "within_next"),
+    "date": (
+        "is",
+        "is_not",
+        "before",
+        "after",
+        "between",
+        "within_last",
+        "more_than_ago",
+        "within_next",
+    ),
 }
+TEXT_OPS: Final[dict[str, ir.TextOp]] = {
+    "is": "is",
+    "contains": "contains",
+    "starts_with": "starts_with",
+    "ends_with": "ends_with",
+}
+LIST_OPS: Final[dict[str, ir.ListOp]] = {"is": "is", "contains": "contains"}
 ALL_OPERATORS: Final = sorted({op for ops in OPERATORS.values() for op in ops} | set(PRESENCE))
 
 
@@ -53,7 +77,7 @@ def operator_family(attr_type: AttrType) -> str:
         return "date"
     if attr_type in (AttrType.TEXT, AttrType.PHONE):
         return "text"
-    return attr_type.value
+    return str(attr_type.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +95,13 @@ T = TypeVar("T")
 class _Checker:
     """Checks the conditions of one segment; problems go to the shared collector."""
 
-    def __init__(self, ctx: CheckContext, problems: ProblemCollector, entity: str,
-                 properties: Sequence[str] | None) -> None:
+    def __init__(
+        self,
+        ctx: CheckContext,
+        problems: ProblemCollector,
+        entity: str,
+        properties: Sequence[str] | None,
+    ) -> None:
         self.ctx = ctx
         self.problems = problems
         self.entity = entity
@@ -92,8 +121,11 @@ class _Checker:
         if key in GROUPS:
             return self.group(key, key_node, value_node)
         if key in NOT_YET:
-            self.problems.add(key_node.loc, f"`{key}` conditions are not available in this version",
-                              "filter on contact, custom (`custom.<key>`) attributes for now")
+            self.problems.add(
+                key_node.loc,
+                f"`{key}` conditions are not available in this version",
+                "filter on contact, custom (`custom.<key>`) attributes for now",
+            )
             return None
         attr = self.attribute(key, key_node.loc)
         if attr is None:
@@ -102,8 +134,11 @@ class _Checker:
 
     def group(self, key: str, key_node: Node, value_node: Node) -> ir.Condition | None:
         if not value_node.is_list or not value_node.elements():
-            self.problems.add(value_node.loc, f"`{key}:` takes a non-empty list of conditions",
-                              f"write each condition on its own line under `{key}:`, starting with `- `")
+            self.problems.add(
+                value_node.loc,
+                f"`{key}:` takes a non-empty list of conditions",
+                f"write each condition on its own line under `{key}:`, starting with `- `",
+            )
             return None
         items = [self.condition(item) for item in value_node.elements()]
         if any(item is None for item in items):
@@ -125,28 +160,46 @@ class _Checker:
             if definition is None:
                 known = catalog.custom_keys(self.entity)
                 hint = did_you_mean(name, known)
-                hint = f"did you mean 'custom.{hint.split(chr(39))[1]}'?" if hint else (
-                    f"custom {self.entity} attributes are: "
-                    + (", ".join(f"custom.{k}" for k in known) or "none defined"))
+                hint = (
+                    f"did you mean 'custom.{hint.split(chr(39))[1]}'?"
+                    if hint
+                    else (
+                        f"custom {self.entity} attributes are: "
+                        + (", ".join(f"custom.{k}" for k in known) or "none defined")
+                    )
+                )
                 self.problems.add(loc, f"unknown custom {self.entity} attribute {key!r}", hint)
                 return None
             missing = sorted(set(self.properties or ()) - definition.properties)
             if missing:
-                self.problems.add(loc, f"{key!r} is not defined in propert"
-                                  f"{'y' if len(missing) == 1 else 'ies'} {', '.join(missing)}",
-                                  "define it in the attributes table or narrow `properties:`")
+                self.problems.add(
+                    loc,
+                    f"{key!r} is not defined in propert"
+                    f"{'y' if len(missing) == 1 else 'ies'} {', '.join(missing)}",
+                    "define it in the attributes table or narrow `properties:`",
+                )
                 return None
             return ir.Attr("custom", name, CUSTOM_TYPE[definition.type])
         if prefix == "rollup" and name:
             if name in catalog.rollups and self.entity == "organization":
                 return ir.Attr("rollup", name, catalog.rollups[name])
-            self.problems.add(loc, f"unknown rollup column {key!r}",
-                              did_you_mean(name, catalog.rollups) or "rollups exist on organizations")
+            self.problems.add(
+                loc,
+                f"unknown rollup column {key!r}",
+                did_you_mean(name, catalog.rollups) or "rollups exist on organizations",
+            )
             return None
-        names = [*BUILTIN, *(f"custom.{k}" for k in catalog.custom_keys(self.entity)),
-                 *(f"rollup.{k}" for k in catalog.rollups), *GROUPS]
-        self.problems.add(loc, f"unknown attribute {key!r}",
-                          did_you_mean(key, names) or "see docs/segments.md for the attribute list")
+        names = [
+            *BUILTIN,
+            *(f"custom.{k}" for k in catalog.custom_keys(self.entity)),
+            *(f"rollup.{k}" for k in catalog.rollups),
+            *GROUPS,
+        ]
+        self.problems.add(
+            loc,
+            f"unknown attribute {key!r}",
+            did_you_mean(key, names) or "see docs/segments.md for the attribute list",
+        )
         return None
 
     # -- one attribute, one operator ------------------------------------------------------
@@ -155,18 +208,28 @@ class _Checker:
         family = operator_family(attr.type)
         allowed = (*OPERATORS[family], *PRESENCE)
         if not node.is_map or len(node.items()) != 1:
-            self.problems.add(node.loc, f"`{attr.dsl_name}` takes one operator, like "
-                              f"`{{{allowed[0]}: ...}}`", f"{family} operators: {', '.join(allowed)}")
+            self.problems.add(
+                node.loc,
+                f"`{attr.dsl_name}` takes one operator, like `{{{allowed[0]}: ...}}`",
+                f"{family} operators: {', '.join(allowed)}",
+            )
             return None
         op_node, value = node.items()[0]
         op = str(op_node.value)
         if op not in allowed:
             if op in ALL_OPERATORS:
-                self.problems.add(op_node.loc, f"operator {op!r} does not apply to {attr.type.value} "
-                                  f"attribute {attr.dsl_name!r}", f"{family} operators: {', '.join(allowed)}")
+                self.problems.add(
+                    op_node.loc,
+                    f"operator {op!r} does not apply to {attr.type.value} "
+                    f"attribute {attr.dsl_name!r}",
+                    f"{family} operators: {', '.join(allowed)}",
+                )
             else:
-                self.problems.add(op_node.loc, f"unknown operator {op!r}",
-                                  did_you_mean(op, allowed) or f"{family} operators: {', '.join(allowed)}")
+                self.problems.add(
+                    op_node.loc,
+                    f"unknown operator {op!r}",
+                    did_you_mean(op, allowed) or f"{family} operators: {', '.join(allowed)}",
+                )
             return None
         span = op_node.loc
         if op in PRESENCE:
@@ -183,7 +246,9 @@ class _Checker:
             return None
         return ir.Not(leaf, span) if negated else leaf
 
-    def leaf(self, attr: ir.Attr, family: str, op: str, value: Node, span: Location) -> ir.Condition | None:
+    def leaf(
+        self, attr: ir.Attr, family: str, op: str, value: Node, span: Location
+    ) -> ir.Condition | None:
         if family in ("text", "list"):
             normalize = normalize_phone if attr.type.is_phone else normalize_text
             if op == "in":
@@ -198,10 +263,8 @@ class _Checker:
             if text is None:
                 return None
             if family == "list":
-                assert op in ("is", "contains")
-                return ir.ListMatch(attr, op, (text,), span)
-            assert op in ("is", "contains", "starts_with", "ends_with")
-            return ir.TextMatch(attr, op, (text,), span)
+                return ir.ListMatch(attr, LIST_OPS[op], (text,), span)
+            return ir.TextMatch(attr, TEXT_OPS[op], (text,), span)
         if family == "number":
             return self.number_leaf(attr, op, value, span)
         if family == "boolean":
@@ -209,7 +272,9 @@ class _Checker:
             return None if flag is None else ir.BoolIs(attr, flag, span)
         return self.temporal_leaf(attr, op, value, span)
 
-    def number_leaf(self, attr: ir.Attr, op: str, value: Node, span: Location) -> ir.Condition | None:
+    def number_leaf(
+        self, attr: ir.Attr, op: str, value: Node, span: Location
+    ) -> ir.Condition | None:
         if op == "between":
             pair = self.pair(value, self.number)
             if pair is None:
@@ -227,7 +292,9 @@ class _Checker:
         }[op]
         return ir.NumberRange(attr, bounds[0], bounds[1], bounds[2], bounds[3], span)
 
-    def temporal_leaf(self, attr: ir.Attr, op: str, value: Node, span: Location) -> ir.Condition | None:
+    def temporal_leaf(
+        self, attr: ir.Attr, op: str, value: Node, span: Location
+    ) -> ir.Condition | None:
         tz, as_of = self.ctx.tz, self.ctx.as_of
         low: dt.datetime | None = None
         high: dt.datetime | None = None
@@ -243,7 +310,9 @@ class _Checker:
             else:
                 high, high_inc = shift(as_of, duration, tz, -1), False
         elif op == "between":
-            pair = self.pair(value, self.temporal, compare=lambda a, b: _start(a, tz) <= _start(b, tz))
+            pair = self.pair(
+                value, self.temporal, compare=lambda a, b: _start(a, tz) <= _start(b, tz)
+            )
             if pair is None:
                 return None
             low = _start(pair[0], tz)
@@ -271,18 +340,25 @@ class _Checker:
         raw = node.value
         if isinstance(raw, bool) or not isinstance(raw, str | int | float | dt.date):
             kind = "a list" if node.is_list else "a mapping" if node.is_map else repr(node.plain())
-            self.problems.add(node.loc, f"expected text for {attr.dsl_name!r}, got {kind}",
-                              "quote the value, e.g. 'true'" if isinstance(raw, bool) else None)
+            self.problems.add(
+                node.loc,
+                f"expected text for {attr.dsl_name!r}, got {kind}",
+                "quote the value, e.g. 'true'" if isinstance(raw, bool) else None,
+            )
             return None
         text = raw.isoformat() if isinstance(raw, dt.date) else str(raw)
         normalized = normalize(text)
         if normalized is None:
             if attr.type.is_phone:
-                self.problems.add(node.loc, f"the phone value {text!r} has no digit",
-                                  "phones are compared on their digits only")
+                self.problems.add(
+                    node.loc,
+                    f"the phone value {text!r} has no digit",
+                    "phones are compared on their digits only",
+                )
             else:
-                self.problems.add(node.loc, "the value is blank",
-                                  "to find missing values use `is_unknown: true`")
+                self.problems.add(
+                    node.loc, "the value is blank", "to find missing values use `is_unknown: true`"
+                )
         return normalized
 
     def number(self, node: Node) -> float | None:
@@ -308,8 +384,11 @@ class _Checker:
     def temporal(self, node: Node) -> dt.date | dt.datetime | None:
         value = parse_temporal(node.value) if node.is_scalar else None
         if value is None:
-            self.problems.add(node.loc, f"expected a date or timestamp, got {node.plain()!r}",
-                              "write a date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z")
+            self.problems.add(
+                node.loc,
+                f"expected a date or timestamp, got {node.plain()!r}",
+                "write a date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z",
+            )
         return value
 
     def duration(self, node: Node) -> Duration | None:
@@ -322,16 +401,23 @@ class _Checker:
 
     def values(self, node: Node, read: Callable[[Node], T | None]) -> list[T] | None:
         if not node.is_list or not node.elements():
-            self.problems.add(node.loc, "expected a non-empty list of values",
-                              "write values as [a, b]; for one value use `is`")
+            self.problems.add(
+                node.loc,
+                "expected a non-empty list of values",
+                "write values as [a, b]; for one value use `is`",
+            )
             return None
         values = [read(item) for item in node.elements()]
         if any(v is None for v in values):
             return None
         return [v for v in values if v is not None]
 
-    def pair(self, node: Node, read: Callable[[Node], T | None],
-             compare: Callable[[T, T], bool] | None = None) -> tuple[T, T] | None:
+    def pair(
+        self,
+        node: Node,
+        read: Callable[[Node], T | None],
+        compare: Callable[[T, T], bool] | None = None,
+    ) -> tuple[T, T] | None:
         if not node.is_list or len(node.elements()) != 2:
             self.problems.add(node.loc, "`between` takes two values: [low, high]")
             return None
@@ -340,8 +426,11 @@ class _Checker:
             return None
         in_order = compare(low, high) if compare else low <= high  # type: ignore[operator]
         if not in_order:
-            self.problems.add(node.loc, f"`between` bounds are reversed: {low} is after {high}",
-                              f"write [{high}, {low}]")
+            self.problems.add(
+                node.loc,
+                f"`between` bounds are reversed: {low} is after {high}",
+                f"write [{high}, {low}]",
+            )
             return None
         return low, high
 
@@ -362,8 +451,9 @@ def definition_hash(root: Node) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def check_document(root: Node, stem: str, ctx: CheckContext,
-                   problems: ProblemCollector) -> ir.Segment | None:
+def check_document(
+    root: Node, stem: str, ctx: CheckContext, problems: ProblemCollector
+) -> ir.Segment | None:
     """One parsed file -> a Segment, or None with its problems added."""
     model, found = read_segment_file(root)
     problems.problems.extend(found)
@@ -371,8 +461,11 @@ def check_document(root: Node, stem: str, ctx: CheckContext,
         return None
     segment_id = model.id or stem
     if model.id is None and not SEGMENT_ID.match(segment_id):
-        problems.add(root.loc, f"the file name {stem!r} is not a valid segment id",
-                     "rename the file or set `id:` ([a-z0-9][a-z0-9_-]*)")
+        problems.add(
+            root.loc,
+            f"the file name {stem!r} is not a valid segment id",
+            "rename the file or set `id:` ([a-z0-9][a-z0-9_-]*)",
+        )
         return None
     where = root.get("where")
     assert where is not None
@@ -407,13 +500,19 @@ def load_segments(directory: Path, ctx: CheckContext) -> list[ir.Segment]:
     """Every segment under ``directory``, checked; raises DefinitionError with all problems."""
     problems = ProblemCollector()
     if not directory.is_dir():
-        problems.add(Location(str(directory)), "the segments directory does not exist",
-                     "pass --segments DIR, a folder of .yaml files")
+        problems.add(
+            Location(str(directory)),
+            "the segments directory does not exist",
+            "pass --segments DIR, a folder of .yaml files",
+        )
         problems.raise_if_any()
     files = segment_files(directory)
     if not files:
-        problems.add(Location(str(directory)), "no segment files (*.yaml) found",
-                     "write one segment per .yaml file")
+        problems.add(
+            Location(str(directory)),
+            "no segment files (*.yaml) found",
+            "write one segment per .yaml file",
+        )
     segments: list[ir.Segment] = []
     for path in files:
         parsed = parse_file(path, _display(path))
@@ -427,8 +526,11 @@ def load_segments(directory: Path, ctx: CheckContext) -> list[ir.Segment]:
     for segment in segments:
         first = seen.setdefault(segment.id, segment)
         if first is not segment:
-            problems.add(segment.source, f"duplicate segment id {segment.id!r}",
-                         f"also defined in {first.source.file}; ids must be unique")
+            problems.add(
+                segment.source,
+                f"duplicate segment id {segment.id!r}",
+                f"also defined in {first.source.file}; ids must be unique",
+            )
     problems.raise_if_any()
     return segments
 

@@ -75,7 +75,7 @@ def _scalar(value: Any) -> Scalar:
             return float(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return int(value)
-        return value  # type: ignore[no-any-return]
+        return value
     return str(value)
 
 
@@ -120,10 +120,15 @@ def parse_text(text: str, file: str) -> Node | Problem:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = (error.problem or error.context or "invalid YAML").strip()
-        return Problem(Location(file, line, col), f"YAML syntax error: {reason}",
-                       "check indentation and that every `key: value` has a space after the colon")
+        return Problem(
+            Location(file, line, col),
+            f"YAML syntax error: {reason}",
+            "check indentation and that every `key: value` has a space after the colon",
+        )
     if data is None:
-        return Problem(Location(file, 1, 1), "the file is empty", "a segment needs at least `where:`")
+        return Problem(
+            Location(file, 1, 1), "the file is empty", "a segment needs at least `where:`"
+        )
     root = _convert(data, Location(file, 1, 1))
     return root
 

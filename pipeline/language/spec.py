@@ -50,7 +50,9 @@ _FIELDS: Final = tuple(SegmentFile.model_fields)
 def read_segment_file(root: Node) -> tuple[SegmentFile | None, list[Problem]]:
     """Validate the top level of a parsed file; every problem comes back located."""
     if not root.is_map:
-        return None, [Problem(root.loc, "a segment file must be a mapping (`where:`, `name:`, ...)")]
+        return None, [
+            Problem(root.loc, "a segment file must be a mapping (`where:`, `name:`, ...)")
+        ]
     problems: list[Problem] = []
     raw: dict[str, object] = {}
     for key_node, value_node in root.items():
@@ -61,20 +63,23 @@ def read_segment_file(root: Node) -> tuple[SegmentFile | None, list[Problem]]:
             continue
         raw[key] = value_node if key == "where" else value_node.plain()
     if "where" not in raw:
-        problems.append(Problem(root.loc, "the segment has no `where:`",
-                                "add `where:` with a condition, e.g. `where: {tags: {contains: vip}}`"))
+        problems.append(
+            Problem(
+                root.loc,
+                "the segment has no `where:`",
+                "add `where:` with a condition, e.g. `where: {tags: {contains: vip}}`",
+            )
+        )
         return None, problems
     try:
         model = SegmentFile.model_validate(raw)
     except ValidationError as error:
         for item in error.errors():
-            field = str(item["loc"][0]) if item["loc"] else "where"
-            node = root.get(field) or root
+            name = str(item["loc"][0]) if item["loc"] else "where"
+            node = root.get(name) or root
             message = str(item["msg"]).removeprefix("Value error, ")
-            hint = None
-            if field == "entity":
-                hint = "entity is `organization` or `person`"
-            problems.append(Problem(_loc(node), f"`{field}` {message.lower()}", hint))
+            field_hint: str | None = "entity is `organization` or `person`" if name == "entity" else None
+            problems.append(Problem(_loc(node), f"`{name}` {message.lower()}", field_hint))
         return None, problems
     return (model if not problems else None), problems
 

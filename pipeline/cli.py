@@ -1,0 +1,174 @@
+"""The ``segments`` command: parses flags, calls the run or the compiler, renders the result.
+
+Exit codes: 0 success; 1 errors in segment definitions; 2 bad command-line usage; 3 errors
+in the input data; 4 the run could not proceed (lock held, bad --as-of or --timezone, ...);
+70 an internal error (a bug: please report it with the command that caused it).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+from typer.exceptions import TyperException
+
+from pipeline.errors import DefinitionError, InputDataError, RunError, SegmentError
+
+EXIT_DEFINITIONS: Final = 1
+EXIT_INPUT: Final = 3
+EXIT_RUN: Final = 4
+EXIT_INTERNAL: Final = 70
+
+app = typer.Typer(
+    name="segments",
+    help="Organization segmentation engine: YAML segments over CRM Parquet data.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Folder of input tables (Parquet).")]
+SegmentsOpt = Annotated[Path, typer.Option("--segments", help="Folder of segment .yaml files.")]
+TimezoneOpt = Annotated[str, typer.Option("--timezone", help="IANA timezone for dates and days.")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Instant the run is evaluated at (ISO 8601, or a date). Default: now."
+    ),
+]
+
+
+@app.command()
+def run(
+    data: DataOpt = Path("data"),
+    segments: SegmentsOpt = Path("segments"),
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    as_of: AsOfOpt = None,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb or polars.")] = "duckdb",
+    timezone: TimezoneOpt = "UTC",
+    keep: Annotated[int, typer.Option("--keep", min=1, help="Snapshots to keep.")] = 5,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for a running run.")
+    ] = 0.0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+) -> None:
+    """Validate, evaluate every segment and publish the output tables."""
+    from pipeline.progress import Reporter
+    from pipeline.run import RunConfig
+    from pipeline.run import run as run_batch
+
+    config = RunConfig(data, segments, out, as_of, engine, timezone, keep, wait)
+    result = run_batch(config, Reporter(quiet=quiet))
+    typer.echo(
+        f"run {result.run_id}: {result.segments} segments, {result.members} memberships, "
+        f"{result.quarantined_rows} quarantined rows -> {result.out}"
+    )
+
+
+@app.command()
+def validate(
+    data: DataOpt = Path("data"),
+    segments: SegmentsOpt = Path("segments"),
+    timezone: TimezoneOpt = "UTC",
+    as_of: AsOfOpt = None,
+) -> None:
+    """Check every segment definition and report all errors at once."""
+    from pipeline.run import RunConfig, definitions, resolve_as_of, resolve_timezone
+
+    tz = resolve_timezone(timezone)
+    _, checked = definitions(RunConfig(data, segments), resolve_as_of(as_of, tz), tz)
+    typer.echo(f"{len(checked)} segments OK")
+
+
+@app.command(name="compile")
+def compile_(
+    segment_id: Annotated[str, typer.Argument(help="The segment to compile.")],
+    data: DataOpt = Path("data"),
+    segments: SegmentsOpt = Path("segments"),
+    dialect: Annotated[str, typer.Option("--dialect", help="SQL dialect: duckdb.")] = "duckdb",
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb (SQL) or polars (plan).")
+    ] = "duckdb",
+    timezone: TimezoneOpt = "UTC",
+    as_of: AsOfOpt = None,
+) -> None:
+    """Print the SQL (or Polars plan) of one segment."""
+    from pipeline.errors import did_you_mean
+    from pipeline.run import RunConfig, compiled_sql, definitions, resolve_as_of, resolve_timezone
+
+    tz = resolve_timezone(timezone)
+    catalog, checked = definitions(RunConfig(data, segments), resolve_as_of(as_of, tz), tz)
+    by_id = {s.id: s for s in checked}
+    if segment_id not in by_id:
+        raise RunError(
+            f"no segment {segment_id!r} in {segments}",
+            did_you_mean(segment_id, by_id) or f"segments: {', '.join(sorted(by_id))}",
+        )
+    if engine == "polars":
+        from pipeline.compile.polars_plan import explain
+
+        typer.echo(explain(by_id[segment_id], catalog))
+        return
+    if engine != "duckdb":
+        raise RunError(f"unknown engine {engine!r}", "use duckdb or polars")
+    if dialect not in ("duckdb",):
+        raise RunError(f"unknown dialect {dialect!r}", "supported dialects: duckdb")
+    typer.echo(compiled_sql(by_id[segment_id], catalog, dialect) + ";")
+
+
+@app.command()
+def generate(
+    orgs: Annotated[int, typer.Option("--orgs", min=1, help="Number of organizations.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the tables to.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    properties: Annotated[int, typer.Option("--properties", min=1, help="Properties.")] = 3,
+) -> None:
+    """Write a realistic synthetic dataset of every input table."""
+    from pipeline.generate import generate as write
+
+    counts = write(orgs, out, seed=seed, properties=properties)
+    typer.echo(", ".join(f"{table}: {rows:,}" for table, rows in counts.items()))
+
+
+def _fail(code: int, error: SegmentError) -> int:
+    message = str(error)
+    first, _, rest = message.partition("\n")
+    sys.stderr.write(f"segments: error: {first}\n")
+    if rest:
+        sys.stderr.write(rest + "\n")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; never shows a traceback for a user's mistake."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except DefinitionError as error:
+        return _fail(EXIT_DEFINITIONS, error)
+    except InputDataError as error:
+        return _fail(EXIT_INPUT, error)
+    except (RunError, SegmentError) as error:
+        return _fail(EXIT_RUN, error)
+    except typer.Exit as done:
+        return int(done.exit_code or 0)
+    except typer.Abort:
+        sys.stderr.write("segments: aborted\n")
+        return 130
+    except TyperException as error:  # bad flags, unknown commands
+        message = getattr(error, "format_message", lambda: str(error))()
+        sys.stderr.write(f"segments: error: {message}\n    Hint: see `segments --help`\n")
+        return int(getattr(error, "exit_code", 2))
+    except Exception as error:  # a genuine bug
+        sys.stderr.write(
+            f"segments: internal error: {type(error).__name__}: {error}\n"
+            "    Hint: this is a bug; please report it with the command you ran\n"
+        )
+        return EXIT_INTERNAL
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

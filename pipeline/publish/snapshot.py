@@ -1,0 +1,140 @@
+"""Publishing a run's tables so that a reader never sees a mix of two runs.
+
+Layout of an output directory::
+
+    OUT/.snapshots/<snapshot>/<table>/part-0.parquet   one folder per published run
+    OUT/current -> .snapshots/<snapshot>                the one pointer that is switched
+    OUT/<table> -> current/<table>                      stable paths that BI tools read
+    OUT/warehouse.duckdb                                a view per table over OUT/<table>
+
+A run writes its snapshot completely (files fsynced), then replaces ``current`` with one
+``rename`` of a new symlink, which POSIX makes atomic: a reader resolves either the old or the
+new snapshot, never a mix. The stable ``OUT/<table>`` links and the views never change.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlglot import exp
+
+SNAPSHOTS: Final = ".snapshots"
+CURRENT: Final = "current"
+WAREHOUSE: Final = "warehouse.duckdb"
+
+
+def current_snapshot(out: Path) -> Path | None:
+    """The folder of the currently published run, if any."""
+    link = out / CURRENT
+    if not link.is_symlink():
+        return None
+    target = (out / os.readlink(link)).resolve()
+    return target if target.is_dir() else None
+
+
+def read_published(out: Path, table: str) -> pa.Table | None:
+    """A table of the currently published run, or None if there is none yet."""
+    snapshot = current_snapshot(out)
+    if snapshot is None or not (snapshot / table).is_dir():
+        return None
+    return pq.read_table(snapshot / table)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_table(folder: Path, table: pa.Table, sort_by: list[str] | None = None) -> None:
+    """One table as ``folder/part-0.parquet``: zstd, dictionary-encoded, statistics kept."""
+    folder.mkdir(parents=True)
+    if sort_by:
+        table = table.sort_by([(c, "ascending") for c in sort_by])
+    path = folder / "part-0.parquet"
+    pq.write_table(table, path, compression="zstd", row_group_size=1 << 20, use_dictionary=True)
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _warehouse(out: Path, tables: list[str]) -> None:
+    """Rebuild ``warehouse.duckdb`` next to the old one, then swap it in by rename."""
+    staging = out / f".{WAREHOUSE}.{os.getpid()}.tmp"
+    staging.unlink(missing_ok=True)
+    con = duckdb.connect(str(staging))
+    try:
+        for table in tables:
+            files = str((out / table).absolute() / "*.parquet")
+            read = exp.func("read_parquet", exp.Literal.string(files))
+            select = exp.select(exp.Star()).from_(read)
+            view = exp.Create(
+                this=exp.to_table(table), kind="VIEW", expression=select, replace=True
+            )
+            con.execute(view.sql("duckdb"))
+    finally:
+        con.close()
+    os.replace(staging, out / WAREHOUSE)
+
+
+def publish(out: Path, name: str, tables: Mapping[str, pa.Table], *, keep: int = 5) -> Path:
+    """Write ``tables`` as snapshot ``name`` and make it the current one, atomically."""
+    snapshots = out / SNAPSHOTS
+    snapshots.mkdir(parents=True, exist_ok=True)
+    staging = snapshots / f".{name}.tmp"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    for table, data in tables.items():
+        write_table(staging / table, data)
+    _fsync_dir(staging)
+    final = snapshots / name
+    if final.exists():
+        shutil.rmtree(final)
+    staging.rename(final)
+    _fsync_dir(snapshots)
+
+    for table in tables:  # stable paths, created once; they never change afterwards
+        link = out / table
+        if not link.is_symlink():
+            if link.exists():
+                shutil.rmtree(link)
+            link.symlink_to(Path(CURRENT) / table, target_is_directory=True)
+    rebuild_warehouse = not (out / WAREHOUSE).exists() or set(tables) != _published_tables(out)
+
+    pointer = out / f".{CURRENT}.{os.getpid()}.tmp"
+    pointer.unlink(missing_ok=True)
+    pointer.symlink_to(Path(SNAPSHOTS) / name, target_is_directory=True)
+    os.replace(pointer, out / CURRENT)
+    _fsync_dir(out)
+    if rebuild_warehouse:  # views read the stable paths, so only a new table set needs this
+        _warehouse(out, sorted(tables))
+    prune(out, keep)
+    return final
+
+
+def _published_tables(out: Path) -> set[str]:
+    snapshot = current_snapshot(out)
+    return set() if snapshot is None else {p.name for p in snapshot.iterdir() if p.is_dir()}
+
+
+def prune(out: Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` snapshots (never the current one)."""
+    current = current_snapshot(out)
+    snapshots = sorted(
+        (p for p in (out / SNAPSHOTS).iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime_ns,
+        reverse=True,
+    )
+    for old in snapshots[max(keep, 1) :]:
+        if current is None or old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,293 @@
+"""End to end: the `segments` command on a small fixture project, outputs read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import main
+from pipeline.inputs.schema import TABLES
+
+AS_OF = "2026-11-20T12:00:00Z"
+UTC = dt.UTC
+
+
+def _ts(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(UTC)
+
+
+ORGS = [
+    # site-a
+    {"property_id": "site-a", "org_id": "o1", "name": "Acme Robotics", "tags": ["Enterprise", " vip "],
+     "primary_phone": "+33 1 23 45 67 89", "created_at": _ts("2026-11-01T09:00:00+00:00")},
+    {"property_id": "site-a", "org_id": "o2", "name": "  ", "tags": [], "primary_phone": "n/a",
+     "created_at": _ts("2024-01-01T00:00:00+00:00")},
+    {"property_id": "site-a", "org_id": "o3", "name": "Globex", "tags": None,
+     "primary_phone": "(415) 555-0134", "created_at": None},
+    # site-b reuses the ids with different data: nothing may leak between properties
+    {"property_id": "site-b", "org_id": "o1", "name": "Initech", "tags": ["smb"],
+     "primary_phone": None, "created_at": _ts("2026-11-19T00:00:00+00:00")},
+    {"property_id": "site-b", "org_id": "o2", "name": "ACME Foods", "tags": ["enterprise"],
+     "primary_phone": "+33 6 00 00 00 00", "created_at": _ts("2025-06-01T00:00:00+00:00")},
+]
+ATTRIBUTES = [
+    {"property_id": p, "entity": "organization", "key": "plan", "label": "Plan", "type": "text"}
+    for p in ("site-a", "site-b")
+] + [
+    {"property_id": p, "entity": "organization", "key": "arr", "label": "ARR", "type": "number"}
+    for p in ("site-a", "site-b")
+]
+VALUES = [
+    {"property_id": "site-a", "entity": "organization", "entity_id": "o1", "key": "plan",
+     "value_text": "Premium"},
+    {"property_id": "site-a", "entity": "organization", "entity_id": "o1", "key": "arr",
+     "value_number": 120000.0},
+    {"property_id": "site-a", "entity": "organization", "entity_id": "o3", "key": "arr",
+     "value_number": 8000.0},
+    {"property_id": "site-b", "entity": "organization", "entity_id": "o2", "key": "plan",
+     "value_text": "business"},
+    # a value row whose key has no definition: quarantined, not silently dropped
+    {"property_id": "site-b", "entity": "organization", "entity_id": "o2", "key": "colour",
+     "value_text": "red"},
+]
+PEOPLE = [{"property_id": "site-a", "person_id": "p1", "name": "Ada", "job_title": "CTO"}]
+LINKS = [{"property_id": "site-a", "org_id": "o1", "person_id": "p1"}]
+EVENTS = [
+    {"event_id": "e1", "property_id": "site-a", "org_id": "o1", "person_id": None, "kind": "chat",
+     "occurred_at": _ts("2026-11-10T10:00:00+00:00"), "author": "sam"},
+]
+
+SEGMENTS = {
+    "enterprise.yaml": "name: Enterprise\nwhere:\n  tags: {contains: enterprise}\n",
+    "big-premium.yaml": (
+        "name: Big premium\nwhere:\n  all:\n    - custom.plan: {in: [premium, business]}\n"
+        "    - custom.arr: {gte: 100000}\n"
+    ),
+    "no-name.yaml": "where:\n  name: {is_unknown: true}\n",
+    "not-acme.yaml": "where:\n  name: {not_contains: acme}\n",
+    "french-phones.yaml": "where:\n  primary_phone: {starts_with: '33'}\n",
+    "new.yaml": "where:\n  created_at: {within_last: 30d}\n",
+    "site-b-only.yaml": "properties: [site-b]\nwhere:\n  tags: {has_any_value: true}\n",
+}
+EXPECTED = {
+    ("enterprise", "site-a", "o1"),
+    ("enterprise", "site-b", "o2"),
+    ("big-premium", "site-a", "o1"),
+    ("no-name", "site-a", "o2"),
+    ("not-acme", "site-a", "o2"),
+    ("not-acme", "site-a", "o3"),
+    ("not-acme", "site-b", "o1"),
+    ("french-phones", "site-a", "o1"),
+    ("french-phones", "site-b", "o2"),
+    ("new", "site-a", "o1"),
+    ("new", "site-b", "o1"),
+    ("site-b-only", "site-b", "o1"),
+    ("site-b-only", "site-b", "o2"),
+}
+
+
+def _write(path: Path, table: str, rows: list[dict[str, object]]) -> None:
+    schema = TABLES[table]
+    data = pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows], schema=schema)
+    pq.write_table(data, path / f"{table}.parquet")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    for table, rows in {
+        "organizations": ORGS,
+        "people": PEOPLE,
+        "organization_people": LINKS,
+        "attributes": ATTRIBUTES,
+        "attribute_values": VALUES,
+        "timeline": EVENTS,
+    }.items():
+        _write(data, table, rows)
+    segments = tmp_path / "segments"
+    segments.mkdir()
+    for name, text in SEGMENTS.items():
+        (segments / name).write_text(text)
+    return tmp_path
+
+
+def _run(project: Path, *args: str) -> int:
+    return main(
+        [
+            "run",
+            "--data", str(project / "data"),
+            "--segments", str(project / "segments"),
+            "--out", str(project / "out"),
+            "--as-of", AS_OF,
+            "--quiet",
+            *args,
+        ]
+    )  # fmt: skip
+
+
+@pytest.fixture(params=["duckdb", "polars"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_run_publishes_membership_readable_by_every_reader(project: Path, engine: str) -> None:
+    assert _run(project, "--engine", engine) == 0
+    out = project / "out"
+
+    members = pq.read_table(out / "segment_membership")
+    got = {(r["segment_id"], r["property_id"], r["entity_id"]) for r in members.to_pylist()}
+    assert got == EXPECTED
+    assert set(members.column("entity").to_pylist()) == {"organization"}
+    assert set(members.column("as_of").to_pylist()) == {_ts(AS_OF)}
+    assert len(set(members.column("run_id").to_pylist())) == 1
+
+    # The same table through Polars and through the BI database.
+    assert pl.read_parquet(out / "segment_membership" / "*.parquet").height == len(EXPECTED)
+    con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+    sizes = dict(
+        con.sql("select segment_id, count(*) from segment_membership group by 1").fetchall()
+    )
+    assert sizes["not-acme"] == 3
+    catalog = con.sql("select segment_id, entity, compiled_sql from segments").fetchall()
+    assert {row[0] for row in catalog} == {name.removesuffix(".yaml") for name in SEGMENTS}
+    assert all("SELECT" in row[2] for row in catalog)
+
+    runs = con.sql("select status, engine, quarantined_rows, input_rows from runs").fetchall()
+    assert runs[0][:3] == ("succeeded", engine, 1)
+    assert json.loads(runs[0][3])["attribute_values"] == 4
+    quarantine = con.sql('select "table", rule, "row" from quarantine').fetchall()
+    assert len(quarantine) == 1
+    assert quarantine[0][0] == "attribute_values"
+    assert "colour" in quarantine[0][2]
+    con.close()
+
+
+def test_both_engines_publish_identical_membership(project: Path) -> None:
+    tables = {}
+    for engine in ("duckdb", "polars"):
+        out = project / f"out-{engine}"
+        assert main([
+            "run", "--data", str(project / "data"), "--segments", str(project / "segments"),
+            "--out", str(out), "--as-of", AS_OF, "--engine", engine, "--quiet",
+        ]) == 0  # fmt: skip
+        tables[engine] = pq.read_table(out / "segment_membership")
+    assert tables["duckdb"].equals(tables["polars"])
+
+
+def test_rerun_with_same_inputs_gives_same_run_id_and_rows(project: Path) -> None:
+    assert _run(project) == 0
+    first = pq.read_table(project / "out" / "segment_membership")
+    assert _run(project) == 0
+    second = pq.read_table(project / "out" / "segment_membership")
+    assert first.equals(second)
+    runs = pq.read_table(project / "out" / "runs")
+    assert runs.num_rows == 1  # the rerun replaced its own record
+
+
+def test_definition_error_exits_1_with_location_and_hint(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "segments" / "typo.yaml").write_text("where:\n  job_titel: {contains: cto}\n")
+    assert _run(project) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("segments: error: 1 error in segment definitions")
+    assert "typo.yaml:2:3: unknown attribute 'job_titel'" in err
+    assert "Hint: did you mean 'job_title'?" in err
+    assert not (project / "out" / "segment_membership").exists()
+
+
+def test_validate_reports_every_error_in_one_pass(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "segments" / "bad1.yaml").write_text("where:\n  name: {contians: x}\n")
+    (project / "segments" / "bad2.yaml").write_text("where:\n  custom.arr: {gt: '100'}\n")
+    code = main(["validate", "--data", str(project / "data"), "--segments",
+                 str(project / "segments")])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "2 errors in segment definitions" in err
+    assert "bad1.yaml:2:10: unknown operator 'contians'" in err
+    assert "bad2.yaml:2:20: expected a number, got '100'" in err
+    assert "write 100 without quotes" in err
+
+
+def test_validate_ok(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--data", str(project / "data"), "--segments",
+                 str(project / "segments")]) == 0  # fmt: skip
+    assert f"{len(SEGMENTS)} segments OK" in capsys.readouterr().out
+
+
+def test_compile_prints_sql_that_duckdb_runs(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["compile", "enterprise", "--data", str(project / "data"), "--segments",
+                 str(project / "segments")])  # fmt: skip
+    assert code == 0
+    sql = capsys.readouterr().out
+    assert "CONTAINS(x, 'enterprise')" in sql
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for table in TABLES:
+        con.read_parquet(str(project / "data" / f"{table}.parquet")).to_view(table)
+    rows = con.sql(sql.rstrip().rstrip(";")).fetchall()
+    assert {(r[1], r[0], r[3]) for r in rows} == {m for m in EXPECTED if m[0] == "enterprise"}
+
+
+def test_compile_polars_plan_and_unknown_segment(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data", str(project / "data"), "--segments", str(project / "segments")]
+    assert main(["compile", "enterprise", "--engine", "polars", *args]) == 0
+    assert "enterprise" in capsys.readouterr().out
+    assert main(["compile", "enterprize", *args]) == 4
+    err = capsys.readouterr().err
+    assert "no segment 'enterprize'" in err
+    assert "did you mean 'enterprise'?" in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--as-of", "yesterday"], "--as-of: 'yesterday' is neither an ISO 8601 instant nor a date"),
+        (["--as-of", "2026-11-20T12:00:00"], "has no time zone"),
+        (["--timezone", "Europe/Pariss"], "unknown timezone 'Europe/Pariss'"),
+        (["--engine", "duckbd"], "unknown engine 'duckbd'"),
+    ],
+)
+def test_bad_flags_give_one_line_reason(
+    project: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    code = main(["run", "--data", str(project / "data"), "--segments", str(project / "segments"),
+                 "--out", str(project / "out"), "--quiet", *flags])  # fmt: skip
+    assert code == 4
+    err = capsys.readouterr().err
+    assert err.startswith("segments: error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_console_script_runs_as_module(project: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--data", str(project / "data"),
+         "--segments", str(project / "segments"), "--out", str(project / "out"),
+         "--as-of", AS_OF],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "7 segments, 13 memberships, 1 quarantined rows" in done.stdout
+    # Not on a terminal: progress is written as JSON lines.
+    events = [json.loads(line)["event"] for line in done.stderr.splitlines()]
+    assert events[0] == "run started"
+    assert "publish done" in events
