@@ -53,6 +53,13 @@ def run(
     wait: Annotated[
         float, typer.Option("--wait", min=0, help="Seconds to wait for a running run.")
     ] = 0.0,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Allow an --as-of at or before the last published run: rewrite history from it.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
 ) -> None:
     """Validate, evaluate every segment and publish the output tables."""
@@ -60,7 +67,7 @@ def run(
     from pipeline.run import RunConfig
     from pipeline.run import run as run_batch
 
-    config = RunConfig(data, segments, out, as_of, engine, timezone, keep, wait)
+    config = RunConfig(data, segments, out, as_of, engine, timezone, keep, wait, rebuild)
     result = run_batch(config, Reporter(quiet=quiet))
     typer.echo(
         f"run {result.run_id}: {result.segments} segments, {result.members} memberships, "
@@ -157,10 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         sys.stderr.write("segments: aborted\n")
         return 130
-    except TyperException as error:  # bad flags, unknown commands
-        message = getattr(error, "format_message", lambda: str(error))()
+    except TyperException as usage:  # bad flags, unknown commands
+        formatter = getattr(usage, "format_message", None)
+        message = formatter() if callable(formatter) else str(usage)
         sys.stderr.write(f"segments: error: {message}\n    Hint: see `segments --help`\n")
-        return int(getattr(error, "exit_code", 2))
+        return int(getattr(usage, "exit_code", 2))
     except Exception as error:  # a genuine bug
         sys.stderr.write(
             f"segments: internal error: {type(error).__name__}: {error}\n"

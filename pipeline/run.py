@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.catalog import Catalog
 from pipeline.compile.sql import compile_entity
@@ -25,12 +27,16 @@ from pipeline.engines import ENGINES, make_engine
 from pipeline.engines.base import custom_types_for
 from pipeline.errors import RunError, did_you_mean
 from pipeline.inputs import read_custom_attributes, read_inputs
+from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.language.check import CheckContext, load_segments
 from pipeline.language.temporal import parse_as_of
 from pipeline.progress import Reporter
+from pipeline.publish.failures import forget_failures, pending_failures, record_failure
+from pipeline.publish.faults import checkpoint
+from pipeline.publish.history import diff, published
 from pipeline.publish.lock import output_lock
-from pipeline.publish.snapshot import publish, read_published
+from pipeline.publish.snapshot import clean_leftovers, publish, read_published
 
 UTC_TS: Final = pa.timestamp("us", tz="UTC")
 
@@ -67,10 +73,13 @@ RUNS: Final = pa.schema(
         ("definitions_fingerprint", pa.string()),
         ("segments", pa.int64()),
         ("members", pa.int64()),
+        ("entered", pa.int64()),
+        ("exited", pa.int64()),
         ("quarantined_rows", pa.int64()),
         ("input_rows", pa.string()),
         ("output_rows", pa.string()),
         ("phase_seconds", pa.string()),
+        ("error", pa.string()),
     ]
 )
 QUARANTINE: Final = pa.schema(
@@ -94,6 +103,7 @@ class RunConfig:
     timezone: str = "UTC"
     keep: int = 5
     wait_seconds: float = 0.0
+    rebuild: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,51 @@ def _run_id(as_of: dt.datetime, input_fp: str, definitions_fp: str) -> str:
     return f"{as_of:%Y%m%dT%H%M%SZ}-{_fingerprint([input_fp, definitions_fp])[:8]}"
 
 
+def _last_run(out: Path) -> dict[str, object] | None:
+    """The record of the newest published run that still counts (not rolled back)."""
+    runs = read_published(out, "runs")
+    if runs is None:
+        return None
+    rows = [r for r in runs.to_pylist() if r["status"] == "succeeded"]
+    return max(rows, key=lambda r: (r["as_of"], r["finished_at"])) if rows else None
+
+
+def _check_order(
+    last: dict[str, object] | None, run_id: str, as_of: dt.datetime, rebuild: bool
+) -> bool:
+    """Whether this run rewrites history from ``as_of``; refuses an unasked-for backfill."""
+    if last is None:
+        return False
+    last_as_of = last["as_of"]
+    assert isinstance(last_as_of, dt.datetime)
+    if last["run_id"] == run_id:
+        return True  # the same inputs, definitions and as_of: republish identically
+    if as_of > last_as_of:
+        return False
+    if not rebuild:
+        raise RunError(
+            f"--as-of {as_of.isoformat()} is not after the last published run "
+            f"({last_as_of.isoformat()}, run {last['run_id']})",
+            "pass --rebuild to rewrite history from this as_of (later runs are rolled back), "
+            "or use a later --as-of",
+        )
+    return True
+
+
+def _scopes(segments: Sequence[ir.Segment], tables: dict[str, Path]) -> list[tuple[str, str]]:
+    """Every (segment, property) the run evaluates, for size rows of zero members."""
+    present: dict[str, list[str]] = {}
+    for entity, (table, _) in ENTITY_TABLE.items():
+        column = pq.read_table(tables[table], columns=["property_id"]).column("property_id")
+        present[entity] = sorted(str(p) for p in pc.unique(column).to_pylist() if p is not None)
+    return [
+        (s.id, p)
+        for s in segments
+        for p in present[s.entity]
+        if s.properties is None or p in s.properties
+    ]
+
+
 def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
     """One batch run; raises a SegmentError subclass for anything the user can fix."""
     reporter = reporter or Reporter(quiet=True)
@@ -173,57 +228,94 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
     definitions_fp = _fingerprint(sorted(f"{s.id}:{s.definition_hash}" for s in segments))
 
     with output_lock(config.out, config.wait_seconds):
+        clean_leftovers(config.out)
         work = config.out / ".work" / str(os.getpid())
-        shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
+        record: dict[str, object] = {
+            "run_id": None,
+            "as_of": as_of,
+            "started_at": started,
+            "engine": config.engine,
+            "timezone": config.timezone,
+            "definitions_fingerprint": definitions_fp,
+            "segments": len(segments),
+        }
         try:
-            with reporter.phase("inputs") as info:
-                inputs = read_inputs(config.data, work)
-                info.update(
-                    rows=sum(inputs.row_counts.values()), quarantined=inputs.quarantine.num_rows
-                )
-            run_id = _run_id(as_of, inputs.fingerprint, definitions_fp)
-
-            with reporter.phase("segments") as info:
-                engine = make_engine(config.engine, inputs.tables)
-                try:
-                    members = engine.membership(segments, custom_types(catalog))
-                finally:
-                    engine.close()
-                info["members"] = members.num_rows
-
-            with reporter.phase("publish"):
-                tables = {
-                    "segment_membership": _membership(members, run_id, as_of),
-                    "segments": _catalog(segments, catalog),
-                    "quarantine": _quarantine(inputs.quarantine, run_id),
-                }
-                finished = dt.datetime.now(dt.UTC)
-                record = {
-                    "run_id": run_id,
-                    "as_of": as_of,
-                    "started_at": started,
-                    "finished_at": finished,
-                    "status": "succeeded",
-                    "engine": config.engine,
-                    "timezone": config.timezone,
-                    "input_fingerprint": inputs.fingerprint,
-                    "definitions_fingerprint": definitions_fp,
-                    "segments": len(segments),
-                    "members": members.num_rows,
-                    "quarantined_rows": inputs.quarantine.num_rows,
-                    "input_rows": json.dumps(inputs.row_counts, sort_keys=True),
-                    "output_rows": json.dumps(
-                        {k: v.num_rows for k, v in tables.items()}, sort_keys=True
-                    ),
-                    "phase_seconds": json.dumps(reporter.timings, sort_keys=True),
-                }
-                tables["runs"] = _runs(config.out, record)
-                snapshot = f"{run_id}.{started:%Y%m%dT%H%M%S%f}"
-                publish(config.out, snapshot, tables, keep=config.keep)
+            result = _evaluate_and_publish(config, reporter, catalog, segments, record, work)
+        except BaseException as error:
+            record["status"] = "failed"
+            record["error"] = str(error).split("\n", 1)[0] or type(error).__name__
+            record_failure(config.out, record)
+            raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    reporter.event("run finished", run_id=run_id, members=members.num_rows)
+    reporter.event("run finished", run_id=result.run_id, members=result.members)
+    return result
+
+
+def _evaluate_and_publish(
+    config: RunConfig,
+    reporter: Reporter,
+    catalog: Catalog,
+    segments: list[ir.Segment],
+    record: dict[str, object],
+    work: Path,
+) -> RunResult:
+    as_of = record["as_of"]
+    assert isinstance(as_of, dt.datetime)
+    with reporter.phase("inputs") as info:
+        inputs = read_inputs(config.data, work)
+        info.update(rows=sum(inputs.row_counts.values()), quarantined=inputs.quarantine.num_rows)
+    checkpoint("inputs-read")
+    run_id = _run_id(as_of, inputs.fingerprint, str(record["definitions_fingerprint"]))
+    record.update(run_id=run_id, input_fingerprint=inputs.fingerprint)
+    rewrite = _check_order(_last_run(config.out), run_id, as_of, config.rebuild)
+
+    with reporter.phase("segments") as info:
+        engine = make_engine(config.engine, inputs.tables)
+        try:
+            members = engine.membership(segments, custom_types(catalog))
+        finally:
+            engine.close()
+        info["members"] = members.num_rows
+    checkpoint("evaluated")
+
+    with reporter.phase("history") as info:
+        previous = published(
+            read_published(config.out, "segment_membership_history"),
+            read_published(config.out, "segment_changes"),
+            read_published(config.out, "segment_sizes"),
+        )
+        if rewrite:
+            previous = previous.cut(as_of)
+        diffed = diff(previous, members, run_id, as_of, _scopes(segments, inputs.tables))
+        info.update(entered=diffed.entered, exited=diffed.exited)
+
+    with reporter.phase("publish"):
+        tables = {
+            "segment_membership": _membership(members, run_id, as_of),
+            "segment_membership_history": diffed.history,
+            "segment_changes": diffed.changes,
+            "segment_sizes": diffed.sizes,
+            "segments": _catalog(segments, catalog),
+            "quarantine": _quarantine(inputs.quarantine, run_id),
+        }
+        record.update(
+            status="succeeded",
+            finished_at=dt.datetime.now(dt.UTC),
+            members=members.num_rows,
+            entered=diffed.entered,
+            exited=diffed.exited,
+            quarantined_rows=inputs.quarantine.num_rows,
+            input_rows=json.dumps(inputs.row_counts, sort_keys=True),
+            output_rows=json.dumps({k: v.num_rows for k, v in tables.items()}, sort_keys=True),
+            phase_seconds=json.dumps(reporter.timings, sort_keys=True),
+        )
+        tables["runs"] = _runs(config.out, record, rolled_back_from=as_of if rewrite else None)
+        started = record["started_at"]
+        assert isinstance(started, dt.datetime)
+        publish(config.out, f"{run_id}.{started:%Y%m%dT%H%M%S%f}", tables, keep=config.keep)
+        forget_failures(config.out)
     return RunResult(
         run_id, as_of, len(segments), members.num_rows, inputs.quarantine.num_rows, config.out
     )
@@ -258,11 +350,23 @@ def _quarantine(rows: pa.Table, run_id: str) -> pa.Table:
     return table.select(QUARANTINE.names).cast(QUARANTINE)
 
 
-def _runs(out: Path, record: dict[str, object]) -> pa.Table:
-    """Every earlier run's record plus this one (a rerun replaces its own record)."""
-    previous = read_published(out, "runs")
-    current = pa.Table.from_pylist([record], schema=RUNS)
-    if previous is None:
-        return current
-    previous = previous.filter(pa.compute.not_equal(previous["run_id"], record["run_id"]))
-    return pa.concat_tables([previous.cast(RUNS), current])
+def _runs(out: Path, record: dict[str, object], rolled_back_from: dt.datetime | None) -> pa.Table:
+    """Every earlier run's record, failed runs since the last publish, and this one.
+
+    A rebuild marks the runs it undoes (``as_of`` at or after its own) ``rolled_back``; an
+    identical rerun replaces its own record.
+    """
+    rows = [] if (previous := read_published(out, "runs")) is None else previous.to_pylist()
+    rows += pending_failures(out)
+    kept = []
+    for row in rows:
+        if row["run_id"] == record["run_id"] and row["status"] == "succeeded":
+            continue
+        as_of = row["as_of"]
+        if rolled_back_from is not None and row["status"] == "succeeded":
+            assert isinstance(as_of, dt.datetime)
+            if as_of >= rolled_back_from:
+                row = {**row, "status": "rolled_back"}
+        kept.append(row)
+    kept.append(record)
+    return pa.Table.from_pylist([{c: r.get(c) for c in RUNS.names} for r in kept], schema=RUNS)

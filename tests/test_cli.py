@@ -28,17 +28,47 @@ def _ts(text: str) -> dt.datetime:
 
 ORGS = [
     # site-a
-    {"property_id": "site-a", "org_id": "o1", "name": "Acme Robotics", "tags": ["Enterprise", " vip "],
-     "primary_phone": "+33 1 23 45 67 89", "created_at": _ts("2026-11-01T09:00:00+00:00")},
-    {"property_id": "site-a", "org_id": "o2", "name": "  ", "tags": [], "primary_phone": "n/a",
-     "created_at": _ts("2024-01-01T00:00:00+00:00")},
-    {"property_id": "site-a", "org_id": "o3", "name": "Globex", "tags": None,
-     "primary_phone": "(415) 555-0134", "created_at": None},
+    {
+        "property_id": "site-a",
+        "org_id": "o1",
+        "name": "Acme Robotics",
+        "tags": ["Enterprise", " vip "],
+        "primary_phone": "+33 1 23 45 67 89",
+        "created_at": _ts("2026-11-01T09:00:00+00:00"),
+    },
+    {
+        "property_id": "site-a",
+        "org_id": "o2",
+        "name": "  ",
+        "tags": [],
+        "primary_phone": "n/a",
+        "created_at": _ts("2024-01-01T00:00:00+00:00"),
+    },
+    {
+        "property_id": "site-a",
+        "org_id": "o3",
+        "name": "Globex",
+        "tags": None,
+        "primary_phone": "(415) 555-0134",
+        "created_at": None,
+    },
     # site-b reuses the ids with different data: nothing may leak between properties
-    {"property_id": "site-b", "org_id": "o1", "name": "Initech", "tags": ["smb"],
-     "primary_phone": None, "created_at": _ts("2026-11-19T00:00:00+00:00")},
-    {"property_id": "site-b", "org_id": "o2", "name": "ACME Foods", "tags": ["enterprise"],
-     "primary_phone": "+33 6 00 00 00 00", "created_at": _ts("2025-06-01T00:00:00+00:00")},
+    {
+        "property_id": "site-b",
+        "org_id": "o1",
+        "name": "Initech",
+        "tags": ["smb"],
+        "primary_phone": None,
+        "created_at": _ts("2026-11-19T00:00:00+00:00"),
+    },
+    {
+        "property_id": "site-b",
+        "org_id": "o2",
+        "name": "ACME Foods",
+        "tags": ["enterprise"],
+        "primary_phone": "+33 6 00 00 00 00",
+        "created_at": _ts("2025-06-01T00:00:00+00:00"),
+    },
 ]
 ATTRIBUTES = [
     {"property_id": p, "entity": "organization", "key": "plan", "label": "Plan", "type": "text"}
@@ -48,23 +78,55 @@ ATTRIBUTES = [
     for p in ("site-a", "site-b")
 ]
 VALUES = [
-    {"property_id": "site-a", "entity": "organization", "entity_id": "o1", "key": "plan",
-     "value_text": "Premium"},
-    {"property_id": "site-a", "entity": "organization", "entity_id": "o1", "key": "arr",
-     "value_number": 120000.0},
-    {"property_id": "site-a", "entity": "organization", "entity_id": "o3", "key": "arr",
-     "value_number": 8000.0},
-    {"property_id": "site-b", "entity": "organization", "entity_id": "o2", "key": "plan",
-     "value_text": "business"},
+    {
+        "property_id": "site-a",
+        "entity": "organization",
+        "entity_id": "o1",
+        "key": "plan",
+        "value_text": "Premium",
+    },
+    {
+        "property_id": "site-a",
+        "entity": "organization",
+        "entity_id": "o1",
+        "key": "arr",
+        "value_number": 120000.0,
+    },
+    {
+        "property_id": "site-a",
+        "entity": "organization",
+        "entity_id": "o3",
+        "key": "arr",
+        "value_number": 8000.0,
+    },
+    {
+        "property_id": "site-b",
+        "entity": "organization",
+        "entity_id": "o2",
+        "key": "plan",
+        "value_text": "business",
+    },
     # a value row whose key has no definition: quarantined, not silently dropped
-    {"property_id": "site-b", "entity": "organization", "entity_id": "o2", "key": "colour",
-     "value_text": "red"},
+    {
+        "property_id": "site-b",
+        "entity": "organization",
+        "entity_id": "o2",
+        "key": "colour",
+        "value_text": "red",
+    },
 ]
 PEOPLE = [{"property_id": "site-a", "person_id": "p1", "name": "Ada", "job_title": "CTO"}]
 LINKS = [{"property_id": "site-a", "org_id": "o1", "person_id": "p1"}]
 EVENTS = [
-    {"event_id": "e1", "property_id": "site-a", "org_id": "o1", "person_id": None, "kind": "chat",
-     "occurred_at": _ts("2026-11-10T10:00:00+00:00"), "author": "sam"},
+    {
+        "event_id": "e1",
+        "property_id": "site-a",
+        "org_id": "o1",
+        "person_id": None,
+        "kind": "chat",
+        "occurred_at": _ts("2026-11-10T10:00:00+00:00"),
+        "author": "sam",
+    },
 ]
 
 SEGMENTS = {
@@ -259,7 +321,10 @@ def test_compile_polars_plan_and_unknown_segment(
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--as-of", "yesterday"], "--as-of: 'yesterday' is neither an ISO 8601 instant nor a date"),
+        (
+            ["--as-of", "yesterday"],
+            "--as-of: 'yesterday' is neither an ISO 8601 instant nor a date",
+        ),
         (["--as-of", "2026-11-20T12:00:00"], "has no time zone"),
         (["--timezone", "Europe/Pariss"], "unknown timezone 'Europe/Pariss'"),
         (["--engine", "duckbd"], "unknown engine 'duckbd'"),

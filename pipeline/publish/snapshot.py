@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from pipeline.publish.faults import checkpoint
+
 SNAPSHOTS: Final = ".snapshots"
 CURRENT: Final = "current"
 WAREHOUSE: Final = "warehouse.duckdb"
@@ -96,12 +98,15 @@ def publish(out: Path, name: str, tables: Mapping[str, pa.Table], *, keep: int =
     staging.mkdir()
     for table, data in tables.items():
         write_table(staging / table, data)
+        checkpoint("table-written")
     _fsync_dir(staging)
+    checkpoint("snapshot-written")
     final = snapshots / name
     if final.exists():
         shutil.rmtree(final)
     staging.rename(final)
     _fsync_dir(snapshots)
+    checkpoint("snapshot-renamed")
 
     for table in tables:  # stable paths, created once; they never change afterwards
         link = out / table
@@ -116,15 +121,30 @@ def publish(out: Path, name: str, tables: Mapping[str, pa.Table], *, keep: int =
     pointer.symlink_to(Path(SNAPSHOTS) / name, target_is_directory=True)
     os.replace(pointer, out / CURRENT)
     _fsync_dir(out)
+    checkpoint("pointer-switched")
     if rebuild_warehouse:  # views read the stable paths, so only a new table set needs this
         _warehouse(out, sorted(tables))
+    checkpoint("warehouse-built")
     prune(out, keep)
+    checkpoint("pruned")
     return final
 
 
 def _published_tables(out: Path) -> set[str]:
     snapshot = current_snapshot(out)
     return set() if snapshot is None else {p.name for p in snapshot.iterdir() if p.is_dir()}
+
+
+def clean_leftovers(out: Path) -> None:
+    """Remove what a killed run may have left half-written (call while holding the lock)."""
+    snapshots = out / SNAPSHOTS
+    if snapshots.is_dir():
+        for staging in snapshots.glob(".*.tmp"):
+            shutil.rmtree(staging, ignore_errors=True)
+    for temp in out.glob(".*.tmp"):
+        if temp.is_symlink() or temp.is_file():
+            temp.unlink(missing_ok=True)
+    shutil.rmtree(out / ".work", ignore_errors=True)
 
 
 def prune(out: Path, keep: int) -> None:

@@ -1,0 +1,219 @@
+"""Membership over time: a sequence of runs with exact history, changes and sizes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.errors import RunError
+from pipeline.inputs.schema import TABLES
+from pipeline.run import RunConfig, run
+
+UTC = dt.UTC
+T1 = dt.datetime(2026, 11, 1, 12, tzinfo=UTC)
+T2 = dt.datetime(2026, 11, 2, 12, tzinfo=UTC)
+T3 = dt.datetime(2026, 11, 3, 12, tzinfo=UTC)
+
+SEGMENTS = {
+    "vip": "where:\n  tags: {contains: vip}\n",
+    "acme": "where:\n  name: {contains: acme}\n",
+}
+
+
+def _orgs(
+    tags: dict[str, list[str]], names: dict[str, str] | None = None
+) -> list[dict[str, object]]:
+    names = names or {}
+    return [
+        {"property_id": "p", "org_id": org, "tags": org_tags, "name": names.get(org, org)}
+        for org, org_tags in tags.items()
+    ]
+
+
+def _write_data(root: Path, orgs: list[dict[str, object]]) -> Path:
+    data = root / "data"
+    data.mkdir(exist_ok=True)
+    tables: dict[str, list[dict[str, object]]] = {t: [] for t in TABLES}
+    tables["organizations"] = orgs
+    for table, rows in tables.items():
+        schema = TABLES[table]
+        pa_table = pa.Table.from_pylist(
+            [{c: r.get(c) for c in schema.names} for r in rows], schema=schema
+        )
+        pq.write_table(pa_table, data / f"{table}.parquet")
+    return data
+
+
+@pytest.fixture(params=["duckdb", "polars"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class Project:
+    def __init__(self, root: Path, engine: str) -> None:
+        self.root = root
+        self.engine = engine
+        self.segments = root / "segments"
+        self.segments.mkdir()
+        for name, text in SEGMENTS.items():
+            (self.segments / f"{name}.yaml").write_text(text)
+        self.out = root / "out"
+
+    def run(self, orgs: list[dict[str, object]], as_of: dt.datetime, **flags: object) -> str:
+        data = _write_data(self.root, orgs)
+        config = RunConfig(
+            data=data,
+            segments=self.segments,
+            out=self.out,
+            as_of=as_of.isoformat(),
+            engine=self.engine,
+            **flags,  # type: ignore[arg-type]
+        )
+        return run(config).run_id
+
+    def rows(self, table: str) -> list[dict[str, object]]:
+        return pq.read_table(self.out / table).to_pylist()
+
+    def history(self) -> set[tuple[object, ...]]:
+        return {
+            (r["segment_id"], r["entity_id"], r["valid_from"], r["valid_to"])
+            for r in self.rows("segment_membership_history")
+        }
+
+    def changes(self) -> set[tuple[object, ...]]:
+        return {
+            (r["as_of"], r["segment_id"], r["entity_id"], r["change"])
+            for r in self.rows("segment_changes")
+        }
+
+    def sizes(self) -> set[tuple[object, ...]]:
+        return {
+            (r["as_of"], r["segment_id"], r["members"], r["entered"], r["exited"])
+            for r in self.rows("segment_sizes")
+        }
+
+
+@pytest.fixture
+def project(tmp_path: Path, engine: str) -> Project:
+    return Project(tmp_path, engine)
+
+
+def test_sequence_of_runs_gives_exact_history_changes_and_sizes(project: Project) -> None:
+    # Run 1: o1 and o2 are vip; nobody is acme.
+    project.run(_orgs({"o1": ["vip"], "o2": ["vip"], "o3": []}), T1)
+    assert project.history() == {("vip", "o1", T1, None), ("vip", "o2", T1, None)}
+    assert project.changes() == {(T1, "vip", "o1", "entered"), (T1, "vip", "o2", "entered")}
+    assert project.sizes() == {(T1, "vip", 2, 2, 0), (T1, "acme", 0, 0, 0)}
+
+    # Run 2: o2 leaves vip, o3 joins; o1 becomes acme.
+    project.run(_orgs({"o1": ["vip"], "o2": [], "o3": ["VIP"]}, {"o1": "Acme"}), T2)
+    assert project.history() == {
+        ("vip", "o1", T1, None),
+        ("vip", "o2", T1, T2),
+        ("vip", "o3", T2, None),
+        ("acme", "o1", T2, None),
+    }
+    assert project.changes() - {(T1, "vip", "o1", "entered"), (T1, "vip", "o2", "entered")} == {
+        (T2, "vip", "o2", "exited"),
+        (T2, "vip", "o3", "entered"),
+        (T2, "acme", "o1", "entered"),
+    }
+    assert {s for s in project.sizes() if s[0] == T2} == {
+        (T2, "vip", 2, 1, 1),
+        (T2, "acme", 1, 1, 0),
+    }
+
+    # Run 3: o2 comes back to vip (a second stay); the acme segment is deleted.
+    (project.segments / "acme.yaml").unlink()
+    project.run(_orgs({"o1": ["vip"], "o2": ["vip"], "o3": ["vip"]}, {"o1": "Acme"}), T3)
+    assert project.history() == {
+        ("vip", "o1", T1, None),
+        ("vip", "o2", T1, T2),
+        ("vip", "o2", T3, None),
+        ("vip", "o3", T2, None),
+        ("acme", "o1", T2, T3),  # a deleted segment closes its open stays
+    }
+    assert {c for c in project.changes() if c[0] == T3} == {
+        (T3, "vip", "o2", "entered"),
+        (T3, "acme", "o1", "exited"),
+    }
+    assert {s for s in project.sizes() if s[0] == T3} == {
+        (T3, "vip", 3, 1, 0),
+        (T3, "acme", 0, 0, 1),
+    }
+    current = {(r["segment_id"], r["entity_id"]) for r in project.rows("segment_membership")}
+    assert current == {("vip", "o1"), ("vip", "o2"), ("vip", "o3")}
+    runs = project.rows("runs")
+    assert [r["as_of"] for r in runs] == [T1, T2, T3]
+    assert [(r["entered"], r["exited"]) for r in runs] == [(2, 0), (2, 1), (1, 1)]
+
+
+def test_identical_rerun_changes_nothing(project: Project) -> None:
+    orgs = _orgs({"o1": ["vip"], "o2": []})
+    project.run(orgs, T1)
+    first = {t: project.rows(t) for t in ("segment_membership_history", "segment_changes",
+                                          "segment_sizes", "segment_membership")}  # fmt: skip
+    run_id = project.run(orgs, T1)
+    again = {t: project.rows(t) for t in first}
+    assert again == first
+    runs = project.rows("runs")
+    assert [r["run_id"] for r in runs] == [run_id]
+
+
+def test_backfill_is_refused_without_rebuild(project: Project) -> None:
+    project.run(_orgs({"o1": ["vip"]}), T2)
+    before = project.rows("segment_membership_history")
+    with pytest.raises(RunError, match="is not after the last published run") as error:
+        project.run(_orgs({"o1": []}), T1)
+    assert "--rebuild" in str(error.value)
+    # Also the same as_of with different inputs.
+    with pytest.raises(RunError, match="is not after the last published run"):
+        project.run(_orgs({"o1": []}), T2)
+    assert project.rows("segment_membership_history") == before
+
+
+def test_rebuild_rewrites_history_from_as_of(project: Project) -> None:
+    project.run(_orgs({"o1": ["vip"], "o2": []}), T1)
+    project.run(_orgs({"o1": [], "o2": ["vip"]}), T2)
+    project.run(_orgs({"o1": [], "o2": []}), T3)
+
+    # Data for T2 was wrong: rebuild from T2 with the corrected data.
+    project.run(_orgs({"o1": ["vip"], "o2": ["vip"]}), T2, rebuild=True)
+    assert project.history() == {("vip", "o1", T1, None), ("vip", "o2", T2, None)}
+    assert project.changes() == {(T1, "vip", "o1", "entered"), (T2, "vip", "o2", "entered")}
+    assert {s for s in project.sizes() if s[1] == "vip"} == {
+        (T1, "vip", 1, 1, 0),
+        (T2, "vip", 2, 1, 0),
+    }
+    statuses = [(r["as_of"], r["status"]) for r in project.rows("runs")]
+    assert statuses == [
+        (T1, "succeeded"),
+        (T2, "rolled_back"),
+        (T3, "rolled_back"),
+        (T2, "succeeded"),
+    ]
+    # Runs continue normally afterwards.
+    project.run(_orgs({"o1": [], "o2": ["vip"]}), T3)
+    assert ("vip", "o1", T1, T3) in project.history()
+
+
+def test_segment_sizes_cover_every_property_in_scope(tmp_path: Path, engine: str) -> None:
+    project = Project(tmp_path, engine)
+    (project.segments / "scoped.yaml").write_text(
+        "properties: [q]\nwhere:\n  tags: {contains: x}\n"
+    )
+    orgs = [
+        {"property_id": "p", "org_id": "o1", "tags": ["x"]},
+        {"property_id": "q", "org_id": "o1", "tags": ["y"]},
+    ]
+    project.run(orgs, T1)
+    sizes = {
+        (r["segment_id"], r["property_id"], r["members"]) for r in project.rows("segment_sizes")
+    }
+    assert sizes == {
+        ("vip", "p", 0), ("vip", "q", 0), ("acme", "p", 0), ("acme", "q", 0), ("scoped", "q", 0),
+    }  # fmt: skip
