@@ -33,10 +33,14 @@ def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1) -> str | None
     "did you mean 'job_title'?"
     """
     pool = sorted(set(choices))
-    close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    # 0.7 keeps one-letter slips and swaps ("contians", "job_titel") and drops look-alikes
+    # that only share letters ("owner" -> "where", "window" -> "kind").
+    close = difflib.get_close_matches(word, pool, n=n, cutoff=0.7)
     if not close:
         lowered = {c.lower(): c for c in pool}
-        close = [lowered[w] for w in difflib.get_close_matches(word.lower(), lowered, n=n)]
+        close = [
+            lowered[w] for w in difflib.get_close_matches(word.lower(), lowered, n=n, cutoff=0.7)
+        ]
     if not close:
         return None
     return "did you mean " + " or ".join(repr(c) for c in close) + "?"

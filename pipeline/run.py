@@ -22,14 +22,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.catalog import Catalog
-from pipeline.compile.sql import compile_entity
+from pipeline.compile.sql_query import compile_entity
 from pipeline.engines import ENGINES, make_engine
-from pipeline.engines.base import custom_types_for
+from pipeline.engines.base import CustomTypes
 from pipeline.errors import RunError, did_you_mean
 from pipeline.inputs import read_custom_attributes, read_inputs
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
-from pipeline.language.check import CheckContext, load_segments
+from pipeline.language.check import CheckContext
+from pipeline.language.segments import load_segments
+from pipeline.language.temporal import clock as run_clock
 from pipeline.language.temporal import parse_as_of
 from pipeline.progress import Reporter
 from pipeline.publish.failures import forget_failures, pending_failures, record_failure
@@ -143,17 +145,20 @@ def definitions(
     config: RunConfig, as_of: dt.datetime, tz: dt.tzinfo
 ) -> tuple[Catalog, list[ir.Segment]]:
     """The catalog and the checked segments; raises DefinitionError before any data is read."""
-    catalog = Catalog.build(read_custom_attributes(config.data))
+    catalog = Catalog.build(read_custom_attributes(config.data), ir.rollup_columns())
     return catalog, load_segments(config.segments, CheckContext(catalog, as_of, tz))
 
 
-def custom_types(catalog: Catalog) -> dict[tuple[str, str], str]:
+def custom_types(catalog: Catalog) -> CustomTypes:
     return {key: attr.type for key, attr in catalog.custom.items()}
 
 
-def compiled_sql(segment: ir.Segment, catalog: Catalog, dialect: str = "duckdb") -> str:
-    types = custom_types_for(segment.entity, custom_types(catalog))
-    return compile_entity(segment.entity, [segment], types).sql(dialect, pretty=True)
+def compiled_sql(
+    segment: ir.Segment, catalog: Catalog, clock: ir.Clock, dialect: str = "duckdb"
+) -> str:
+    """A self-contained query over the input tables for one segment."""
+    query = compile_entity(segment.entity, [segment], custom_types(catalog), clock)
+    return query.sql(dialect, pretty=True)
 
 
 def _fingerprint(parts: Sequence[str]) -> str:
@@ -271,13 +276,17 @@ def _evaluate_and_publish(
     record.update(run_id=run_id, input_fingerprint=inputs.fingerprint)
     rewrite = _check_order(_last_run(config.out), run_id, as_of, config.rebuild)
 
-    with reporter.phase("segments") as info:
-        engine = make_engine(config.engine, inputs.tables)
-        try:
-            members = engine.membership(segments, custom_types(catalog))
-        finally:
-            engine.close()
-        info["members"] = members.num_rows
+    clock = run_clock(as_of, resolve_timezone(config.timezone))
+    engine = make_engine(config.engine, inputs.tables)
+    try:
+        with reporter.phase("timeline") as info:
+            rollups, daily = engine.timeline(clock)
+            info.update(organizations=rollups.num_rows, daily_rows=daily.num_rows)
+        with reporter.phase("segments") as info:
+            members = engine.membership(segments, custom_types(catalog), clock)
+            info["members"] = members.num_rows
+    finally:
+        engine.close()
     checkpoint("evaluated")
 
     with reporter.phase("history") as info:
@@ -297,7 +306,9 @@ def _evaluate_and_publish(
             "segment_membership_history": diffed.history,
             "segment_changes": diffed.changes,
             "segment_sizes": diffed.sizes,
-            "segments": _catalog(segments, catalog),
+            "timeline_rollups": rollups,
+            "timeline_daily": daily,
+            "segments": _catalog(segments, catalog, clock),
             "quarantine": _quarantine(inputs.quarantine, run_id),
         }
         record.update(
@@ -330,7 +341,7 @@ def _membership(members: pa.Table, run_id: str, as_of: dt.datetime) -> pa.Table:
     )
 
 
-def _catalog(segments: Sequence[ir.Segment], catalog: Catalog) -> pa.Table:
+def _catalog(segments: Sequence[ir.Segment], catalog: Catalog, clock: ir.Clock) -> pa.Table:
     rows = [
         {
             "segment_id": s.id,
@@ -338,7 +349,7 @@ def _catalog(segments: Sequence[ir.Segment], catalog: Catalog) -> pa.Table:
             "description": s.description,
             "entity": s.entity,
             "definition_hash": s.definition_hash,
-            "compiled_sql": compiled_sql(s, catalog),
+            "compiled_sql": compiled_sql(s, catalog, clock),
         }
         for s in sorted(segments, key=lambda s: s.id)
     ]

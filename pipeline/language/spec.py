@@ -78,7 +78,9 @@ def read_segment_file(root: Node) -> tuple[SegmentFile | None, list[Problem]]:
             name = str(item["loc"][0]) if item["loc"] else "where"
             node = root.get(name) or root
             message = str(item["msg"]).removeprefix("Value error, ")
-            field_hint: str | None = "entity is `organization` or `person`" if name == "entity" else None
+            field_hint: str | None = (
+                "entity is `organization` or `person`" if name == "entity" else None
+            )
             problems.append(Problem(_loc(node), f"`{name}` {message.lower()}", field_hint))
         return None, problems
     return (model if not problems else None), problems

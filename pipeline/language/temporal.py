@@ -10,7 +10,9 @@ import datetime as dt
 import re
 import zoneinfo
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
+
+from pipeline.language import ir
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
 
@@ -121,3 +123,14 @@ def date_bounds(
         starts_before = day_start(day, tz) < high or (high_inclusive and day_start(day, tz) == high)
         last = day if starts_before else day - one
     return first, last
+
+
+ROLLUP_WINDOWS: Final = (7, 30, 90)
+
+
+def clock(as_of: dt.datetime, tz: zoneinfo.ZoneInfo) -> ir.Clock:
+    """The run's clock: rollup windows use the ``within_last`` bounds of SPEC section 3."""
+    windows = tuple(
+        (f"{days}d", shift(as_of, Duration(days, "d"), tz, -1)) for days in ROLLUP_WINDOWS
+    )
+    return ir.Clock(as_of=as_of, timezone=tz.key, windows=windows)
