@@ -115,6 +115,13 @@ class _Checker(ValueReader):
     # -- structure ------------------------------------------------------------------------
 
     def condition(self, node: Node) -> ir.Condition | None:
+        if node.value is None or (node.is_map and not node.items()):
+            self.problems.add(
+                node.loc,
+                "the condition is empty",
+                "write a condition, e.g. `name: {contains: acme}`",
+            )
+            return None
         if not node.is_map or len(node.items()) != 1:
             hint = "write one condition per mapping, e.g. `name: {contains: acme}`"
             if node.is_map and len(node.items()) > 1:
@@ -200,8 +207,23 @@ class _Checker(ValueReader):
                 f"unknown rollup column {key!r}",
                 suggestion.replace("'", "'rollup.", 1)
                 if suggestion
-                else "rollup columns are <kind>s_7d, _30d, _90d, _total (kinds: note, chat, ticket, "
-                "call), first_interaction_at and last_interaction_at",
+                else "rollup columns are <kind>s_7d, _30d, _90d, _total (kinds: note, chat, "
+                "ticket, call), first_interaction_at and last_interaction_at",
+            )
+            return None
+        if key in ("custom", "rollup"):
+            known = catalog.custom_keys(self.entity) if key == "custom" else list(catalog.rollups)
+            self.problems.add(
+                loc,
+                f"`{key}` needs a column name: `{key}.<name>`",
+                f"e.g. {', '.join(f'{key}.{k}' for k in known[:4]) or key + '.plan'}",
+            )
+            return None
+        if ":" in key:
+            self.problems.add(
+                loc,
+                f"unknown attribute {key!r}",
+                "put a space after each colon: `name: {is: acme}`",
             )
             return None
         names = [
@@ -304,7 +326,7 @@ class _Checker(ValueReader):
             pair = self.pair(
                 fields["between"],
                 self.temporal,
-                compare=lambda a, b: _start(a, tz) <= _end(b, tz)[0],
+                compare=lambda a, b: _non_empty(a, b, tz),
             )
             if pair is None:
                 return None
@@ -405,11 +427,28 @@ class _Checker(ValueReader):
     def comparison(self, attr: ir.Attr, node: Node) -> ir.Condition | None:
         family = operator_family(attr.type)
         allowed = (*OPERATORS[family], *PRESENCE)
-        if not node.is_map or len(node.items()) != 1:
+        if not node.is_map:
+            example = node.show().strip("'") if node.is_scalar and node.value is not None else "..."
             self.problems.add(
                 node.loc,
-                f"`{attr.dsl_name}` takes one operator, like `{{{allowed[0]}: ...}}`",
-                f"{family} operators: {', '.join(allowed)}",
+                f"`{attr.dsl_name}` needs an operator",
+                f"write `{attr.dsl_name}: {{is: {example}}}`; {family} operators: "
+                f"{', '.join(allowed)}",
+            )
+            return None
+        if len(node.items()) != 1:
+            ops = [str(k.value) for k, _ in node.items()]
+            hint = f"{family} operators: {', '.join(allowed)}"
+            if len(ops) > 1:
+                hint = "for a range use `between: [low, high]`; to combine conditions list them "
+                hint += "under `all:`"
+                if any(op.isdigit() for op in ops):
+                    hint = "write numbers without thousands separators (50000, not 50,000)"
+            self.problems.add(
+                node.loc,
+                f"`{attr.dsl_name}` takes exactly one operator, found "
+                f"{len(ops)}" + (f" ({', '.join(ops)})" if ops else ""),
+                hint,
             )
             return None
         op_node, value = node.items()[0]
@@ -508,9 +547,7 @@ class _Checker(ValueReader):
             else:
                 high, high_inc = shift(as_of, duration, tz, -1), False
         elif op == "between":
-            pair = self.pair(
-                value, self.temporal, compare=lambda a, b: _start(a, tz) <= _start(b, tz)
-            )
+            pair = self.pair(value, self.temporal, compare=lambda a, b: _non_empty(a, b, tz))
             if pair is None:
                 return None
             low = _start(pair[0], tz)
@@ -531,6 +568,12 @@ class _Checker(ValueReader):
             first, last = date_bounds(low, high, low_inc, high_inc, tz)
             return ir.DateRange(attr, first, last, span)
         return ir.TimeRange(attr, low, high, low_inc, high_inc, span)
+
+
+def _non_empty(low: dt.date | dt.datetime, high: dt.date | dt.datetime, tz: dt.tzinfo) -> bool:
+    """Whether ``between: [low, high]`` holds any instant (a date as upper bound is its day)."""
+    end, inclusive = _end(high, tz)
+    return _start(low, tz) <= end if inclusive else _start(low, tz) < end
 
 
 def check_condition(

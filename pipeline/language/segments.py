@@ -26,6 +26,7 @@ class _Document:
     root: Node
     model: SegmentFile
     id_loc: Location
+    usable: bool  # False: the top level has errors; ``where`` is still checked for its own
 
 
 def definition_hash(root: Node) -> str:
@@ -40,14 +41,15 @@ def _read(root: Node, stem: str, problems: ProblemCollector) -> _Document | None
     if model is None:
         return None
     id_node = root.get("id")
-    if model.id is None and not SEGMENT_ID.match(stem):
+    usable = not found
+    if model.id is None and not SEGMENT_ID.match(stem) and root.get("id") is None:
         problems.add(
             root.loc,
             f"the file name {stem!r} is not a valid segment id",
             "rename the file or set `id:` ([a-z0-9][a-z0-9_-]*)",
         )
-        return None
-    return _Document(model.id or stem, root, model, id_node.loc if id_node else root.loc)
+        usable = False
+    return _Document(model.id or stem, root, model, id_node.loc if id_node else root.loc, usable)
 
 
 def _references(node: Node) -> list[tuple[str, Location]]:
@@ -135,7 +137,7 @@ def check_folder_documents(
         condition = check_condition(
             where, ctx, problems, doc.model.entity, doc.model.properties, infos, checked
         )
-        if condition is None:
+        if condition is None or not doc.usable:
             continue
         checked[sid] = ir.Segment(
             id=sid,

@@ -30,6 +30,8 @@ class Duration:
 
 def parse_duration(text: str) -> Duration | str:
     """A Duration, or the reason why ``text`` is not one."""
+    if re.match(r"^\s*-\s*\d", text):
+        return f"a duration must be positive, got {text!r}"
     match = _DURATION.match(text)
     if not match:
         return f"{text!r} is not a duration"

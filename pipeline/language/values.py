@@ -27,15 +27,27 @@ class ValueReader:
 
     def text(self, node: Node, normalize: Callable[[str], str | None], attr: ir.Attr) -> str | None:
         raw = node.value
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float | dt.date):
-            kind = "a list" if node.is_list else "a mapping" if node.is_map else repr(node.plain())
+        if node.is_list:
             self.problems.add(
                 node.loc,
-                f"expected text for {attr.dsl_name!r}, got {kind}",
-                "quote the value, e.g. 'true'" if isinstance(raw, bool) else None,
+                f"expected one text value for {attr.dsl_name!r}, got a list",
+                "to match any of several values use `in: [a, b]`",
             )
             return None
-        text = raw.isoformat() if isinstance(raw, dt.date) else str(raw)
+        if node.is_map or raw is None or isinstance(raw, bool):
+            hint = (
+                {
+                    True: "to find missing values use `is_unknown: true`",
+                    False: "quote it to mean the word: 'true'",
+                }[raw is None]
+                if not node.is_map
+                else "write a single value, e.g. `is: acme`"
+            )
+            shown = "a mapping" if node.is_map else node.show()
+            self.problems.add(node.loc, f"expected text for {attr.dsl_name!r}, got {shown}", hint)
+            return None
+        # A number written for a text or phone attribute is taken as written (0612345678).
+        text = node.text if node.text is not None else str(raw)
         normalized = normalize(text)
         if normalized is None:
             if attr.type.is_phone:
@@ -54,14 +66,18 @@ class ValueReader:
         raw = node.value
         if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
             return float(raw)
-        hint = None
+        hint = "numbers are written like 50000 or 2.5"
         if isinstance(raw, str):
             try:
                 float(raw)
                 hint = f"write {raw.strip()} without quotes"
             except ValueError:
-                hint = "numbers are written like 50000 or 2.5"
-        self.problems.add(node.loc, f"expected a number, got {node.plain()!r}", hint)
+                pass
+        elif raw is None:
+            hint = "to find missing values use `is_unknown: true`"
+        elif isinstance(raw, float):
+            hint = "a number must be finite"
+        self.problems.add(node.loc, f"expected a number, got {node.show()}", hint)
         return None
 
     def whole_number(self, node: Node) -> float | None:
@@ -71,7 +87,7 @@ class ValueReader:
             return float(raw)
         self.problems.add(
             node.loc,
-            f"a count must be a whole number (0 or more), got {node.plain()!r}",
+            f"a count must be a whole number (0 or more), got {node.show()}",
             "e.g. `count: {gte: 3}`",
         )
         return None
@@ -79,7 +95,17 @@ class ValueReader:
     def boolean(self, node: Node) -> bool | None:
         if isinstance(node.value, bool):
             return node.value
-        self.problems.add(node.loc, f"expected true or false, got {node.plain()!r}")
+        hint = "write true or false, without quotes"
+        if isinstance(node.value, str) and node.value.strip().lower() in ("true", "false"):
+            hint = f"remove the quotes: {node.value.strip().lower()}"
+        elif isinstance(node.value, str) and node.value.strip().lower() in (
+            "yes",
+            "no",
+            "on",
+            "off",
+        ):
+            hint = "write true or false (yes/no are text here)"
+        self.problems.add(node.loc, f"expected true or false, got {node.show()}", hint)
         return None
 
     def temporal(self, node: Node) -> dt.date | dt.datetime | None:
@@ -87,8 +113,8 @@ class ValueReader:
         if value is None:
             self.problems.add(
                 node.loc,
-                f"expected a date or timestamp, got {node.plain()!r}",
-                "write a date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z",
+                f"expected a date or timestamp, got {node.show()}",
+                "write a real date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z",
             )
         return value
 
@@ -96,17 +122,19 @@ class ValueReader:
         parsed = parse_duration(str(node.value)) if isinstance(node.value, str) else None
         if isinstance(parsed, Duration):
             return parsed
-        reason = parsed or f"expected a duration, got {node.plain()!r}"
+        if isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            reason = f"a duration needs a unit, got {node.show()}"
+        else:
+            reason = parsed or f"expected a duration, got {node.show()}"
         self.problems.add(node.loc, reason, "write a positive duration like 30d, 2w or 12h")
         return None
 
     def values(self, node: Node, read: Callable[[Node], T | None]) -> list[T] | None:
         if not node.is_list or not node.elements():
-            self.problems.add(
-                node.loc,
-                "expected a non-empty list of values",
-                "write values as [a, b]; for one value use `is`",
-            )
+            hint = "write values as [a, b]; for one value use `is`"
+            if node.is_scalar and node.value is not None:
+                hint = f"write [{node.show().strip(chr(39))}], or use `is` for one value"
+            self.problems.add(node.loc, "expected a non-empty list of values", hint)
             return None
         values = [read(item) for item in node.elements()]
         if any(v is None for v in values):
@@ -120,17 +148,23 @@ class ValueReader:
         compare: Callable[[T, T], bool] | None = None,
     ) -> tuple[T, T] | None:
         if not node.is_list or len(node.elements()) != 2:
-            self.problems.add(node.loc, "`between` takes two values: [low, high]")
+            self.problems.add(
+                node.loc,
+                "`between` takes two values: [low, high]",
+                "e.g. `between: [10, 20]` or `between: [2026-01-01, 2026-03-31]`",
+            )
             return None
-        low, high = (read(item) for item in node.elements())
+        first, second = node.elements()
+        low, high = read(first), read(second)
         if low is None or high is None:
             return None
         in_order = compare(low, high) if compare else low <= high  # type: ignore[operator]
         if not in_order:
+            shown = (first.show().strip("'"), second.show().strip("'"))
             self.problems.add(
                 node.loc,
-                f"`between` bounds are reversed: {low} is after {high}",
-                f"write [{high}, {low}]",
+                f"`between` bounds are reversed: {shown[0]} is after {shown[1]}",
+                f"write [{shown[1]}, {shown[0]}]",
             )
             return None
         return low, high
