@@ -276,10 +276,13 @@ def compile_entity(
 ) -> pl.LazyFrame:
     """The one lazy membership query for all ``segments`` of ``entity``."""
     ctx = _Context(frames, custom_types, clock, rollups)
-    wide = _flags(ctx, entity, {s.id: ir.scoped(s) for s in segments})
+    # Internal column names, so that no segment id can collide with ours ("property_id").
+    columns = {f"s{i}": s.id for i, s in enumerate(segments, 1)}
+    by_name = {s.id: s for s in segments}
+    wide = _flags(ctx, entity, {name: ir.scoped(by_name[sid]) for name, sid in columns.items()})
     return (
         wide.unpivot(
-            on=[s.id for s in segments],
+            on=list(columns),
             index=KEY,
             variable_name="segment_id",
             value_name="member",
@@ -287,7 +290,7 @@ def compile_entity(
         .filter(pl.col("member"))
         .select(
             "property_id",
-            pl.col("segment_id").cast(pl.String),
+            pl.col("segment_id").replace_strict(columns, return_dtype=pl.String),
             pl.lit(entity).alias("entity"),
             "entity_id",
         )

@@ -484,14 +484,18 @@ def compile_entity(
     table to join; without it the query computes the rollups it reads itself.
     """
     builder = _Builder(custom_types, clock, rollups_table)
-    wide = _flags(builder, entity, {s.id: ir.scoped(s) for s in segments}, "")
+    # Internal column names, so that no segment id can collide with ours ("property_id").
+    columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
+    wide = _flags(builder, entity, {name: ir.scoped(s) for name, s in columns.items()}, "")
     unpivot = exp.Pivot(
         unpivot=True,
         expressions=[exp.to_identifier("member")],
         fields=[
             exp.In(
                 this=exp.to_identifier("segment_id"),
-                expressions=[exp.to_identifier(s.id, quoted=True) for s in segments],
+                expressions=[
+                    exp.PivotAlias(this=col(name), alias=lit(s.id)) for name, s in columns.items()
+                ],
             )
         ],
     )

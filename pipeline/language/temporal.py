@@ -58,11 +58,14 @@ def local_date(instant: dt.datetime, tz: dt.tzinfo) -> dt.date:
 
 def shift(instant: dt.datetime, duration: Duration, tz: dt.tzinfo, sign: int) -> dt.datetime:
     """``instant`` moved by ``sign * duration``; days keep the wall-clock time in ``tz``."""
-    if duration.unit == "h":
-        return instant + sign * dt.timedelta(hours=duration.amount)
-    days = duration.amount * (7 if duration.unit == "w" else 1)
-    wall = instant.astimezone(tz).replace(tzinfo=None) + sign * dt.timedelta(days=days)
-    return wall.replace(tzinfo=tz).astimezone(dt.UTC)
+    try:
+        if duration.unit == "h":
+            return instant + sign * dt.timedelta(hours=duration.amount)
+        days = duration.amount * (7 if duration.unit == "w" else 1)
+        wall = instant.astimezone(tz).replace(tzinfo=None) + sign * dt.timedelta(days=days)
+        return wall.replace(tzinfo=tz).astimezone(dt.UTC)
+    except OverflowError:  # beyond year 1 or 9999: as far as time goes
+        return (dt.datetime.max if sign > 0 else dt.datetime.min).replace(tzinfo=dt.UTC)
 
 
 def as_instant(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
@@ -116,10 +119,14 @@ def date_bounds(
     first: dt.date | None = None
     last: dt.date | None = None
     one = dt.timedelta(days=1)
+    if low is not None and low.year == dt.MINYEAR and low.month == 1 and low.day <= 2:
+        low = None
     if low is not None:
         day = local_date(low, tz)
         starts_after = day_start(day, tz) > low or (low_inclusive and day_start(day, tz) == low)
         first = day if starts_after else day + one
+    if high is not None and high.year == dt.MAXYEAR and high.month == 12 and high.day >= 30:
+        high = None  # the end of representable time: no upper bound on days
     if high is not None:
         day = local_date(high, tz)
         starts_before = day_start(day, tz) < high or (high_inclusive and day_start(day, tz) == high)

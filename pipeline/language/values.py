@@ -178,4 +178,6 @@ def _end(value: dt.date | dt.datetime, tz: dt.tzinfo) -> tuple[dt.datetime, bool
     """The upper bound of "on this day" (exclusive) or "at this instant" (inclusive)."""
     if isinstance(value, dt.datetime):
         return as_instant(value, tz), True
+    if value == dt.date.max:  # no next day to start: the last representable instant
+        return dt.datetime.max.replace(tzinfo=dt.UTC), True
     return as_instant(value + dt.timedelta(days=1), tz), False
