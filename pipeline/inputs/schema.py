@@ -45,7 +45,13 @@ VALUE_COLUMN: Final[dict[str, str]] = {
     "datetime": "value_datetime",
     "list": "value_list",
 }
-VALUE_COLUMNS: Final = ("value_text", "value_number", "value_boolean", "value_datetime", "value_list")
+VALUE_COLUMNS: Final = (
+    "value_text",
+    "value_number",
+    "value_boolean",
+    "value_datetime",
+    "value_list",
+)
 
 TABLES: Final[dict[str, pa.Schema]] = {
     "organizations": pa.schema(
@@ -93,4 +99,7 @@ TABLES: Final[dict[str, pa.Schema]] = {
 }
 
 #: The id column of each entity's table.
-ENTITY_TABLE: Final = {"organization": ("organizations", "org_id"), "person": ("people", "person_id")}
+ENTITY_TABLE: Final = {
+    "organization": ("organizations", "org_id"),
+    "person": ("people", "person_id"),
+}

@@ -1,0 +1,209 @@
+"""Validate the input tables in one pass and write them, cleaned, in canonical form.
+
+The steps, each collecting every problem instead of stopping at the first:
+
+1. :mod:`~pipeline.inputs.discover` finds each table's files;
+2. :mod:`~pipeline.inputs.reading` checks their columns and types and casts them;
+3. :mod:`~pipeline.inputs.table_rules` checks each table's own rules with pandera;
+4. :mod:`~pipeline.inputs.link_rules` checks the rows that refer to other tables.
+
+Issues of severity ``"error"`` stop the run (:class:`InputDataError` lists all of them). Rows
+breaking a ``"quarantined"`` rule are set aside: each lands in the quarantine table once, under
+the first rule it breaks, so the issue counts add up to the quarantined rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.catalog import CustomAttribute
+from pipeline.errors import DataIssue, InputDataError
+from pipeline.inputs.discover import fingerprint, locate_tables
+from pipeline.inputs.findings import (
+    MAX_EXAMPLES,
+    QUARANTINE_SCHEMA,
+    Finding,
+    examples,
+    quarantine_rows,
+    to_issue,
+)
+from pipeline.inputs.link_rules import link_findings
+from pipeline.inputs.reading import load_table
+from pipeline.inputs.schema import TABLES
+from pipeline.inputs.table_rules import check_table
+
+#: Rows per Arrow batch when writing: keeps every string buffer far below 2 GiB.
+_BATCH_ROWS: Final = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedInputs:
+    """The validated inputs: one canonical Parquet file per table, and what was set aside."""
+
+    tables: dict[str, Path]
+    issues: tuple[DataIssue, ...]
+    quarantine: pa.Table
+    row_counts: dict[str, int]
+    fingerprint: str
+
+    @property
+    def quarantined_rows(self) -> int:
+        return int(self.quarantine.num_rows)
+
+
+def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
+    """Validate every table of ``data_dir``; write the cleaned tables to ``work_dir``.
+
+    Raises :class:`InputDataError` with every issue when any is an error.
+
+    >>> inputs = read_inputs(Path("data"), Path("work"))  # doctest: +SKIP
+    >>> inputs.tables["timeline"], inputs.row_counts["timeline"]  # doctest: +SKIP
+    (PosixPath('work/timeline.parquet'), 1200)
+    """
+    files, missing = locate_tables(data_dir, TABLES)
+    issues: dict[str, list[DataIssue]] = {table: [] for table in TABLES}
+    for issue in missing:
+        issues[issue.table].append(issue)
+
+    frames: dict[str, pl.DataFrame] = {}
+    findings: dict[str, list[Finding]] = {table: [] for table in TABLES}
+    for table, paths in files.items():
+        loaded = load_table(table, paths, data_dir)
+        issues[table].extend(loaded.issues)
+        frames[table] = loaded.frame
+        findings[table].extend(check_table(table, loaded.frame))
+    for finding in link_findings(frames):
+        findings[finding.rule.table].append(finding)
+
+    set_aside: dict[str, list[Finding]] = {}
+    masks: dict[str, pl.Series] = {}
+    for table, found in findings.items():
+        errors = [f for f in found if f.rule.severity == "error"]
+        quarantined = [f for f in found if f.rule.severity == "quarantined"]
+        height = frames[table].height if table in frames else 0
+        set_aside[table], masks[table] = _claim(quarantined, height)
+        issues[table].extend(to_issue(f, frames[table]) for f in [*errors, *set_aside[table]])
+
+    every_issue = tuple(issue for table in TABLES for issue in issues[table])
+    if any(issue.severity == "error" for issue in every_issue):
+        raise InputDataError(every_issue)
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    outputs: dict[str, Path] = {}
+    counts: dict[str, int] = {}
+    for table, frame in frames.items():
+        kept = frame.filter(~masks[table])
+        outputs[table] = _write(kept, TABLES[table], work_dir / f"{table}.parquet")
+        counts[table] = kept.height
+
+    quarantine = [quarantine_rows(f, frames[t]) for t in TABLES for f in set_aside[t]]
+    return ValidatedInputs(
+        tables=outputs,
+        issues=every_issue,
+        quarantine=_quarantine_table(quarantine),
+        row_counts=counts,
+        fingerprint=fingerprint(data_dir, files),
+    )
+
+
+def _claim(findings: Sequence[Finding], height: int) -> tuple[list[Finding], pl.Series]:
+    """Give each row to the first finding that holds it; drop findings left with no row.
+
+    Returns the findings and the mask of the rows they set aside.
+    """
+    claimed = pl.repeat(False, height, dtype=pl.Boolean, eager=True)
+    kept: list[Finding] = []
+    for finding in findings:
+        rows = finding.rows.filter(~claimed.gather(finding.rows))
+        if rows.len():
+            kept.append(Finding(finding.rule, rows))
+            claimed.scatter(rows, True)
+    return kept, claimed
+
+
+def _write(frame: pl.DataFrame, schema: pa.Schema, path: Path) -> Path:
+    """Write ``frame`` with exactly ``schema`` (Polars writes large_string; we want string)."""
+    arrow = frame.select(schema.names).to_arrow()
+    batches = [batch.cast(schema) for batch in arrow.to_batches(max_chunksize=_BATCH_ROWS)]
+    partial = path.with_name(path.name + ".partial")
+    pq.write_table(pa.Table.from_batches(batches, schema=schema), partial)
+    return partial.replace(path)
+
+
+def _quarantine_table(parts: Sequence[pl.DataFrame]) -> pa.Table:
+    if not parts:
+        return QUARANTINE_SCHEMA.empty_table()
+    arrow = pl.concat(parts).to_arrow()
+    return pa.Table.from_arrays(
+        [arrow.column(f.name).cast(f.type) for f in QUARANTINE_SCHEMA], schema=QUARANTINE_SCHEMA
+    )
+
+
+def read_custom_attributes(data_dir: Path) -> list[CustomAttribute]:
+    """The custom attribute definitions, one per (entity, key), merged over the properties.
+
+    Reads and validates only the ``attributes`` table. Raises :class:`InputDataError` when it
+    breaks a rule, or when one (entity, key) has different types in different properties.
+
+    >>> read_custom_attributes(Path("data"))  # doctest: +SKIP
+    [CustomAttribute(entity='organization', key='plan', type='text', label='Plan',
+                     properties=frozenset({'site-fr', 'site-de'}))]
+    """
+    files, issues = locate_tables(data_dir, ["attributes"])
+    if issues:
+        raise InputDataError(issues)
+    loaded = load_table("attributes", files["attributes"], data_dir)
+    frame = loaded.frame
+    issues = [*loaded.issues, *(to_issue(f, frame) for f in check_table("attributes", frame))]
+    if any(issue.severity == "error" for issue in issues):
+        raise InputDataError(issues)
+
+    merged = (
+        frame.group_by("entity", "key")
+        .agg(
+            pl.col("type").unique().sort().alias("types"),
+            pl.col("label").sort_by("property_id").drop_nulls().first().alias("label"),
+            pl.col("property_id").unique().sort().alias("properties"),
+        )
+        .sort("entity", "key")
+    )
+    conflicts = merged.filter(pl.col("types").list.len() > 1)
+    if conflicts.height:
+        raise InputDataError([_type_conflict(frame, conflicts)])
+    return [
+        CustomAttribute(entity, key, types[0], label or key, frozenset(properties))
+        for entity, key, types, label, properties in merged.iter_rows()
+    ]
+
+
+def _type_conflict(frame: pl.DataFrame, conflicts: pl.DataFrame) -> DataIssue:
+    rows = (
+        frame.with_row_index("__row")
+        .join(conflicts.select("entity", "key"), on=["entity", "key"], how="semi")
+        .sort("entity", "key", "type", "property_id")
+    )
+    # One example per (entity, key, type), so that the examples show the disagreement.
+    shown = rows.unique(["entity", "key", "type"], keep="first", maintain_order=True)
+    described = [
+        f"{entity} {key!r} is " + " or ".join(types)
+        for entity, key, types in conflicts.select("entity", "key", "types").iter_rows()
+    ]
+    return DataIssue(
+        "attributes",
+        "type",
+        "custom attribute has different types in different properties",
+        count=rows.height,
+        examples=examples(
+            frame, shown.get_column("__row"), ["property_id", "entity", "key", "type"]
+        ),
+        hint="; ".join(described[:MAX_EXAMPLES])
+        + ". Segments filter an attribute across properties, so give it one type everywhere,"
+        " or use another key where the meaning differs",
+    )

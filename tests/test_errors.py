@@ -1,0 +1,945 @@
+"""Error messages of segment definitions: the text, the exact ``file:line:column`` and the hint.
+
+Positions count from 1. Every case is a small YAML text checked against the sample data's
+catalog (the custom attributes every property of the bundled data defines), without data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+import zoneinfo
+from pathlib import Path
+
+import pytest
+
+from pipeline.catalog import Catalog, CustomAttribute
+from pipeline.errors import DefinitionError, Location, Problem, ProblemCollector
+from pipeline.language.check import CheckContext, check_document, load_segments
+from pipeline.language.source import parse_text
+
+FILE = "segments/example.yaml"
+PROPERTIES = frozenset({"site-fr", "site-us", "site-de"})
+SAMPLE_ATTRIBUTES = [
+    ("organization", "plan", "text"),
+    ("organization", "industry", "text"),
+    ("organization", "arr", "number"),
+    ("organization", "employees", "number"),
+    ("organization", "is_customer", "boolean"),
+    ("organization", "renewal_date", "date"),
+    ("organization", "last_seen_at", "datetime"),
+    ("organization", "regions", "list"),
+    ("person", "seniority", "text"),
+    ("person", "nps", "number"),
+    ("person", "is_vip", "boolean"),
+    ("person", "birthday", "date"),
+    ("person", "last_login_at", "datetime"),
+    ("person", "languages", "list"),
+]
+CTX = CheckContext(
+    Catalog.build(
+        CustomAttribute(entity, key, kind, key.replace("_", " "), PROPERTIES)
+        for entity, key, kind in SAMPLE_ATTRIBUTES
+    ),
+    dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC),
+    zoneinfo.ZoneInfo("UTC"),
+)
+
+TEXT_OPERATORS = (
+    "text operators: is, is_not, contains, not_contains, starts_with, ends_with, in, not_in, "
+    "is_unknown, has_any_value"
+)
+DURATION_HINT = "write a positive duration like 30d, 2w or 12h"
+DATE_HINT = "write a date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z"
+
+
+def problems_of(text: str, stem: str = "example", file: str = FILE) -> list[Problem]:
+    """Every problem found in one YAML text (a syntax error is the only one then)."""
+    root = parse_text(textwrap.dedent(text), file)
+    if isinstance(root, Problem):
+        return [root]
+    collector = ProblemCollector()
+    check_document(root, stem, CTX, collector)
+    return collector.problems
+
+
+def only_problem(text: str, stem: str = "example") -> Problem:
+    found = problems_of(text, stem)
+    assert len(found) == 1, "\n".join(map(str, found))
+    return found[0]
+
+
+def expect(
+    text: str, line: int, col: int, message: str, hint: str | None, stem: str = "example"
+) -> None:
+    problem = only_problem(text, stem)
+    assert problem.location == Location(FILE, line, col), str(problem)
+    assert problem.message == message
+    assert problem.hint == hint
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+# -- the sample segments ------------------------------------------------------------------
+
+
+def test_bundled_segments_check_cleanly() -> None:
+    segments = load_segments(Path(__file__).parent.parent / "segments", CTX)
+    assert len(segments) >= 12
+    assert {s.entity for s in segments} == {"organization", "person"}
+
+
+# -- YAML itself ---------------------------------------------------------------------------
+
+
+def test_yaml_syntax_error_points_at_the_break() -> None:
+    expect(
+        """\
+        name: Acme
+        where:
+          name: { is: acme
+        """,
+        4,
+        1,
+        "YAML syntax error: expected ',' or '}', but got '<stream end>'",
+        "check indentation and that every `key: value` has a space after the colon",
+    )
+
+
+def test_yaml_tab_indentation() -> None:
+    problem = only_problem("where:\n\tname: {is: acme}\n")
+    assert str(problem) == (
+        f"{FILE}:2:1: YAML syntax error: found character '\\t' that cannot start any token\n"
+        "    Hint: check indentation and that every `key: value` has a space after the colon"
+    )
+
+
+def test_yaml_bad_list_indentation() -> None:
+    expect(
+        """\
+        where:
+          all:
+            - name: { is: a }
+           - name: { is: b }
+        """,
+        4,
+        4,
+        "YAML syntax error: expected <block end>, but found '<block sequence start>'",
+        "check indentation and that every `key: value` has a space after the colon",
+    )
+
+
+def test_duplicate_key_points_at_the_second_one() -> None:
+    expect(
+        """\
+        where:
+          name: { is: acme }
+          name: { is: globex }
+        """,
+        3,
+        3,
+        "duplicate key 'name' in one mapping",
+        "a mapping holds each key once; to combine several conditions use `all:`",
+    )
+
+
+def test_duplicate_top_level_key() -> None:
+    expect(
+        """\
+        name: One
+        name: Two
+        where: { name: { is: acme } }
+        """,
+        2,
+        1,
+        "duplicate key 'name' in one mapping",
+        "a mapping holds each key once; to combine several conditions use `all:`",
+    )
+
+
+def test_empty_file() -> None:
+    expect("", 1, 1, "the file is empty", "a segment needs at least `where:`")
+
+
+def test_file_that_is_a_list() -> None:
+    expect(
+        "- name: { is: acme }\n",
+        1,
+        1,
+        "a segment file must be a mapping (`where:`, `name:`, ...)",
+        None,
+    )
+
+
+# -- top level -----------------------------------------------------------------------------
+
+
+def test_unknown_top_level_key_with_suggestion() -> None:
+    expect(
+        """\
+        name: French partners
+        propertes: [site-fr]
+        where: { tags: { is: partner } }
+        """,
+        2,
+        1,
+        "unknown key 'propertes'",
+        "did you mean 'properties'?",
+    )
+
+
+def test_unknown_top_level_key_without_close_match() -> None:
+    expect(
+        """\
+        team: marketing
+        where: { tags: { is: partner } }
+        """,
+        1,
+        1,
+        "unknown key 'team'",
+        "the keys are: id, name, description, entity, properties, where",
+    )
+
+
+def test_misspelled_where_also_reports_the_missing_where() -> None:
+    found = problems_of("wher: { name: { is: acme } }\n")
+    assert [(p.location, p.message, p.hint) for p in found] == [
+        (Location(FILE, 1, 1), "unknown key 'wher'", "did you mean 'where'?"),
+        (
+            Location(FILE, 1, 1),
+            "the segment has no `where:`",
+            "add `where:` with a condition, e.g. `where: {tags: {contains: vip}}`",
+        ),
+    ]
+
+
+def test_unknown_entity() -> None:
+    expect(
+        """\
+        entity: company
+        where: { name: { is: acme } }
+        """,
+        1,
+        9,
+        "`entity` input should be 'organization' or 'person'",
+        "entity is `organization` or `person`",
+    )
+
+
+def test_properties_must_be_a_list() -> None:
+    expect(
+        """\
+        properties: site-fr
+        where: { name: { is: acme } }
+        """,
+        1,
+        13,
+        "`properties` input should be a valid list",
+        None,
+    )
+
+
+def test_bad_segment_id() -> None:
+    expect(
+        """\
+        id: Premium_France
+        where: { name: { is: acme } }
+        """,
+        1,
+        5,
+        "`id` must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, - and _)",
+        None,
+    )
+
+
+def test_bad_file_stem_without_id() -> None:
+    expect(
+        "where: { name: { is: acme } }\n",
+        1,
+        1,
+        "the file name 'Premium France' is not a valid segment id",
+        "rename the file or set `id:` ([a-z0-9][a-z0-9_-]*)",
+        stem="Premium France",
+    )
+
+
+def test_bad_file_stem_is_fine_with_an_id() -> None:
+    assert (
+        problems_of("id: premium-france\nwhere: { name: { is: acme } }\n", "Premium France") == []
+    )
+
+
+# -- attributes and operators --------------------------------------------------------------
+
+
+def test_misspelled_builtin_attribute() -> None:
+    expect(
+        """\
+        where:
+          all:
+            - tags: { is: enterprise }
+            - job_titel: { contains: cto }
+        """,
+        4,
+        7,
+        "unknown attribute 'job_titel'",
+        "did you mean 'job_title'?",
+    )
+
+
+def test_misspelled_custom_attribute() -> None:
+    expect(
+        """\
+        where:
+          custom.plna: { is: premium }
+        """,
+        2,
+        3,
+        "unknown custom organization attribute 'custom.plna'",
+        "did you mean 'custom.plan'?",
+    )
+
+
+def test_custom_attribute_of_the_other_entity_lists_the_valid_ones() -> None:
+    expect(
+        """\
+        entity: person
+        where:
+          custom.plan: { is: premium }
+        """,
+        3,
+        3,
+        "unknown custom person attribute 'custom.plan'",
+        "custom person attributes are: custom.birthday, custom.is_vip, custom.languages, "
+        "custom.last_login_at, custom.nps, custom.seniority",
+    )
+
+
+def test_custom_attribute_missing_in_a_listed_property() -> None:
+    expect(
+        """\
+        properties: [site-fr, site-xx]
+        where:
+          custom.arr: { gte: 1000 }
+        """,
+        3,
+        3,
+        "'custom.arr' is not defined in property site-xx",
+        "define it in the attributes table or narrow `properties:`",
+    )
+
+
+def test_unknown_operator_with_suggestion() -> None:
+    expect(
+        """\
+        where:
+          name: { contians: acme }
+        """,
+        2,
+        11,
+        "unknown operator 'contians'",
+        "did you mean 'contains'?",
+    )
+
+
+def test_unknown_operator_without_close_match_lists_the_operators() -> None:
+    expect(
+        "where: { custom.arr: { approx: 5 } }\n",
+        1,
+        24,
+        "unknown operator 'approx'",
+        "number operators: is, is_not, gt, gte, lt, lte, between, is_unknown, has_any_value",
+    )
+
+
+def test_operator_that_does_not_fit_the_type() -> None:
+    expect(
+        """\
+        where:
+          name: { gt: 3 }
+        """,
+        2,
+        11,
+        "operator 'gt' does not apply to text attribute 'name'",
+        TEXT_OPERATORS,
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "col", "message", "hint"),
+    [
+        (
+            "tags: { starts_with: vip }",
+            11,
+            "operator 'starts_with' does not apply to list attribute 'tags'",
+            "list operators: is, is_not, contains, not_contains, in, not_in, is_unknown, "
+            "has_any_value",
+        ),
+        (
+            "custom.is_customer: { contains: yes }",
+            25,
+            "operator 'contains' does not apply to boolean attribute 'custom.is_customer'",
+            "boolean operators: is, is_not, is_unknown, has_any_value",
+        ),
+        (
+            "created_at: { gte: 2026-01-01 }",
+            17,
+            "operator 'gte' does not apply to datetime attribute 'created_at'",
+            "date operators: is, is_not, before, after, between, within_last, more_than_ago, "
+            "within_next, is_unknown, has_any_value",
+        ),
+    ],
+)
+def test_operator_not_fitting_other_types(
+    condition: str, col: int, message: str, hint: str
+) -> None:
+    expect(f"where:\n  {condition}\n", 2, col, message, hint)
+
+
+def test_two_operators_in_one_condition() -> None:
+    expect(
+        """\
+        where:
+          name: { is: acme, is_not: globex }
+        """,
+        2,
+        9,
+        "`name` takes one operator, like `{is: ...}`",
+        TEXT_OPERATORS,
+    )
+
+
+def test_bare_value_instead_of_an_operator() -> None:
+    expect(
+        "where:\n  name: acme\n",
+        2,
+        9,
+        "`name` takes one operator, like `{is: ...}`",
+        TEXT_OPERATORS,
+    )
+
+
+# -- values --------------------------------------------------------------------------------
+
+
+def test_text_where_a_number_is_expected() -> None:
+    expect(
+        """\
+        where:
+          custom.arr: { gte: lots }
+        """,
+        2,
+        22,
+        "expected a number, got 'lots'",
+        "numbers are written like 50000 or 2.5",
+    )
+
+
+def test_number_in_quotes() -> None:
+    expect(
+        """\
+        where:
+          custom.arr: { gte: "50000" }
+        """,
+        2,
+        22,
+        "expected a number, got '50000'",
+        "write 50000 without quotes",
+    )
+
+
+def test_number_with_thousands_separator_in_quotes() -> None:
+    expect(
+        "where: { custom.arr: { gte: '50,000' } }\n",
+        1,
+        29,
+        "expected a number, got '50,000'",
+        "numbers are written like 50000 or 2.5",
+    )
+
+
+def test_non_boolean_for_boolean() -> None:
+    expect(
+        """\
+        where:
+          custom.is_customer: { is: yes }
+        """,
+        2,
+        29,
+        "expected true or false, got 'yes'",
+        None,
+    )
+
+
+def test_boolean_in_quotes() -> None:
+    expect(
+        "where: { custom.is_customer: { is: 'true' } }\n",
+        1,
+        36,
+        "expected true or false, got 'true'",
+        None,
+    )
+
+
+def test_presence_operator_needs_true_or_false() -> None:
+    expect(
+        "where: { custom.industry: { is_unknown: 1 } }\n",
+        1,
+        41,
+        "expected true or false, got 1",
+        None,
+    )
+
+
+def test_boolean_for_text_suggests_quotes() -> None:
+    expect(
+        "where: { custom.plan: { is: true } }\n",
+        1,
+        29,
+        "expected text for 'custom.plan', got True",
+        "quote the value, e.g. 'true'",
+    )
+
+
+def test_list_for_a_single_text_value() -> None:
+    expect(
+        "where: { tags: { is: [vip, partner] } }\n",
+        1,
+        22,
+        "expected text for 'tags', got a list",
+        None,
+    )
+
+
+def test_bad_date_in_quotes() -> None:
+    expect(
+        """\
+        where:
+          custom.renewal_date: { before: "2026-13-01" }
+        """,
+        2,
+        34,
+        "expected a date or timestamp, got '2026-13-01'",
+        DATE_HINT,
+    )
+
+
+def test_words_instead_of_a_date() -> None:
+    expect(
+        "where: { created_at: { after: last monday } }\n",
+        1,
+        31,
+        "expected a date or timestamp, got 'last monday'",
+        DATE_HINT,
+    )
+
+
+@pytest.mark.xfail(
+    reason="an unquoted impossible date (2026-02-30) makes the YAML reader raise ValueError "
+    "instead of a located problem",
+    raises=ValueError,
+    strict=True,
+)
+def test_impossible_unquoted_date_is_a_located_problem() -> None:
+    problem = only_problem("where: { custom.renewal_date: { before: 2026-02-30 } }\n")
+    assert problem.location == Location(FILE, 1, 41)
+
+
+def test_blank_value() -> None:
+    expect(
+        """\
+        where:
+          custom.industry: { is: "  " }
+        """,
+        2,
+        26,
+        "the value is blank",
+        "to find missing values use `is_unknown: true`",
+    )
+
+
+def test_blank_value_inside_an_in_list() -> None:
+    expect(
+        "where: { tags: { in: [vip, ''] } }\n",
+        1,
+        28,
+        "the value is blank",
+        "to find missing values use `is_unknown: true`",
+    )
+
+
+def test_null_value() -> None:
+    expect(
+        "where: { name: { is: null } }\n",
+        1,
+        22,
+        "expected text for 'name', got None",
+        None,
+    )
+
+
+def test_phone_value_without_digits() -> None:
+    expect(
+        """\
+        where:
+          primary_phone: { starts_with: "+" }
+        """,
+        2,
+        33,
+        "the phone value '+' has no digit",
+        "phones are compared on their digits only",
+    )
+
+
+def test_phone_list_value_without_digits() -> None:
+    expect(
+        "where: { phones: { in: ['+33 1 23', n/a] } }\n",
+        1,
+        37,
+        "the phone value 'n/a' has no digit",
+        "phones are compared on their digits only",
+    )
+
+
+def test_empty_in_list() -> None:
+    expect(
+        """\
+        where:
+          custom.plan: { in: [] }
+        """,
+        2,
+        22,
+        "expected a non-empty list of values",
+        "write values as [a, b]; for one value use `is`",
+    )
+
+
+def test_empty_not_in_list() -> None:
+    expect(
+        "where: { tags: { not_in: [] } }\n",
+        1,
+        26,
+        "expected a non-empty list of values",
+        "write values as [a, b]; for one value use `is`",
+    )
+
+
+def test_in_with_a_single_value_instead_of_a_list() -> None:
+    expect(
+        "where: { custom.plan: { in: premium } }\n",
+        1,
+        29,
+        "expected a non-empty list of values",
+        "write values as [a, b]; for one value use `is`",
+    )
+
+
+def test_reversed_number_between() -> None:
+    expect(
+        """\
+        where:
+          custom.arr: { between: [100000, 5000] }
+        """,
+        2,
+        26,
+        "`between` bounds are reversed: 100000.0 is after 5000.0",
+        "write [5000.0, 100000.0]",
+    )
+
+
+def test_reversed_date_between() -> None:
+    expect(
+        """\
+        where:
+          custom.renewal_date: { between: [2027-03-31, 2027-01-01] }
+        """,
+        2,
+        35,
+        "`between` bounds are reversed: 2027-03-31 is after 2027-01-01",
+        "write [2027-01-01, 2027-03-31]",
+    )
+
+
+def test_equal_between_bounds_are_fine() -> None:
+    assert problems_of("where: { created_at: { between: [2026-01-01, 2026-01-01] } }\n") == []
+    assert problems_of("where: { custom.arr: { between: [5, 5] } }\n") == []
+
+
+@pytest.mark.xfail(
+    reason="the order check compares the start of both bounds, but a date as upper bound "
+    "means the end of that day: 10:00 to the end of the same day is a valid range",
+    strict=True,
+)
+def test_timestamp_then_same_day_between_is_not_reversed() -> None:
+    text = "where: { created_at: { between: [2026-01-01T10:00:00Z, 2026-01-01] } }\n"
+    assert problems_of(text) == []
+
+
+def test_between_with_one_value() -> None:
+    expect(
+        "where: { custom.employees: { between: [10] } }\n",
+        1,
+        39,
+        "`between` takes two values: [low, high]",
+        None,
+    )
+
+
+def test_between_with_words_reports_both_bounds() -> None:
+    found = problems_of("where: { custom.arr: { between: [low, high] } }\n")
+    assert [(p.location.col, p.message) for p in found] == [
+        (34, "expected a number, got 'low'"),
+        (39, "expected a number, got 'high'"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("duration", "message"),
+    [
+        ("0d", "a duration must be positive, got '0d'"),
+        ("0h", "a duration must be positive, got '0h'"),
+        ("-3d", "'-3d' is not a duration"),
+        ("30 days", "'30 days' is not a duration"),
+        ("3m", "'3m' is not a duration"),
+        ("1.5d", "'1.5d' is not a duration"),
+        ("30", "expected a duration, got 30"),
+    ],
+)
+def test_bad_durations(duration: str, message: str) -> None:
+    expect(
+        f"""\
+        where:
+          updated_at: {{ more_than_ago: {duration} }}
+        """,
+        2,
+        32,
+        message,
+        DURATION_HINT,
+    )
+
+
+@pytest.mark.parametrize("operator", ["within_last", "more_than_ago", "within_next"])
+def test_zero_duration_on_every_relative_operator(operator: str) -> None:
+    problem = only_problem(f"where: {{ custom.renewal_date: {{ {operator}: 0w }} }}\n")
+    assert problem.message == "a duration must be positive, got '0w'"
+    assert problem.location == Location(FILE, 1, 35 + len(operator))
+
+
+# -- groups and condition shape ------------------------------------------------------------
+
+
+def test_group_with_an_empty_list() -> None:
+    expect(
+        """\
+        where:
+          all:
+            - tags: { is: vip }
+            - any: []
+        """,
+        4,
+        12,
+        "`any:` takes a non-empty list of conditions",
+        "write each condition on its own line under `any:`, starting with `- `",
+    )
+
+
+def test_group_with_nothing_under_it() -> None:
+    expect(
+        "where:\n  none:\n",
+        3,
+        1,
+        "`none:` takes a non-empty list of conditions",
+        "write each condition on its own line under `none:`, starting with `- `",
+    )
+
+
+def test_group_with_a_mapping_instead_of_a_list() -> None:
+    expect(
+        "where:\n  all: { name: { is: acme } }\n",
+        2,
+        8,
+        "`all:` takes a non-empty list of conditions",
+        "write each condition on its own line under `all:`, starting with `- `",
+    )
+
+
+def test_mapping_with_two_conditions() -> None:
+    expect(
+        """\
+        where:
+          tags: { is: enterprise }
+          custom.plan: { is: premium }
+        """,
+        2,
+        3,
+        "a condition is a mapping with exactly one key",
+        "to require several conditions, list them under `all:`",
+    )
+
+
+def test_empty_list_item_in_a_group() -> None:
+    expect(
+        """\
+        where:
+          any:
+            - tags: { is: vip }
+            -
+        """,
+        4,
+        6,
+        "a condition is a mapping with exactly one key",
+        "write one condition per mapping, e.g. `name: {contains: acme}`",
+    )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "timeline: { kind: chat, count: { gte: 3 }, within_last: 30d }",
+        "people: { count: { gte: 1 } }",
+        "in_segment: churn-risk",
+        "not_in_segment: competitors",
+    ],
+)
+def test_conditions_not_available_yet(condition: str) -> None:
+    key = condition.split(":")[0]
+    expect(
+        f"""\
+        where:
+          all:
+            - tags: {{ is: enterprise }}
+            - {condition}
+        """,
+        4,
+        7,
+        f"`{key}` conditions are not available in this version",
+        "filter on contact, custom (`custom.<key>`) attributes for now",
+    )
+
+
+def test_organizations_condition_on_a_person_segment_is_not_available_yet() -> None:
+    expect(
+        """\
+        entity: person
+        where:
+          organizations: { count: { gte: 1 } }
+        """,
+        3,
+        3,
+        "`organizations` conditions are not available in this version",
+        "filter on contact, custom (`custom.<key>`) attributes for now",
+    )
+
+
+# -- one pass ------------------------------------------------------------------------------
+
+
+def test_every_error_of_a_file_in_one_pass() -> None:
+    text = """\
+        name: Many mistakes
+        where:
+          all:
+            - job_titel: { contains: cto }
+            - name: { gt: 3 }
+            - any:
+                - custom.arr: { between: [10, 1] }
+                - tags: { in: [] }
+            - none:
+                - created_at: { within_last: 0d }
+                - custom.is_customer: { is: maybe }
+            - custom.plna: { is: premium }
+        """
+    found = problems_of(text)
+    assert [(p.location.line, p.location.col, p.message) for p in found] == [
+        (4, 7, "unknown attribute 'job_titel'"),
+        (5, 15, "operator 'gt' does not apply to text attribute 'name'"),
+        (7, 34, "`between` bounds are reversed: 10.0 is after 1.0"),
+        (8, 23, "expected a non-empty list of values"),
+        (10, 38, "a duration must be positive, got '0d'"),
+        (11, 37, "expected true or false, got 'maybe'"),
+        (12, 7, "unknown custom organization attribute 'custom.plna'"),
+    ]
+
+
+def test_every_error_of_a_folder_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "segments", "broken-yaml.yaml", "where: { name: { is: acme }\n")
+    write(tmp_path / "segments", "bad-operator.yaml", "where:\n  name: { contians: acme }\n")
+    write(tmp_path / "segments", "good.yaml", "where:\n  tags: { is: vip }\n")
+    with pytest.raises(DefinitionError) as raised:
+        load_segments(Path("segments"), CTX)
+    assert str(raised.value) == (
+        "2 errors in segment definitions:\n"
+        "segments/bad-operator.yaml:2:11: unknown operator 'contians'\n"
+        "    Hint: did you mean 'contains'?\n"
+        "segments/broken-yaml.yaml:2:1: YAML syntax error: expected ',' or '}', "
+        "but got '<stream end>'\n"
+        "    Hint: check indentation and that every `key: value` has a space after the colon"
+    )
+
+
+@pytest.mark.xfail(
+    reason="a top-level problem (unknown key, bad entity) stops the check of `where:`, so its "
+    "errors only show up on the next validate",
+    strict=True,
+)
+def test_top_level_and_condition_errors_in_one_pass() -> None:
+    found = problems_of("descripton: x\nwhere: { name: { contians: acme } }\n")
+    assert [p.message for p in found] == ["unknown key 'descripton'", "unknown operator 'contians'"]
+
+
+# -- across files --------------------------------------------------------------------------
+
+
+def test_duplicate_segment_ids_across_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "segments", "vip.yaml", "where: { tags: { is: vip } }\n")
+    write(
+        tmp_path / "segments",
+        "vip-copy.yaml",
+        """\
+        id: vip
+        name: VIP (copy)
+        where: { custom.is_customer: { is: true } }
+        """,
+    )
+    with pytest.raises(DefinitionError) as raised:
+        load_segments(Path("segments"), CTX)
+    [problem] = raised.value.problems
+    assert problem.location == Location("segments/vip.yaml", 1, 1)
+    assert problem.message == "duplicate segment id 'vip'"
+    assert problem.hint == "also defined in segments/vip-copy.yaml; ids must be unique"
+    assert str(raised.value).startswith("1 error in segment definitions:\n")
+
+
+def test_bad_file_name_through_load_segments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "segments", "VIP people.yaml", "where: { tags: { is: vip } }\n")
+    with pytest.raises(DefinitionError) as raised:
+        load_segments(Path("segments"), CTX)
+    assert str(raised.value) == (
+        "1 error in segment definitions:\n"
+        "segments/VIP people.yaml:1:1: the file name 'VIP people' is not a valid segment id\n"
+        "    Hint: rename the file or set `id:` ([a-z0-9][a-z0-9_-]*)"
+    )
+
+
+def test_empty_segments_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "segments").mkdir()
+    with pytest.raises(DefinitionError) as raised:
+        load_segments(Path("segments"), CTX)
+    assert str(raised.value) == (
+        "1 error in segment definitions:\n"
+        "segments: no segment files (*.yaml) found\n"
+        "    Hint: write one segment per .yaml file"
+    )

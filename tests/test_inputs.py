@@ -1,0 +1,598 @@
+"""The input layer (SPEC section 2): discovery, casting, per-table and cross-table rules.
+
+Each test writes the valid minimal dataset of ``inputs_fixtures`` to ``tmp_path``, breaks one
+thing, and checks the report: table, column, rule, count, an example and the severity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from inputs_fixtures import T0, Rows, canonical, replace_column, valid_rows, write_dataset
+
+from pipeline.catalog import CustomAttribute
+from pipeline.errors import DataIssue, InputDataError
+from pipeline.inputs import (
+    QUARANTINE_SCHEMA,
+    ValidatedInputs,
+    find_tables,
+    read_custom_attributes,
+    read_inputs,
+)
+from pipeline.inputs.schema import TABLES, VALUE_COLUMNS
+
+
+@pytest.fixture
+def rows() -> Rows:
+    return valid_rows()
+
+
+def run(tmp_path: Path, rows: Rows | None = None, **raw: pa.Table) -> ValidatedInputs:
+    data = write_dataset(tmp_path / "data", rows, raw)
+    return read_inputs(data, tmp_path / "work")
+
+
+def fail(tmp_path: Path, rows: Rows | None = None, **raw: pa.Table) -> list[DataIssue]:
+    with pytest.raises(InputDataError) as info:
+        run(tmp_path, rows, **raw)
+    return info.value.issues
+
+
+def issue(
+    source: ValidatedInputs | Sequence[DataIssue], table: str, column: str | None, rule: str
+) -> DataIssue:
+    """The one issue of ``table.column`` whose rule contains ``rule``."""
+    issues = source.issues if isinstance(source, ValidatedInputs) else source
+    found = [i for i in issues if i.table == table and i.column == column and rule in i.rule]
+    assert len(found) == 1, f"expected one {table}.{column} '{rule}' issue in {issues}"
+    return found[0]
+
+
+def output(inputs: ValidatedInputs, table: str) -> pl.DataFrame:
+    return pl.read_parquet(inputs.tables[table])
+
+
+def raw_table(rows: Rows, table: str) -> pa.Table:
+    return canonical(table, rows[table])
+
+
+# --- a valid dataset ------------------------------------------------------------------------
+
+
+def test_valid_dataset_is_written_in_canonical_form(tmp_path: Path) -> None:
+    inputs = run(tmp_path)
+    assert inputs.issues == ()
+    assert inputs.row_counts == {
+        "organizations": 3,
+        "people": 2,
+        "organization_people": 2,
+        "attributes": 4,
+        "attribute_values": 4,
+        "timeline": 3,
+    }
+    for table, path in inputs.tables.items():
+        assert path == tmp_path / "work" / f"{table}.parquet"
+        assert pq.read_schema(path).remove_metadata() == TABLES[table]
+    assert inputs.quarantine.schema == QUARANTINE_SCHEMA
+    assert inputs.quarantine.num_rows == 0
+    assert len(inputs.fingerprint) == 64
+
+
+def test_same_ids_in_two_properties_are_not_duplicates(tmp_path: Path, rows: Rows) -> None:
+    rows["organizations"].append({"property_id": "site-b", "org_id": "o1"})
+    inputs = run(tmp_path, rows)  # timeline already has e1 in both properties
+    assert inputs.issues == ()
+    assert inputs.row_counts["organizations"] == 4
+
+
+# --- discovery ------------------------------------------------------------------------------
+
+
+def test_missing_table_is_an_error_naming_both_layouts(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "data")
+    (data / "timeline.parquet").unlink()
+    (data / "people.parquet").unlink()
+    with pytest.raises(InputDataError) as info:
+        read_inputs(data, tmp_path / "work")
+    found = issue(info.value.issues, "timeline", None, "table is missing")
+    assert found.severity == "error"
+    assert found.hint == f"expected {data}/timeline.parquet or {data}/timeline/"
+    issue(info.value.issues, "people", None, "table is missing")
+    with pytest.raises(InputDataError, match="timeline: table is missing"):
+        find_tables(data)
+
+
+def test_table_given_as_file_and_directory_is_an_error(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "data")
+    (data / "people").mkdir()
+    pq.write_table(raw_table(valid_rows(), "people"), data / "people" / "part-0.parquet")
+    with pytest.raises(InputDataError) as info:
+        find_tables(data)
+    assert "keep only one of" in str(issue(info.value.issues, "people", None, "twice").hint)
+
+
+def test_directory_per_table_with_hive_partitions(tmp_path: Path, rows: Rows) -> None:
+    data = write_dataset(tmp_path / "data", rows)
+    (data / "timeline.parquet").unlink()
+    events = raw_table(rows, "timeline")
+    for site in ("site-a", "site-b"):
+        folder = data / "timeline" / f"property_id={site}"
+        folder.mkdir(parents=True)
+        part = events.filter(pa.compute.equal(events["property_id"], site))
+        pq.write_table(part.drop_columns(["property_id"]), folder / "part-0.parquet")
+    (data / "timeline" / "_SUCCESS").touch()
+    assert [p.relative_to(data).as_posix() for p in find_tables(data)["timeline"]] == [
+        "timeline/property_id=site-a/part-0.parquet",
+        "timeline/property_id=site-b/part-0.parquet",
+    ]
+    inputs = read_inputs(data, tmp_path / "work")
+    assert inputs.issues == ()
+    timeline = output(inputs, "timeline").sort("property_id", "event_id")
+    assert timeline.select("property_id", "event_id", "org_id").rows() == [
+        ("site-a", "e1", "o1"),
+        ("site-a", "e2", None),
+        ("site-b", "e1", "o9"),
+    ]
+
+
+def test_files_of_one_table_may_differ_in_physical_types(tmp_path: Path, rows: Rows) -> None:
+    data = write_dataset(tmp_path / "data", rows)
+    (data / "people.parquet").unlink()
+    people = raw_table(rows, "people")
+    (data / "people" / "2026").mkdir(parents=True)
+    pq.write_table(people.slice(0, 1), data / "people" / "2026" / "a.parquet")
+    wide = people.slice(1).cast(
+        pa.schema(
+            [
+                f.with_type(pa.large_string()) if f.type == pa.string() else f
+                for f in TABLES["people"]
+            ]
+        )
+    )
+    pq.write_table(wide, data / "people" / "2026" / "b.parquet")
+    inputs = read_inputs(data, tmp_path / "work")
+    assert output(inputs, "people").get_column("person_id").to_list() == ["p1", "p9"]
+
+
+def test_column_problems_name_the_files_at_fault(tmp_path: Path, rows: Rows) -> None:
+    data = write_dataset(tmp_path / "data", rows)
+    (data / "people.parquet").unlink()
+    people = raw_table(rows, "people")
+    (data / "people").mkdir()
+    pq.write_table(people.slice(0, 1), data / "people" / "a.parquet")
+    pq.write_table(people.slice(1).drop_columns(["job_title"]), data / "people" / "b.parquet")
+    with pytest.raises(InputDataError) as info:
+        read_inputs(data, tmp_path / "work")
+    found = issue(info.value.issues, "people", "job_title", "column is missing")
+    assert (found.count, found.examples) == (1, ("file people/b.parquet",))
+    assert found.hint == "write it as all null where the value is unknown"
+
+
+def test_dates_are_not_timestamps(tmp_path: Path, rows: Rows) -> None:
+    values = raw_table(rows, "attribute_values")
+    values = replace_column(values, "value_datetime", pa.nulls(4, pa.date32()))
+    found = issue(fail(tmp_path, attribute_values=values), "attribute_values", "value_datetime", "")
+    assert found.rule == "wrong type: found date32[day], expected timestamp with a time zone"
+    assert found.hint == "write dates as timestamps with a time zone, e.g. midnight UTC"
+
+
+def test_fingerprint_follows_the_data(tmp_path: Path, rows: Rows) -> None:
+    first = run(tmp_path).fingerprint
+    assert run(tmp_path).fingerprint == first
+    rows["people"][0]["name"] = "Anne"
+    assert run(tmp_path, rows).fingerprint != first
+
+
+def test_unreadable_file_is_an_error(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "data")
+    (data / "people.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(InputDataError) as info:
+        read_inputs(data, tmp_path / "work")
+    found = issue(info.value.issues, "people", None, "not readable Parquet")
+    assert found.examples == ("file people.parquet",)
+
+
+# --- columns and types ----------------------------------------------------------------------
+
+
+def test_missing_column_is_an_error_with_a_suggestion(tmp_path: Path, rows: Rows) -> None:
+    events = raw_table(rows, "timeline").rename_columns(
+        {"occurred_at": "occured_at", "kind": "type"}
+    )
+    issues = fail(tmp_path, timeline=events)
+    found = issue(issues, "timeline", "occurred_at", "column is missing")
+    assert (found.count, found.severity) == (3, "error")
+    assert found.examples == ("file timeline.parquet",)
+    assert found.hint == "did you mean 'occured_at'?"
+    issue(issues, "timeline", "kind", "column is missing")
+
+
+def test_incompatible_type_names_found_and_expected(tmp_path: Path, rows: Rows) -> None:
+    orgs = replace_column(raw_table(rows, "organizations"), "name", pa.array([1, 2, 3]))
+    values = raw_table(rows, "attribute_values")
+    values = replace_column(values, "value_boolean", pa.array(["yes", None, None, None]))
+    issues = fail(tmp_path, organizations=orgs, attribute_values=values)
+    found = issue(issues, "organizations", "name", "wrong type")
+    assert found.rule == "wrong type: found int64, expected text"
+    assert (found.count, found.severity) == (3, "error")
+    found = issue(issues, "attribute_values", "value_boolean", "wrong type")
+    assert found.rule == "wrong type: found string, expected boolean"
+
+
+def test_naive_timestamp_is_an_error(tmp_path: Path, rows: Rows) -> None:
+    naive = pa.array([dt.datetime(2026, 1, 5, 9, 30)] * 3, pa.timestamp("us"))
+    events = replace_column(raw_table(rows, "timeline"), "occurred_at", naive)
+    found = issue(fail(tmp_path, timeline=events), "timeline", "occurred_at", "time zone")
+    assert found.rule == "timestamp without a time zone (timestamp[us])"
+    assert found.hint == "write timestamps with a time zone, e.g. UTC"
+    assert (found.count, found.severity) == (3, "error")
+
+
+def test_large_strings_and_other_timestamp_units_are_accepted(tmp_path: Path, rows: Rows) -> None:
+    events = raw_table(rows, "timeline")
+    for name in ("event_id", "property_id", "kind"):
+        events = replace_column(events, name, events[name].cast(pa.large_string()))
+    nanos = pa.array([1_767_605_400_123_456_789] * 3, pa.timestamp("ns", tz="UTC"))
+    events = replace_column(events, "occurred_at", nanos)
+    orgs = raw_table(rows, "organizations")
+    created = orgs["created_at"].cast(pa.timestamp("ms", tz="UTC"))
+    orgs = replace_column(orgs, "created_at", created)
+    orgs = replace_column(orgs, "tags", orgs["tags"].cast(pa.large_list(pa.large_string())))
+    inputs = run(tmp_path, rows, timeline=events, organizations=orgs)
+    assert inputs.issues == ()
+    occurred = output(inputs, "timeline").get_column("occurred_at")
+    assert occurred.to_list()[0] == dt.datetime(2026, 1, 5, 9, 30, 0, 123456, tzinfo=dt.UTC)
+    assert output(inputs, "organizations").get_column("created_at").to_list()[1] == T0
+    assert output(inputs, "organizations").get_column("tags").to_list()[0] == ["enterprise"]
+
+
+def test_integer_ids_become_text(tmp_path: Path, rows: Rows) -> None:
+    orgs = replace_column(raw_table(rows, "organizations"), "org_id", pa.array([1, 2, 9]))
+    links = raw_table(rows, "organization_people")
+    links = replace_column(links, "org_id", pa.array([1, 9], pa.int32()))
+    renamed: dict[str | None, str] = {"o1": "1", "o9": "9"}
+    for event in rows["timeline"]:
+        event["org_id"] = renamed.get(event.get("org_id"), event.get("org_id"))
+    for value in rows["attribute_values"]:
+        value["entity_id"] = renamed.get(value["entity_id"], value["entity_id"])
+    inputs = run(tmp_path, rows, organizations=orgs, organization_people=links)
+    assert inputs.issues == ()
+    assert output(inputs, "organizations").get_column("org_id").to_list() == ["1", "2", "9"]
+    assert output(inputs, "organization_people").get_column("org_id").to_list() == ["1", "9"]
+
+
+def test_other_time_zones_are_converted_to_utc(tmp_path: Path, rows: Rows) -> None:
+    events = raw_table(rows, "timeline")
+    paris = events["occurred_at"].cast(pa.timestamp("us", tz="Europe/Paris"))
+    inputs = run(tmp_path, rows, timeline=replace_column(events, "occurred_at", paris))
+    assert pq.read_schema(inputs.tables["timeline"]).field("occurred_at").type.tz == "UTC"
+    assert output(inputs, "timeline").get_column("occurred_at").to_list() == [T0] * 3
+
+
+def test_extra_columns_are_ignored(tmp_path: Path, rows: Rows) -> None:
+    people = raw_table(rows, "people").append_column("favourite_colour", pa.array([1, None]))
+    inputs = run(tmp_path, rows, people=people)
+    assert inputs.issues == ()
+    assert output(inputs, "people").columns == TABLES["people"].names
+
+
+def test_all_null_and_dictionary_columns_are_accepted(tmp_path: Path, rows: Rows) -> None:
+    events = raw_table(rows, "timeline")
+    events = replace_column(events, "author", pa.nulls(3))
+    events = replace_column(events, "kind", events["kind"].dictionary_encode())
+    inputs = run(tmp_path, rows, timeline=events)
+    assert inputs.issues == ()
+    assert output(inputs, "timeline").get_column("kind").to_list() == ["chat", "note", "call"]
+
+
+# --- rules within a table -------------------------------------------------------------------
+
+
+REQUIRED = [
+    ("organizations", "property_id"),
+    ("organizations", "org_id"),
+    ("people", "person_id"),
+    ("organization_people", "org_id"),
+    ("organization_people", "person_id"),
+    ("attributes", "entity"),
+    ("attributes", "key"),
+    ("attributes", "type"),
+    ("attribute_values", "entity_id"),
+    ("attribute_values", "key"),
+    ("timeline", "event_id"),
+    ("timeline", "kind"),
+    ("timeline", "occurred_at"),
+]
+
+
+@pytest.mark.parametrize(("table", "column"), REQUIRED)
+def test_null_in_required_column_is_an_error(
+    tmp_path: Path, rows: Rows, table: str, column: str
+) -> None:
+    rows[table][0][column] = None
+    found = issue(fail(tmp_path, rows), table, column, "null in a required column")
+    assert (found.count, found.severity) == (1, "error")
+    assert f"{column}: null" in found.examples[0]
+
+
+DUPLICATES = [
+    ("organizations", "org_id", "duplicate org_id within a property"),
+    ("people", "person_id", "duplicate person_id within a property"),
+    ("timeline", "event_id", "duplicate event_id within a property"),
+    ("attributes", "key", "duplicate attribute definition (entity, key) within a property"),
+    ("attribute_values", "key", "duplicate value for one (entity, entity_id, key)"),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "rule"), DUPLICATES)
+def test_duplicate_ids_are_an_error(
+    tmp_path: Path, rows: Rows, table: str, column: str, rule: str
+) -> None:
+    rows[table].append(dict(rows[table][0]))
+    found = issue(fail(tmp_path, rows), table, column, rule)
+    assert (found.count, found.severity) == (2, "error")
+    assert len(found.examples) == 1  # both copies render alike
+    assert "property_id: 'site-a'" in found.examples[0]
+
+
+def test_duplicate_org_example(tmp_path: Path, rows: Rows) -> None:
+    rows["organizations"].append({"property_id": "site-a", "org_id": "o2", "name": "Other"})
+    found = issue(fail(tmp_path, rows), "organizations", "org_id", "duplicate")
+    assert found.examples == ("{property_id: 'site-a', org_id: 'o2'}",)
+    assert "organizations.org_id: duplicate org_id within a property (2 rows)" in str(found)
+
+
+@pytest.mark.parametrize(
+    ("column", "bad", "rule"),
+    [
+        ("entity", "company", "unknown entity"),
+        ("key", "Plan Tier", "key does not match [a-z][a-z0-9_]*"),
+        ("key", "2fa", "key does not match [a-z][a-z0-9_]*"),
+        ("type", "money", "unknown type"),
+    ],
+)
+def test_attribute_definition_values(
+    tmp_path: Path, rows: Rows, column: str, bad: str, rule: str
+) -> None:
+    rows["attributes"].append(
+        {"property_id": "site-a", "entity": "organization", "key": "extra", column: bad}
+    )
+    found = issue(fail(tmp_path, rows), "attributes", column, rule)
+    assert found.rule == rule
+    assert (found.count, found.severity) == (1, "error")
+    assert repr(bad) in found.examples[0]
+
+
+def test_every_issue_is_reported_in_one_pass(tmp_path: Path, rows: Rows) -> None:
+    rows["organizations"].append(dict(rows["organizations"][0]))
+    rows["people"][1]["person_id"] = None
+    rows["attributes"][0]["type"] = "money"
+    rows["timeline"][0]["kind"] = "meeting"  # quarantined: reported too
+    people = replace_column(raw_table(rows, "people"), "created_at", pa.array(["x", "y"]))
+    with pytest.raises(InputDataError) as info:
+        run(tmp_path, rows, people=people)
+    reported = {(i.table, i.column, i.severity) for i in info.value.issues}
+    assert reported >= {
+        ("organizations", "org_id", "error"),
+        ("people", "person_id", "error"),
+        ("people", "created_at", "error"),
+        ("attributes", "type", "error"),
+        ("timeline", "kind", "quarantined"),
+    }
+    assert str(info.value).startswith("4 problems in the input data:")
+
+
+# --- quarantined rows -----------------------------------------------------------------------
+
+
+def quarantined(inputs: ValidatedInputs, table: str, column: str | None, rule: str) -> DataIssue:
+    found = issue(inputs, table, column, rule)
+    assert found.severity == "quarantined"
+    return found
+
+
+def test_unknown_kind_is_quarantined(tmp_path: Path, rows: Rows) -> None:
+    rows["timeline"][1]["kind"] = "meeting"
+    inputs = run(tmp_path, rows)
+    found = quarantined(inputs, "timeline", "kind", "unknown kind")
+    assert found.count == 1
+    assert found.examples == ("{property_id: 'site-a', event_id: 'e2', kind: 'meeting'}",)
+    assert inputs.row_counts["timeline"] == 2
+
+
+def test_event_without_org_or_person_is_quarantined(tmp_path: Path, rows: Rows) -> None:
+    rows["timeline"][0]["org_id"] = None
+    found = quarantined(run(tmp_path, rows), "timeline", None, "neither org_id nor person_id")
+    assert found.count == 1
+    assert "event_id: 'e1'" in found.examples[0]
+
+
+def test_event_with_unknown_org_is_quarantined(tmp_path: Path, rows: Rows) -> None:
+    rows["timeline"][0]["org_id"] = "o404"
+    inputs = run(tmp_path, rows)
+    found = quarantined(inputs, "timeline", "org_id", "not found in organizations")
+    assert found.rule == "org_id not found in organizations of the same property"
+    assert "org_id: 'o404'" in found.examples[0]
+
+
+def test_event_with_only_an_unknown_person_is_quarantined(tmp_path: Path, rows: Rows) -> None:
+    rows["timeline"][1]["person_id"] = "p404"
+    rows["timeline"][2]["person_id"] = "p404"  # has an org: it stays
+    inputs = run(tmp_path, rows)
+    found = quarantined(inputs, "timeline", "person_id", "not found in people")
+    assert found.count == 1
+    assert "person_id: 'p404'" in found.examples[0]
+    assert inputs.row_counts["timeline"] == 2
+
+
+def test_ids_never_match_across_properties(tmp_path: Path, rows: Rows) -> None:
+    # o1 and p1 exist in site-a only; the same ids in site-b point nowhere.
+    rows["timeline"].append({"event_id": "e7", "property_id": "site-b", "org_id": "o1"})
+    rows["timeline"].append({"event_id": "e8", "property_id": "site-b", "person_id": "p1"})
+    for event in rows["timeline"][-2:]:
+        event.update(kind="chat", occurred_at=T0)
+    rows["organization_people"].append({"property_id": "site-b", "org_id": "o1", "person_id": "p9"})
+    rows["attribute_values"].append(
+        {"property_id": "site-b", "entity": "organization", "entity_id": "o1", "key": "plan"}
+        | {"value_text": "x"}
+    )
+    rows["attribute_values"].append(
+        {"property_id": "site-b", "entity": "organization", "entity_id": "o9", "key": "arr"}
+        | {"value_number": 1.0}  # arr is defined in site-a only
+    )
+    inputs = run(tmp_path, rows)
+    quarantined(inputs, "timeline", "org_id", "not found")
+    quarantined(inputs, "timeline", "person_id", "not found")
+    quarantined(inputs, "organization_people", "org_id", "not found")
+    quarantined(inputs, "attribute_values", "entity_id", "not found in organizations")
+    undefined = quarantined(inputs, "attribute_values", "key", "not defined")
+    assert "property_id: 'site-b'" in undefined.examples[0]
+    assert inputs.row_counts == valid_counts()
+
+
+def valid_counts() -> dict[str, int]:
+    return {table: len(table_rows) for table, table_rows in valid_rows().items()}
+
+
+def test_links_pointing_nowhere_are_quarantined(tmp_path: Path, rows: Rows) -> None:
+    rows["organization_people"].append({"property_id": "site-a", "org_id": "o404"})
+    rows["organization_people"].append({"property_id": "site-a", "person_id": "p404"})
+    for link in rows["organization_people"][-2:]:
+        link.setdefault("org_id", "o1")
+        link.setdefault("person_id", "p1")
+    inputs = run(tmp_path, rows)
+    org = quarantined(inputs, "organization_people", "org_id", "not found in organizations")
+    assert org.examples == ("{property_id: 'site-a', org_id: 'o404', person_id: 'p1'}",)
+    person = quarantined(inputs, "organization_people", "person_id", "not found in people")
+    assert person.examples == ("{property_id: 'site-a', org_id: 'o1', person_id: 'p404'}",)
+    assert inputs.row_counts["organization_people"] == 2
+
+
+def test_duplicate_links_keep_one_copy(tmp_path: Path, rows: Rows) -> None:
+    rows["organization_people"] += [dict(rows["organization_people"][0]) for _ in range(2)]
+    inputs = run(tmp_path, rows)
+    found = quarantined(inputs, "organization_people", None, "duplicate link")
+    assert found.count == 2
+    assert inputs.row_counts["organization_people"] == 2
+    links = output(inputs, "organization_people")
+    assert links.select("property_id", "org_id", "person_id").rows() == [
+        ("site-a", "o1", "p1"),
+        ("site-b", "o9", "p9"),
+    ]
+
+
+def test_value_without_definition_is_quarantined(tmp_path: Path, rows: Rows) -> None:
+    rows["attribute_values"][3]["entity"] = "organization"  # vip is defined for people
+    rows["attribute_values"][3]["entity_id"] = "o1"
+    found = quarantined(run(tmp_path, rows), "attribute_values", "key", "not defined")
+    assert found.rule == "attribute not defined for this entity in the same property"
+    assert "key: 'vip'" in found.examples[0]
+
+
+def test_value_of_unknown_entity_is_quarantined(tmp_path: Path, rows: Rows) -> None:
+    rows["attribute_values"][3]["entity_id"] = "p404"
+    found = quarantined(run(tmp_path, rows), "attribute_values", "entity_id", "not found")
+    assert found.rule == "entity_id not found in people of the same property"
+    assert "entity_id: 'p404'" in found.examples[0]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"value_text": "50000"},  # the wrong column
+        {"value_number": 5.0, "value_text": "5"},  # two columns
+        {},  # none
+    ],
+)
+def test_value_not_matching_its_type_is_quarantined(
+    tmp_path: Path, rows: Rows, values: dict[str, Any]
+) -> None:
+    arr = rows["attribute_values"][1]
+    arr.update(dict.fromkeys(VALUE_COLUMNS), **values)
+    inputs = run(tmp_path, rows)
+    found = quarantined(inputs, "attribute_values", "value_number", "type 'number'")
+    assert (
+        found.rule
+        == "value does not match the attribute's type 'number': exactly value_number must be set"
+    )
+    assert found.count == 1
+    example = found.examples[0]
+    assert example.startswith("{property_id: 'site-a', entity: 'organization', entity_id: 'o1'")
+    for column in VALUE_COLUMNS:  # the value columns set, and the one expected
+        assert (column in example) == (column in values or column == "value_number")
+    assert inputs.row_counts["attribute_values"] == 3
+
+
+def test_quarantine_table_holds_each_row_once(tmp_path: Path, rows: Rows) -> None:
+    # e9 breaks two rules (unknown kind, no owner): it is set aside under the first only.
+    rows["timeline"].append(
+        {"event_id": "e9", "property_id": "site-a", "kind": "fax", "occurred_at": T0}
+    )
+    rows["organization_people"].append(dict(rows["organization_people"][1]))
+    inputs = run(tmp_path, rows)
+    quarantine = inputs.quarantine.to_pylist()
+    assert [(q["table"], q["rule"], q["column"]) for q in quarantine] == [
+        ("organization_people", "duplicate link (one copy kept)", None),
+        ("timeline", "unknown kind", "kind"),
+    ]
+    assert json.loads(quarantine[1]["row"]) == {
+        "event_id": "e9",
+        "property_id": "site-a",
+        "org_id": None,
+        "person_id": None,
+        "kind": "fax",
+        "occurred_at": "2026-01-05T09:30:00+00:00",
+        "author": None,
+    }
+    assert "," in quarantine[0]["row"] and ", " not in quarantine[0]["row"]  # compact
+    assert inputs.quarantined_rows == 2
+    assert inputs.row_counts == valid_counts()
+    assert sum(i.count for i in inputs.issues) == 2
+
+
+# --- custom attributes ----------------------------------------------------------------------
+
+
+def test_custom_attributes_merge_over_properties(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "data")
+    assert read_custom_attributes(data) == [
+        CustomAttribute("organization", "arr", "number", "ARR", frozenset({"site-a"})),
+        CustomAttribute("organization", "plan", "text", "Plan", frozenset({"site-a", "site-b"})),
+        CustomAttribute("person", "vip", "boolean", "VIP", frozenset({"site-a"})),
+    ]
+
+
+def test_custom_attributes_read_only_the_attributes_table(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "data")
+    (data / "timeline.parquet").unlink()
+    assert len(read_custom_attributes(data)) == 3
+
+
+def test_custom_attribute_with_conflicting_types_is_an_error(tmp_path: Path, rows: Rows) -> None:
+    rows["attributes"][2]["type"] = "number"  # plan: text in site-a, number in site-b
+    data = write_dataset(tmp_path / "data", rows)
+    with pytest.raises(InputDataError) as info:
+        read_custom_attributes(data)
+    found = issue(info.value.issues, "attributes", "type", "different types")
+    assert found.count == 2
+    assert found.examples == (
+        "{property_id: 'site-b', entity: 'organization', key: 'plan', type: 'number'}",
+        "{property_id: 'site-a', entity: 'organization', key: 'plan', type: 'text'}",
+    )
+    assert found.hint is not None and "organization 'plan' is number or text" in found.hint
+
+
+def test_custom_attributes_are_validated(tmp_path: Path, rows: Rows) -> None:
+    rows["attributes"][0]["entity"] = "company"
+    data = write_dataset(tmp_path / "data", rows)
+    with pytest.raises(InputDataError) as info:
+        read_custom_attributes(data)
+    issue(info.value.issues, "attributes", "entity", "unknown entity")
