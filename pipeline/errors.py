@@ -97,8 +97,10 @@ class DataIssue:
     def __str__(self) -> str:
         where = self.table if self.column is None else f"{self.table}.{self.column}"
         rows = "row" if self.count == 1 else "rows"
-        text = f"{where}: {self.rule} ({self.count} {rows}"
-        text += ", set aside in quarantine)" if self.severity == "quarantined" else ")"
+        text = f"{where}: {self.rule}"
+        if self.count:  # a table-level problem (a missing table) has no rows to count
+            text += f" ({self.count} {rows}"
+            text += ", set aside in quarantine)" if self.severity == "quarantined" else ")"
         for example in self.examples:
             text += f"\n    e.g. {example}"
         if self.hint:

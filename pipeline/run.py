@@ -200,12 +200,32 @@ def _check_order(
     return True
 
 
-def _scopes(segments: Sequence[ir.Segment], tables: dict[str, Path]) -> list[tuple[str, str]]:
-    """Every (segment, property) the run evaluates, for size rows of zero members."""
+def _properties(tables: dict[str, Path]) -> dict[str, list[str]]:
+    """The properties that have rows, per entity."""
     present: dict[str, list[str]] = {}
     for entity, (table, _) in ENTITY_TABLE.items():
         column = pq.read_table(tables[table], columns=["property_id"]).column("property_id")
         present[entity] = sorted(str(p) for p in pc.unique(column).to_pylist() if p is not None)
+    return present
+
+
+def _warn_unknown_properties(
+    segments: Sequence[ir.Segment], present: dict[str, list[str]], reporter: Reporter
+) -> None:
+    """A ``properties:`` id with no data is likely a typo (or a tenant not loaded yet)."""
+    for segment in segments:
+        missing = sorted(set(segment.properties or ()) - set(present[segment.entity]))
+        if missing:
+            reporter.event(
+                "warning",
+                segment=segment.id,
+                message=f"properties {', '.join(missing)} have no {segment.entity} rows",
+                hint=f"known properties: {', '.join(present[segment.entity]) or 'none'}",
+            )
+
+
+def _scopes(segments: Sequence[ir.Segment], present: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Every (segment, property) the run evaluates, for size rows of zero members."""
     return [
         (s.id, p)
         for s in segments
@@ -275,6 +295,8 @@ def _evaluate_and_publish(
     run_id = _run_id(as_of, inputs.fingerprint, str(record["definitions_fingerprint"]))
     record.update(run_id=run_id, input_fingerprint=inputs.fingerprint)
     rewrite = _check_order(_last_run(config.out), run_id, as_of, config.rebuild)
+    present = _properties(inputs.tables)
+    _warn_unknown_properties(segments, present, reporter)
 
     clock = run_clock(as_of, resolve_timezone(config.timezone))
     engine = make_engine(config.engine, inputs.tables)
@@ -297,7 +319,7 @@ def _evaluate_and_publish(
         )
         if rewrite:
             previous = previous.cut(as_of)
-        diffed = diff(previous, members, run_id, as_of, _scopes(segments, inputs.tables))
+        diffed = diff(previous, members, run_id, as_of, _scopes(segments, present))
         info.update(entered=diffed.entered, exited=diffed.exited)
 
     with reporter.phase("publish"):

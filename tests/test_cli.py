@@ -356,3 +356,28 @@ def test_console_script_runs_as_module(project: Path) -> None:
     events = [json.loads(line)["event"] for line in done.stderr.splitlines()]
     assert events[0] == "run started"
     assert "publish done" in events
+
+
+def test_properties_without_data_are_warned_about(project: Path) -> None:
+    (project / "segments" / "typo-scope.yaml").write_text(
+        "properties: [site-c]\nwhere:\n  name: {has_any_value: true}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--data", str(project / "data"),
+         "--segments", str(project / "segments"), "--out", str(project / "out"),
+         "--as-of", AS_OF],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    warnings = [json.loads(line) for line in done.stderr.splitlines()]
+    warnings = [w for w in warnings if w["event"] == "warning"]
+    assert warnings == [
+        {
+            "ts": warnings[0]["ts"],
+            "event": "warning",
+            "segment": "typo-scope",
+            "message": "properties site-c have no organization rows",
+            "hint": "known properties: site-a, site-b",
+        }
+    ]
