@@ -60,10 +60,29 @@ def column_name(attr: ir.Attr) -> str:
 # -- normalization: the rules of compile/normalize.py, on columns ----------------------------
 
 
+def _characters(chars: str) -> exp.Expr:
+    """A string constant with every non-printable character spelled ``CHR(n)``, so that
+    printed SQL (golden files, ``segments compile``) holds no raw control characters."""
+    parts: list[exp.Expr] = []
+    for char in chars:
+        if char.isprintable() and char.isascii():
+            parts.append(lit(char))
+        else:
+            parts.append(exp.func("chr", exp.Literal.number(ord(char))))
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = exp.DPipe(this=combined, expression=part, safe=True)
+    return combined
+
+
+TRIMMED_CHARACTERS = _characters(WHITESPACE)
+
+
 def normalized_text(value: exp.Expr) -> exp.Expr:
-    text: exp.Expr = exp.Lower(this=exp.Trim(this=value, expression=lit(WHITESPACE)))
+    trimmed = exp.Trim(this=value, expression=TRIMMED_CHARACTERS.copy())
+    text: exp.Expr = exp.Lower(this=trimmed)
     for old, new in CASE_FIXES:
-        text = exp.func("replace", text, lit(old), lit(new))
+        text = exp.func("replace", text, _characters(old), _characters(new))
     return exp.Nullif(this=text, expression=lit(""))
 
 

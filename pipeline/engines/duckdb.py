@@ -40,6 +40,8 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         # Timestamps are compared as UTC instants; casts to DATE take the UTC calendar day.
         self.con.execute("SET TimeZone = 'UTC'")
+        # The run reports its own progress (and JSON logs off a terminal).
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:

@@ -1,0 +1,98 @@
+WITH custom AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    MAX(CASE WHEN "key" = 'languages' THEN "value_list" END) AS "custom.languages",
+    MAX(CASE WHEN "key" = 'seniority' THEN "value_text" END) AS "custom.seniority",
+    MAX(CASE WHEN "key" = 'last_login_at' THEN "value_datetime" END) AS "custom.last_login_at"
+  FROM attribute_values
+  WHERE
+    "entity" = 'person' AND "key" IN ('languages', 'seniority', 'last_login_at')
+  GROUP BY
+    "property_id",
+    "entity_id"
+), base AS (
+  SELECT
+    "e"."property_id" AS "property_id",
+    "e"."person_id" AS "entity_id",
+    LIST_FILTER(
+      LIST_TRANSFORM(
+        "c"."custom.languages",
+        LAMBDA x : NULLIF(
+          REPLACE(
+            REPLACE(
+              LOWER(
+                TRIM(
+                  x,
+                  CHR(9) || CHR(10) || CHR(11) || CHR(12) || CHR(13) || ' ' || CHR(133) || CHR(160) || CHR(5760) || CHR(8192) || CHR(8193) || CHR(8194) || CHR(8195) || CHR(8196) || CHR(8197) || CHR(8198) || CHR(8199) || CHR(8200) || CHR(8201) || CHR(8202) || CHR(8232) || CHR(8233) || CHR(8239) || CHR(8287) || CHR(12288)
+                )
+              ),
+              'i' || CHR(775),
+              'i'
+            ),
+            CHR(962),
+            CHR(963)
+          ),
+          ''
+        )
+      ),
+      LAMBDA x : NOT x IS NULL
+    ) AS "custom.languages",
+    NULLIF(
+      REPLACE(
+        REPLACE(
+          LOWER(
+            TRIM(
+              "c"."custom.seniority",
+              CHR(9) || CHR(10) || CHR(11) || CHR(12) || CHR(13) || ' ' || CHR(133) || CHR(160) || CHR(5760) || CHR(8192) || CHR(8193) || CHR(8194) || CHR(8195) || CHR(8196) || CHR(8197) || CHR(8198) || CHR(8199) || CHR(8200) || CHR(8201) || CHR(8202) || CHR(8232) || CHR(8233) || CHR(8239) || CHR(8287) || CHR(12288)
+            )
+          ),
+          'i' || CHR(775),
+          'i'
+        ),
+        CHR(962),
+        CHR(963)
+      ),
+      ''
+    ) AS "custom.seniority",
+    "c"."custom.last_login_at" AS "custom.last_login_at"
+  FROM people AS e
+  LEFT JOIN custom AS c
+    ON "e"."property_id" = "c"."property_id" AND "e"."person_id" = "c"."entity_id"
+), preds AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    COALESCE("property_id" IN ('site-fr', 'site-de'), FALSE) AS "p1",
+    COALESCE(
+      ARRAY_CONTAINS("custom.languages", 'fr')
+      OR ARRAY_CONTAINS("custom.languages", 'de'),
+      FALSE
+    ) AS "p2",
+    COALESCE("custom.seniority" IN ('junior', 'mid'), FALSE) AS "p3",
+    COALESCE(
+      "custom.last_login_at" >= CAST('2026-11-18 12:00:00+00:00' AS TIMESTAMPTZ)
+      AND "custom.last_login_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ),
+      FALSE
+    ) AS "p4"
+  FROM base
+), wide AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    (
+      "p1" AND (
+        "p2" AND NOT "p3" AND "p4"
+      )
+    ) AS "s1"
+  FROM preds
+)
+SELECT
+  "property_id",
+  "segment_id",
+  'person' AS "entity",
+  "entity_id"
+FROM wide
+UNPIVOT(member FOR segment_id IN ("s1" AS "emea-multilingual-people"))
+WHERE
+  "member";

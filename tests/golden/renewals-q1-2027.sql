@@ -1,0 +1,67 @@
+WITH custom AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    MAX(CASE WHEN "key" = 'renewal_date' THEN "value_datetime" END) AS "custom.renewal_date",
+    MAX(CASE WHEN "key" = 'plan' THEN "value_text" END) AS "custom.plan"
+  FROM attribute_values
+  WHERE
+    "entity" = 'organization' AND "key" IN ('renewal_date', 'plan')
+  GROUP BY
+    "property_id",
+    "entity_id"
+), base AS (
+  SELECT
+    "e"."property_id" AS "property_id",
+    "e"."org_id" AS "entity_id",
+    CAST("c"."custom.renewal_date" AS DATE) AS "custom.renewal_date",
+    NULLIF(
+      REPLACE(
+        REPLACE(
+          LOWER(
+            TRIM(
+              "c"."custom.plan",
+              CHR(9) || CHR(10) || CHR(11) || CHR(12) || CHR(13) || ' ' || CHR(133) || CHR(160) || CHR(5760) || CHR(8192) || CHR(8193) || CHR(8194) || CHR(8195) || CHR(8196) || CHR(8197) || CHR(8198) || CHR(8199) || CHR(8200) || CHR(8201) || CHR(8202) || CHR(8232) || CHR(8233) || CHR(8239) || CHR(8287) || CHR(12288)
+            )
+          ),
+          'i' || CHR(775),
+          'i'
+        ),
+        CHR(962),
+        CHR(963)
+      ),
+      ''
+    ) AS "custom.plan"
+  FROM organizations AS e
+  LEFT JOIN custom AS c
+    ON "e"."property_id" = "c"."property_id" AND "e"."org_id" = "c"."entity_id"
+), preds AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    COALESCE(
+      "custom.renewal_date" >= CAST('2027-01-01' AS DATE)
+      AND "custom.renewal_date" <= CAST('2027-03-31' AS DATE),
+      FALSE
+    ) AS "p1",
+    COALESCE("custom.renewal_date" = CAST('2027-01-01' AS DATE), FALSE) AS "p2",
+    COALESCE("custom.plan" IN ('free', 'starter'), FALSE) AS "p3"
+  FROM base
+), wide AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    (
+      "p1" AND NOT "p2" AND NOT "p3"
+    ) AS "s1"
+  FROM preds
+)
+SELECT
+  "property_id",
+  "segment_id",
+  'organization' AS "entity",
+  "entity_id"
+FROM wide
+UNPIVOT(member FOR segment_id IN ("s1" AS "renewals-q1-2027"))
+WHERE
+  "member";

@@ -1,0 +1,86 @@
+WITH custom AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    MAX(CASE WHEN "key" = 'industry' THEN "value_text" END) AS "custom.industry",
+    MAX(CASE WHEN "key" = 'is_customer' THEN "value_boolean" END) AS "custom.is_customer",
+    MAX(CASE WHEN "key" = 'employees' THEN "value_number" END) AS "custom.employees"
+  FROM attribute_values
+  WHERE
+    "entity" = 'organization' AND "key" IN ('industry', 'is_customer', 'employees')
+  GROUP BY
+    "property_id",
+    "entity_id"
+), base AS (
+  SELECT
+    "e"."property_id" AS "property_id",
+    "e"."org_id" AS "entity_id",
+    NULLIF(
+      REPLACE(
+        REPLACE(
+          LOWER(
+            TRIM(
+              "c"."custom.industry",
+              CHR(9) || CHR(10) || CHR(11) || CHR(12) || CHR(13) || ' ' || CHR(133) || CHR(160) || CHR(5760) || CHR(8192) || CHR(8193) || CHR(8194) || CHR(8195) || CHR(8196) || CHR(8197) || CHR(8198) || CHR(8199) || CHR(8200) || CHR(8201) || CHR(8202) || CHR(8232) || CHR(8233) || CHR(8239) || CHR(8287) || CHR(12288)
+            )
+          ),
+          'i' || CHR(775),
+          'i'
+        ),
+        CHR(962),
+        CHR(963)
+      ),
+      ''
+    ) AS "custom.industry",
+    NULLIF(
+      REPLACE(
+        REPLACE(
+          LOWER(
+            TRIM(
+              "e"."name",
+              CHR(9) || CHR(10) || CHR(11) || CHR(12) || CHR(13) || ' ' || CHR(133) || CHR(160) || CHR(5760) || CHR(8192) || CHR(8193) || CHR(8194) || CHR(8195) || CHR(8196) || CHR(8197) || CHR(8198) || CHR(8199) || CHR(8200) || CHR(8201) || CHR(8202) || CHR(8232) || CHR(8233) || CHR(8239) || CHR(8287) || CHR(12288)
+            )
+          ),
+          'i' || CHR(775),
+          'i'
+        ),
+        CHR(962),
+        CHR(963)
+      ),
+      ''
+    ) AS "name",
+    "c"."custom.is_customer" AS "custom.is_customer",
+    NULLIF(CAST("c"."custom.employees" AS DOUBLE), CAST('NaN' AS DOUBLE)) AS "custom.employees"
+  FROM organizations AS e
+  LEFT JOIN custom AS c
+    ON "e"."property_id" = "c"."property_id" AND "e"."org_id" = "c"."entity_id"
+), preds AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    COALESCE(NOT "custom.industry" IS NULL, FALSE) AS "p1",
+    COALESCE(NOT "name" IS NULL, FALSE) AS "p2",
+    COALESCE(NOT "custom.is_customer" IS NULL, FALSE) AS "p3",
+    COALESCE("custom.is_customer" = TRUE, FALSE) AS "p4",
+    COALESCE(NOT "custom.employees" IS NULL, FALSE) AS "p5"
+  FROM base
+), wide AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    (
+      NOT "p1" AND "p2" AND "p3" AND (
+        "p4" OR "p5"
+      )
+    ) AS "s1"
+  FROM preds
+)
+SELECT
+  "property_id",
+  "segment_id",
+  'organization' AS "entity",
+  "entity_id"
+FROM wide
+UNPIVOT(member FOR segment_id IN ("s1" AS "unknown-industry"))
+WHERE
+  "member";
