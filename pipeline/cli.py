@@ -154,7 +154,7 @@ def _fail(code: int, error: SegmentError) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; never shows a traceback for a user's mistake."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except DefinitionError as error:
         return _fail(EXIT_DEFINITIONS, error)
     except InputDataError as error:
@@ -177,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             "    Hint: this is a bug; please report it with the command you ran\n"
         )
         return EXIT_INTERNAL
+    if isinstance(code, int) and code:  # typer turns Ctrl-C into a return value of 130
+        if code == 130:
+            sys.stderr.write("segments: error: interrupted; the published tables are unchanged\n")
+        return code
     return 0
 
 

@@ -235,7 +235,11 @@ def _scopes(segments: Sequence[ir.Segment], present: dict[str, list[str]]) -> li
 
 
 def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
-    """One batch run; raises a SegmentError subclass for anything the user can fix."""
+    """One batch run; raises a SegmentError subclass for anything the user can fix.
+
+    Whatever stops a run once it holds the output folder (bad definitions, bad data, a
+    kill signal) is recorded as a failed run, and the published tables stay as they were.
+    """
     reporter = reporter or Reporter(quiet=True)
     if config.engine not in ENGINES:
         raise RunError(
@@ -247,12 +251,10 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
     as_of = resolve_as_of(config.as_of, tz)
     reporter.event("run started", as_of=as_of.isoformat(), engine=config.engine)
 
-    with reporter.phase("definitions") as info:
-        catalog, segments = definitions(config, as_of, tz)
-        info["segments"] = len(segments)
-    definitions_fp = _fingerprint(sorted(f"{s.id}:{s.definition_hash}" for s in segments))
+    def waiting(holder: str) -> None:
+        reporter.event("waiting for another run", pid=holder, seconds=config.wait_seconds)
 
-    with output_lock(config.out, config.wait_seconds):
+    with output_lock(config.out, config.wait_seconds, waiting):
         clean_leftovers(config.out)
         work = config.out / ".work" / str(os.getpid())
         work.mkdir(parents=True)
@@ -262,15 +264,21 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
             "started_at": started,
             "engine": config.engine,
             "timezone": config.timezone,
-            "definitions_fingerprint": definitions_fp,
-            "segments": len(segments),
         }
         try:
+            with reporter.phase("definitions") as info:
+                catalog, segments = definitions(config, as_of, tz)
+                info["segments"] = len(segments)
+            record["segments"] = len(segments)
+            record["definitions_fingerprint"] = _fingerprint(
+                sorted(f"{s.id}:{s.definition_hash}" for s in segments)
+            )
             result = _evaluate_and_publish(config, reporter, catalog, segments, record, work)
         except BaseException as error:
             record["status"] = "failed"
             record["error"] = str(error).split("\n", 1)[0] or type(error).__name__
             record_failure(config.out, record)
+            reporter.event("run failed", error=record["error"])
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -390,7 +398,9 @@ def _runs(out: Path, record: dict[str, object], rolled_back_from: dt.datetime | 
     identical rerun replaces its own record.
     """
     rows = [] if (previous := read_published(out, "runs")) is None else previous.to_pylist()
-    rows += pending_failures(out)
+    # A failure record may already be published if a run was killed after its switch.
+    seen = {(r["started_at"], r["status"]) for r in rows}
+    rows += [f for f in pending_failures(out) if (f["started_at"], f["status"]) not in seen]
     kept = []
     for row in rows:
         if row["run_id"] == record["run_id"] and row["status"] == "succeeded":

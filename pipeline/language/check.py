@@ -24,6 +24,7 @@ REFERENCES: Final = ("in_segment", "not_in_segment")
 RELATIONS: Final[dict[str, str]] = {"people": "organization", "organizations": "person"}
 SPECIAL: Final = ("timeline", *RELATIONS, *REFERENCES)
 KINDS: Final = ("note", "chat", "ticket", "call")
+ENTITY_PLURAL: Final = {"organization": "organizations", "person": "people"}
 COUNT_OPERATORS: Final = ("is", "is_not", "gt", "gte", "lt", "lte", "between")
 PRESENCE: Final = ("is_unknown", "has_any_value")
 
@@ -251,6 +252,7 @@ class _Checker(ValueReader):
             )
             return None
         fields: dict[str, Node] = {}
+        unknown = False
         for field_key, value in node.items():
             name = str(field_key.value)
             if name not in allowed:
@@ -259,9 +261,24 @@ class _Checker(ValueReader):
                     f"unknown `{key}` option {name!r}",
                     did_you_mean(name, allowed) or f"options: {', '.join(allowed)}",
                 )
-                return None
+                unknown = True
+                continue
             fields[name] = value
+        if unknown:  # still check the known options, so every error shows in one pass
+            self._check_fields(key, fields)
+            return None
         return fields
+
+    def _check_fields(self, key: str, fields: Mapping[str, Node]) -> None:
+        """Check the valid options of a condition that has an invalid one (results unused)."""
+        if "count" in fields:
+            self.count(fields["count"])
+        if key == "timeline":
+            self.kinds(fields.get("kind"))
+            if "within_last" in fields:
+                self.duration(fields["within_last"])
+        elif "where" in fields:
+            self.nested("person" if key == "people" else "organization").condition(fields["where"])
 
     def count(self, node: Node | None) -> tuple[ir.Count, bool] | None:
         """A count condition (default ``gte: 1``) and whether it is negated (``is_not``)."""
@@ -305,8 +322,9 @@ class _Checker(ValueReader):
         if fields is None:
             return None
         if "within_last" in fields and "between" in fields:
+            between_key = next(k for k, _ in node.items() if k.value == "between")
             self.problems.add(
-                fields["between"].loc,
+                between_key.loc,
                 "a timeline condition takes one window",
                 "use either `within_last` or `between`",
             )
@@ -371,7 +389,7 @@ class _Checker(ValueReader):
             self.problems.add(
                 key_node.loc,
                 f"`{key}` conditions apply to {RELATIONS[key]} "
-                f"segments, and this filter is about {self.entity}s",
+                f"segments, and this filter is about {ENTITY_PLURAL[self.entity]}",
                 f"use `{other}:` here",
             )
             return None
@@ -412,7 +430,7 @@ class _Checker(ValueReader):
             self.problems.add(
                 node.loc,
                 f"segment {target!r} is a {info.entity} segment; this "
-                f"filter is about {self.entity}s",
+                f"filter is about {ENTITY_PLURAL[self.entity]}",
                 did_you_mean(target, same) or "reference a segment of the same entity",
             )
             return None
@@ -440,8 +458,9 @@ class _Checker(ValueReader):
             ops = [str(k.value) for k, _ in node.items()]
             hint = f"{family} operators: {', '.join(allowed)}"
             if len(ops) > 1:
-                hint = "for a range use `between: [low, high]`; to combine conditions list them "
-                hint += "under `all:`"
+                hint = "to combine conditions list them under `all:`"
+                if "between" in allowed:
+                    hint = "for a range use `between: [low, high]`; " + hint
                 if any(op.isdigit() for op in ops):
                     hint = "write numbers without thousands separators (50000, not 50,000)"
             self.problems.add(

@@ -130,7 +130,13 @@ def check_folder_documents(
 
     infos = {sid: SegmentInfo(sid, doc.model.entity) for sid, doc in documents.items()}
     checked: dict[str, ir.Segment] = {}
-    for sid in _order(documents, problems):
+    order = _order(documents, problems)
+    for sid in documents.keys() - set(order):  # on or behind a cycle: still report the rest
+        doc = documents[sid]
+        where = doc.root.get("where")
+        assert where is not None
+        check_condition(where, ctx, problems, doc.model.entity, doc.model.properties, infos, {})
+    for sid in order:
         doc = documents[sid]
         where = doc.root.get("where")
         assert where is not None

@@ -175,7 +175,10 @@ def parse_text(text: str, file: str) -> Node | Problem:
         reason = (error.problem or error.context or "invalid YAML").strip()
         hint = "check indentation and that every `key: value` has a space after the colon"
         opened = error.context_mark
-        if opened is not None and error.problem_mark is not None and opened != error.problem_mark:
+        context = error.context or ""
+        # Only brackets and quotes are closed by hand; a block ends by indentation.
+        closable = "flow" in context or "quoted" in context
+        if closable and opened is not None and opened != error.problem_mark:
             what = (error.context or "the structure").removeprefix("while parsing ")
             hint = (
                 f"{what} opened at line {opened.line + 1}, column {opened.column + 1} is not closed"

@@ -95,7 +95,7 @@ class ValueReader:
     def boolean(self, node: Node) -> bool | None:
         if isinstance(node.value, bool):
             return node.value
-        hint = "write true or false, without quotes"
+        hint = "write true or false"
         if isinstance(node.value, str) and node.value.strip().lower() in ("true", "false"):
             hint = f"remove the quotes: {node.value.strip().lower()}"
         elif isinstance(node.value, str) and node.value.strip().lower() in (
