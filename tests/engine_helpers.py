@@ -30,8 +30,8 @@ from pipeline.inputs.schema import TABLES
 from pipeline.language import ir
 from pipeline.language.check import CheckContext
 from pipeline.language.segments import check_document
-from pipeline.language.temporal import clock as run_clock
 from pipeline.language.source import parse_text
+from pipeline.language.temporal import clock as run_clock
 
 ENGINES: Final = ("duckdb", "polars")
 

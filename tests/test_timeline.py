@@ -55,14 +55,36 @@ DATA: dict[str, list[dict[str, object]]] = {
         {"property_id": "b", "org_id": "o1", "person_id": "p1"},
     ],
     "attributes": [
-        {"property_id": "a", "entity": "person", "key": "is_vip", "label": "VIP", "type": "boolean"},
-        {"property_id": "b", "entity": "person", "key": "is_vip", "label": "VIP", "type": "boolean"},
+        {
+            "property_id": "a",
+            "entity": "person",
+            "key": "is_vip",
+            "label": "VIP",
+            "type": "boolean",
+        },
+        {
+            "property_id": "b",
+            "entity": "person",
+            "key": "is_vip",
+            "label": "VIP",
+            "type": "boolean",
+        },
     ],
     "attribute_values": [
-        {"property_id": "a", "entity": "person", "entity_id": "p1", "key": "is_vip",
-         "value_boolean": True},
-        {"property_id": "b", "entity": "person", "entity_id": "p1", "key": "is_vip",
-         "value_boolean": False},
+        {
+            "property_id": "a",
+            "entity": "person",
+            "entity_id": "p1",
+            "key": "is_vip",
+            "value_boolean": True,
+        },
+        {
+            "property_id": "b",
+            "entity": "person",
+            "entity_id": "p1",
+            "key": "is_vip",
+            "value_boolean": False,
+        },
     ],  # fmt: skip
     "timeline": [
         # o1 (a): chats exactly on the 7/30/90-day edges, one 1µs before the 7d edge, one
@@ -91,7 +113,9 @@ def data(tmp_path: Path) -> dict[str, Path]:
         rows = DATA[table]
         path = tmp_path / f"{table}.parquet"
         pq.write_table(
-            pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows], schema=schema),
+            pa.Table.from_pylist(
+                [{c: r.get(c) for c in schema.names} for r in rows], schema=schema
+            ),
             path,
         )
         paths[table] = path
@@ -169,7 +193,9 @@ def test_daily_days_are_in_the_run_timezone(engine_name: str, data: dict[str, Pa
         _, daily = engine.timeline(chatham)
     finally:
         engine.close()
-    days = {(r["org_id"], r["day"], r["kind"]) for r in daily.to_pylist() if r["property_id"] == "a"}
+    days = {
+        (r["org_id"], r["day"], r["kind"]) for r in daily.to_pylist() if r["property_id"] == "a"
+    }
     # e6 at 12:00 UTC on the 20th is 01:45 on the 21st in Chatham
     assert ("o1", dt.date(2026, 11, 21), "note") in days
 
@@ -232,7 +258,9 @@ def test_relationship_conditions(engine_name: str, data: dict[str, Path], tmp_pa
     }  # fmt: skip
 
 
-def test_person_segments_with_activity(engine_name: str, data: dict[str, Path], tmp_path: Path) -> None:
+def test_person_segments_with_activity(
+    engine_name: str, data: dict[str, Path], tmp_path: Path
+) -> None:
     segs = segments(tmp_path, {
         "callers": "entity: person\nwhere: {timeline: {kind: call}}",
         "people-b": "entity: person\nproperties: [b]\nwhere: {name: {has_any_value: true}}",
