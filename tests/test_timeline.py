@@ -27,10 +27,23 @@ def at(days: float = 0, **delta: float) -> dt.datetime:
     return AS_OF - dt.timedelta(days=days, **delta)
 
 
-def event(eid: str, prop: str, kind: str, when: dt.datetime, *, org: str | None = None,
-          person: str | None = None) -> dict[str, object]:  # fmt: skip
-    return {"event_id": eid, "property_id": prop, "org_id": org, "person_id": person,
-            "kind": kind, "occurred_at": when}  # fmt: skip
+def event(
+    eid: str,
+    prop: str,
+    kind: str,
+    when: dt.datetime,
+    *,
+    org: str | None = None,
+    person: str | None = None,
+) -> dict[str, object]:
+    return {
+        "event_id": eid,
+        "property_id": prop,
+        "org_id": org,
+        "person_id": person,
+        "kind": kind,
+        "occurred_at": when,
+    }
 
 
 # Two properties share every id with different data; nothing may leak between them.
@@ -85,7 +98,7 @@ DATA: dict[str, list[dict[str, object]]] = {
             "key": "is_vip",
             "value_boolean": False,
         },
-    ],  # fmt: skip
+    ],
     "timeline": [
         # o1 (a): chats exactly on the 7/30/90-day edges, one 1µs before the 7d edge, one
         # after as_of (never counts), one exactly at as_of.
@@ -143,8 +156,9 @@ def segments(tmp_path: Path, files: dict[str, str]) -> list[ir.Segment]:
     return load_segments(folder, CheckContext(CATALOG, AS_OF, zoneinfo.ZoneInfo("UTC")))
 
 
-def members(engine_name: str, data: dict[str, Path], segs: list[ir.Segment],
-            with_timeline: bool = True) -> set[tuple[str, str, str]]:  # fmt: skip
+def members(
+    engine_name: str, data: dict[str, Path], segs: list[ir.Segment], with_timeline: bool = True
+) -> set[tuple[str, str, str]]:
     engine = make_engine(engine_name, data)
     try:
         if with_timeline:
@@ -179,8 +193,9 @@ def test_rollups_window_edges_attribution_and_properties(
     b1 = rows[("b", "o1")]  # property b: its own chat plus the one through its own p1
     assert (b1["chats_total"], b1["calls_total"]) == (2, 0)
 
-    per_day = {(r["property_id"], r["org_id"], r["day"], r["kind"]): r["events"]
-               for r in daily.to_pylist()}  # fmt: skip
+    per_day = {
+        (r["property_id"], r["org_id"], r["day"], r["kind"]): r["events"] for r in daily.to_pylist()
+    }
     assert per_day[("a", "o1", dt.date(2026, 11, 13), "chat")] == 2  # e1 and e4, 1µs apart
     assert ("a", "o1", dt.date(2026, 11, 21), "chat") not in per_day  # after as_of
     assert per_day[("b", "o1", dt.date(2026, 11, 19), "chat")] == 2
@@ -201,33 +216,45 @@ def test_daily_days_are_in_the_run_timezone(engine_name: str, data: dict[str, Pa
 
 
 def test_activity_conditions(engine_name: str, data: dict[str, Path], tmp_path: Path) -> None:
-    segs = segments(tmp_path, {
-        "chatty": "where: {timeline: {kind: chat, count: {gte: 3}, within_last: 30d}}",
-        "chat-or-call-7d": "where: {timeline: {kind: [chat, call], within_last: 7d}}",
-        "silent-90d": "where: {timeline: {count: {is: 0}, within_last: 90d}}",
-        "not-two": "where: {timeline: {kind: chat, count: {is_not: 2}}}",
-        "between": "where: {timeline: {kind: chat, between: [2026-08-22, 2026-10-21]}}",
-        "any-ever": "where: {timeline: {}}",
-    })  # fmt: skip
+    segs = segments(
+        tmp_path,
+        {
+            "chatty": "where: {timeline: {kind: chat, count: {gte: 3}, within_last: 30d}}",
+            "chat-or-call-7d": "where: {timeline: {kind: [chat, call], within_last: 7d}}",
+            "silent-90d": "where: {timeline: {count: {is: 0}, within_last: 90d}}",
+            "not-two": "where: {timeline: {kind: chat, count: {is_not: 2}}}",
+            "between": "where: {timeline: {kind: chat, between: [2026-08-22, 2026-10-21]}}",
+            "any-ever": "where: {timeline: {}}",
+        },
+    )
     got = members(engine_name, data, segs)
     assert got == {
         ("chatty", "a", "o1"),
-        ("chat-or-call-7d", "a", "o1"), ("chat-or-call-7d", "a", "o2"), ("chat-or-call-7d", "b", "o1"),
+        ("chat-or-call-7d", "a", "o1"),
+        ("chat-or-call-7d", "a", "o2"),
+        ("chat-or-call-7d", "b", "o1"),
         ("silent-90d", "a", "o3"),
-        ("not-two", "a", "o1"), ("not-two", "a", "o2"), ("not-two", "a", "o3"),
+        ("not-two", "a", "o1"),
+        ("not-two", "a", "o2"),
+        ("not-two", "a", "o3"),
         ("between", "a", "o1"),
-        ("any-ever", "a", "o1"), ("any-ever", "a", "o2"), ("any-ever", "b", "o1"),
-    }  # fmt: skip
+        ("any-ever", "a", "o1"),
+        ("any-ever", "a", "o2"),
+        ("any-ever", "b", "o1"),
+    }
 
 
 def test_rollup_attributes_with_and_without_materialized_rollups(
     engine_name: str, data: dict[str, Path], tmp_path: Path
 ) -> None:
-    segs = segments(tmp_path, {
-        "r": "where: {rollup.chats_30d: {gte: 3}}",
-        "first": "where: {rollup.first_interaction_at: {more_than_ago: 60d}}",
-        "none": "where: {rollup.calls_total: {is: 0}}",
-    })  # fmt: skip
+    segs = segments(
+        tmp_path,
+        {
+            "r": "where: {rollup.chats_30d: {gte: 3}}",
+            "first": "where: {rollup.first_interaction_at: {more_than_ago: 60d}}",
+            "none": "where: {rollup.calls_total: {is: 0}}",
+        },
+    )
     # o1's only call came through p1, and it counts for o1
     expected = {("r", "a", "o1"), ("first", "a", "o1"), ("none", "a", "o3"), ("none", "b", "o1")}
     assert members(engine_name, data, segs) == expected
@@ -235,36 +262,46 @@ def test_rollup_attributes_with_and_without_materialized_rollups(
 
 
 def test_relationship_conditions(engine_name: str, data: dict[str, Path], tmp_path: Path) -> None:
-    segs = segments(tmp_path, {
-        "with-cto": "where: {people: {where: {job_title: {contains: cto}}}}",
-        "two-people": "where: {people: {count: {gte: 2}}}",
-        "no-people": "where: {people: {count: {is: 0}}}",
-        "vip-cto": "where: {people: {where: {all: [{custom.is_vip: {is: true}},"
-                   " {job_title: {is: cto}}]}}}",
-        "vip-at-enterprise": "entity: person\nwhere:\n  all:\n    - custom.is_vip: {is: true}\n"
-                             "    - organizations: {where: {tags: {contains: enterprise}}}\n",
-        "multi-org": "entity: person\nwhere: {organizations: {count: {gte: 2}}}",
-        "nested": "where: {people: {where: {organizations: {count: {gte: 2},"
-                  " where: {tags: {has_any_value: true}}}}}}",
-    })  # fmt: skip
+    segs = segments(
+        tmp_path,
+        {
+            "with-cto": "where: {people: {where: {job_title: {contains: cto}}}}",
+            "two-people": "where: {people: {count: {gte: 2}}}",
+            "no-people": "where: {people: {count: {is: 0}}}",
+            "vip-cto": "where: {people: {where: {all: [{custom.is_vip: {is: true}},"
+            " {job_title: {is: cto}}]}}}",
+            "vip-at-enterprise": "entity: person\nwhere:\n  all:\n    - custom.is_vip: {is: true}\n"
+            "    - organizations: {where: {tags: {contains: enterprise}}}\n",
+            "multi-org": "entity: person\nwhere: {organizations: {count: {gte: 2}}}",
+            "nested": "where: {people: {where: {organizations: {count: {gte: 2},"
+            " where: {tags: {has_any_value: true}}}}}}",
+        },
+    )
     assert members(engine_name, data, segs) == {
-        ("with-cto", "a", "o1"), ("with-cto", "a", "o2"),
-        ("two-people", "a", "o1"), ("two-people", "a", "o2"),
+        ("with-cto", "a", "o1"),
+        ("with-cto", "a", "o2"),
+        ("two-people", "a", "o1"),
+        ("two-people", "a", "o2"),
         ("no-people", "a", "o3"),
-        ("vip-cto", "a", "o1"), ("vip-cto", "a", "o2"),
+        ("vip-cto", "a", "o1"),
+        ("vip-cto", "a", "o2"),
         ("vip-at-enterprise", "a", "p1"),
         ("multi-org", "a", "p1"),
-        ("nested", "a", "o1"), ("nested", "a", "o2"),
-    }  # fmt: skip
+        ("nested", "a", "o1"),
+        ("nested", "a", "o2"),
+    }
 
 
 def test_person_segments_with_activity(
     engine_name: str, data: dict[str, Path], tmp_path: Path
 ) -> None:
-    segs = segments(tmp_path, {
-        "callers": "entity: person\nwhere: {timeline: {kind: call}}",
-        "people-b": "entity: person\nproperties: [b]\nwhere: {name: {has_any_value: true}}",
-    })  # fmt: skip
+    segs = segments(
+        tmp_path,
+        {
+            "callers": "entity: person\nwhere: {timeline: {kind: call}}",
+            "people-b": "entity: person\nproperties: [b]\nwhere: {name: {has_any_value: true}}",
+        },
+    )
     assert members(engine_name, data, segs) == {
         ("callers", "a", "p1"),
         ("people-b", "b", "p1"),
@@ -274,30 +311,39 @@ def test_person_segments_with_activity(
 def test_segment_references_in_dependency_order(
     engine_name: str, data: dict[str, Path], tmp_path: Path
 ) -> None:
-    segs = segments(tmp_path, {
-        # files sort before what they reference: order must come from the references
-        "a-top": "where: {all: [{in_segment: b-enterprise}, {not_in_segment: c-chatty}]}",
-        "b-enterprise": "where: {tags: {contains: enterprise}}",
-        "c-chatty": "properties: [a]\nwhere: {timeline: {kind: chat, count: {gte: 3}}}",
-        "d-not-scoped": "where: {not_in_segment: c-chatty}",
-    })  # fmt: skip
+    segs = segments(
+        tmp_path,
+        {
+            # files sort before what they reference: order must come from the references
+            "a-top": "where: {all: [{in_segment: b-enterprise}, {not_in_segment: c-chatty}]}",
+            "b-enterprise": "where: {tags: {contains: enterprise}}",
+            "c-chatty": "properties: [a]\nwhere: {timeline: {kind: chat, count: {gte: 3}}}",
+            "d-not-scoped": "where: {not_in_segment: c-chatty}",
+        },
+    )
     assert members(engine_name, data, segs) == {
         ("a-top", "a", "o3"),
-        ("b-enterprise", "a", "o1"), ("b-enterprise", "a", "o3"),
+        ("b-enterprise", "a", "o1"),
+        ("b-enterprise", "a", "o3"),
         ("c-chatty", "a", "o1"),
         # c-chatty is scoped to property a, so b's o1 is not in it
-        ("d-not-scoped", "a", "o2"), ("d-not-scoped", "a", "o3"), ("d-not-scoped", "b", "o1"),
-    }  # fmt: skip
+        ("d-not-scoped", "a", "o2"),
+        ("d-not-scoped", "a", "o3"),
+        ("d-not-scoped", "b", "o1"),
+    }
 
 
 def test_reference_cycle_is_reported_with_its_path(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as error:
-        segments(tmp_path, {
-            "x": "where: {in_segment: y}",
-            "y": "where: {any: [{in_segment: z}, {tags: {contains: a}}]}",
-            "z": "where: {not_in_segment: x}",
-            "ok": "where: {in_segment: x}",
-        })  # fmt: skip
+        segments(
+            tmp_path,
+            {
+                "x": "where: {in_segment: y}",
+                "y": "where: {any: [{in_segment: z}, {tags: {contains: a}}]}",
+                "z": "where: {not_in_segment: x}",
+                "ok": "where: {in_segment: x}",
+            },
+        )
     text = str(error.value)
     assert "segments refer to each other in a cycle: x -> y -> z -> x" in text
     assert "x.yaml:1:21" in text
@@ -312,30 +358,62 @@ def test_self_reference_is_a_cycle(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "message", "hint"),
     [
-        ({"x": "where: {in_segment: enterprse}", "enterprise": "where: {name: {is: a}}"},
-         "x.yaml:1:21: unknown segment 'enterprse'", "did you mean 'enterprise'?"),
-        ({"x": "where: {in_segment: vips}",
-          "vips": "entity: person\nwhere: {name: {is: a}}", "vip": "where: {name: {is: b}}"},
-         "segment 'vips' is a person segment; this filter is about organizations",
-         "did you mean 'vip'?"),
-        ({"x": "entity: person\nwhere: {people: {count: {gte: 1}}}"},
-         "`people` conditions apply to organization segments", "use `organizations:` here"),
-        ({"x": "where: {timeline: {kind: chats}}"}, "unknown event kind 'chats'",
-         "did you mean 'chat'?"),
-        ({"x": "where: {timeline: {kind: chat, count: {gte: 1.5}}}"},
-         "a count must be a whole number (0 or more), got 1.5", "count: {gte: 3}"),
-        ({"x": "where: {timeline: {within_last: 7d, between: [2026-01-01, 2026-02-01]}}"},
-         "a timeline condition takes one window", "either `within_last` or `between`"),
-        ({"x": "where: {timeline: {window: 7d}}"}, "unknown `timeline` option 'window'",
-         "options: kind, count, within_last, between"),
-        ({"x": "where: {rollup.chat_30d: {gte: 1}}"}, "unknown rollup column 'rollup.chat_30d'",
-         "did you mean 'rollup.chats_30d'?"),
-        ({"x": "entity: person\nwhere: {rollup.chats_30d: {gte: 1}}"},
-         "rollup columns exist on organizations only", "timeline"),
-        ({"x": "where: {people: {where: {tags: {contain: a}}}}"}, "unknown operator 'contain'",
-         "did you mean 'contains'?"),
+        (
+            {"x": "where: {in_segment: enterprse}", "enterprise": "where: {name: {is: a}}"},
+            "x.yaml:1:21: unknown segment 'enterprse'",
+            "did you mean 'enterprise'?",
+        ),
+        (
+            {
+                "x": "where: {in_segment: vips}",
+                "vips": "entity: person\nwhere: {name: {is: a}}",
+                "vip": "where: {name: {is: b}}",
+            },
+            "segment 'vips' is a person segment; this filter is about organizations",
+            "did you mean 'vip'?",
+        ),
+        (
+            {"x": "entity: person\nwhere: {people: {count: {gte: 1}}}"},
+            "`people` conditions apply to organization segments",
+            "use `organizations:` here",
+        ),
+        (
+            {"x": "where: {timeline: {kind: chats}}"},
+            "unknown event kind 'chats'",
+            "did you mean 'chat'?",
+        ),
+        (
+            {"x": "where: {timeline: {kind: chat, count: {gte: 1.5}}}"},
+            "a count must be a whole number (0 or more), got 1.5",
+            "count: {gte: 3}",
+        ),
+        (
+            {"x": "where: {timeline: {within_last: 7d, between: [2026-01-01, 2026-02-01]}}"},
+            "a timeline condition takes one window",
+            "either `within_last` or `between`",
+        ),
+        (
+            {"x": "where: {timeline: {window: 7d}}"},
+            "unknown `timeline` option 'window'",
+            "options: kind, count, within_last, between",
+        ),
+        (
+            {"x": "where: {rollup.chat_30d: {gte: 1}}"},
+            "unknown rollup column 'rollup.chat_30d'",
+            "did you mean 'rollup.chats_30d'?",
+        ),
+        (
+            {"x": "entity: person\nwhere: {rollup.chats_30d: {gte: 1}}"},
+            "rollup columns exist on organizations only",
+            "timeline",
+        ),
+        (
+            {"x": "where: {people: {where: {tags: {contain: a}}}}"},
+            "unknown operator 'contain'",
+            "did you mean 'contains'?",
+        ),
     ],
-)  # fmt: skip
+)
 def test_definition_errors(tmp_path: Path, files: dict[str, str], message: str, hint: str) -> None:
     with pytest.raises(DefinitionError) as error:
         segments(tmp_path, files)
