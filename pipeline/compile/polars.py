@@ -11,7 +11,13 @@ from typing import assert_never
 import polars as pl
 
 from pipeline.catalog import AttrType
-from pipeline.compile.normalize import CASE_FIXES, PHONE_STRIP_PATTERN, WHITESPACE
+from pipeline.compile.normalize import (
+    CASE_FIXES,
+    NEWER_LOWER_FROM,
+    NEWER_LOWER_TO,
+    PHONE_STRIP_PATTERN,
+    WHITESPACE,
+)
 from pipeline.compile.sql import column_name
 from pipeline.language import ir
 
@@ -25,7 +31,9 @@ def _blank_to_null(text: pl.Expr) -> pl.Expr:
 
 
 def normalized_text(value: pl.Expr) -> pl.Expr:
-    text = value.str.strip_chars(WHITESPACE).str.to_lowercase()
+    trimmed = value.str.strip_chars(WHITESPACE)
+    newer = trimmed.str.replace_many(list(NEWER_LOWER_FROM), list(NEWER_LOWER_TO))
+    text = newer.str.to_lowercase()
     for old, new in CASE_FIXES:
         text = text.str.replace_all(old, new, literal=True)
     return _blank_to_null(text)

@@ -17,7 +17,13 @@ from typing import assert_never
 from sqlglot import exp
 
 from pipeline.catalog import AttrType
-from pipeline.compile.normalize import CASE_FIXES, PHONE_STRIP_PATTERN, WHITESPACE
+from pipeline.compile.normalize import (
+    CASE_FIXES,
+    NEWER_LOWER_FROM,
+    NEWER_LOWER_TO,
+    PHONE_STRIP_PATTERN,
+    WHITESPACE,
+)
 from pipeline.language import ir
 
 # -- literals and small helpers -------------------------------------------------------------
@@ -62,13 +68,20 @@ def column_name(attr: ir.Attr) -> str:
 
 def _characters(chars: str) -> exp.Expr:
     """A string constant with every non-printable character spelled ``CHR(n)``, so that
-    printed SQL (golden files, ``segments compile``) holds no raw control characters."""
+    printed SQL (golden files, ``segments compile``) holds no raw control or unassigned
+    characters."""
     parts: list[exp.Expr] = []
+    run = ""
     for char in chars:
-        if char.isprintable() and char.isascii():
-            parts.append(lit(char))
-        else:
-            parts.append(exp.func("chr", exp.Literal.number(ord(char))))
+        if char.isprintable():
+            run += char
+            continue
+        if run:
+            parts.append(lit(run))
+            run = ""
+        parts.append(exp.func("chr", exp.Literal.number(ord(char))))
+    if run:
+        parts.append(lit(run))
     combined = parts[0]
     for part in parts[1:]:
         combined = exp.DPipe(this=combined, expression=part, safe=True)
@@ -76,11 +89,13 @@ def _characters(chars: str) -> exp.Expr:
 
 
 TRIMMED_CHARACTERS = _characters(WHITESPACE)
+NEWER_LOWER_SQL = (_characters(NEWER_LOWER_FROM), _characters(NEWER_LOWER_TO))
 
 
 def normalized_text(value: exp.Expr) -> exp.Expr:
     trimmed = exp.Trim(this=value, expression=TRIMMED_CHARACTERS.copy())
-    text: exp.Expr = exp.Lower(this=trimmed)
+    newer = exp.func("translate", trimmed, NEWER_LOWER_SQL[0].copy(), NEWER_LOWER_SQL[1].copy())
+    text: exp.Expr = exp.Lower(this=newer)
     for old, new in CASE_FIXES:
         text = exp.func("replace", text, _characters(old), _characters(new))
     return exp.Nullif(this=text, expression=lit(""))

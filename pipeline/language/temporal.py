@@ -47,9 +47,18 @@ def timezone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
 
 
+def _clamped(local: dt.datetime) -> dt.datetime:
+    """``local`` in UTC; beyond the representable range, the first or last UTC instant."""
+    try:
+        return local.astimezone(dt.UTC)
+    except OverflowError:
+        edge = dt.datetime.min if local.year == dt.MINYEAR else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)
+
+
 def day_start(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     """The UTC instant of midnight starting ``day`` in ``tz``."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    return _clamped(dt.datetime.combine(day, dt.time(0), tzinfo=tz))
 
 
 def local_date(instant: dt.datetime, tz: dt.tzinfo) -> dt.date:
@@ -63,7 +72,7 @@ def shift(instant: dt.datetime, duration: Duration, tz: dt.tzinfo, sign: int) ->
             return instant + sign * dt.timedelta(hours=duration.amount)
         days = duration.amount * (7 if duration.unit == "w" else 1)
         wall = instant.astimezone(tz).replace(tzinfo=None) + sign * dt.timedelta(days=days)
-        return wall.replace(tzinfo=tz).astimezone(dt.UTC)
+        return _clamped(wall.replace(tzinfo=tz))
     except OverflowError:  # beyond year 1 or 9999: as far as time goes
         return (dt.datetime.max if sign > 0 else dt.datetime.min).replace(tzinfo=dt.UTC)
 
@@ -73,7 +82,7 @@ def as_instant(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
-        return value.astimezone(dt.UTC)
+        return _clamped(value)
     return day_start(value, tz)
 
 
