@@ -41,6 +41,8 @@ def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1) -> str | None
         close = [
             lowered[w] for w in difflib.get_close_matches(word.lower(), lowered, n=n, cutoff=0.7)
         ]
+    if not close and len(word) >= 3:  # a shortened name: "churn-risk" -> "churn-risk-customers"
+        close = [c for c in pool if c.startswith(word)][:n]
     if not close:
         return None
     return "did you mean " + " or ".join(repr(c) for c in close) + "?"

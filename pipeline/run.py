@@ -165,8 +165,12 @@ def _fingerprint(parts: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _run_id(as_of: dt.datetime, input_fp: str, definitions_fp: str) -> str:
-    return f"{as_of:%Y%m%dT%H%M%SZ}-{_fingerprint([input_fp, definitions_fp])[:8]}"
+def _run_id(as_of: dt.datetime, timezone: str, input_fp: str, definitions_fp: str) -> str:
+    """Derived from everything that decides the output, so an identical rerun has the same
+    id (and replaces itself) while any change makes a new run. The timezone counts: it moves
+    day boundaries."""
+    digest = _fingerprint([input_fp, definitions_fp, timezone])[:8]
+    return f"{as_of:%Y%m%dT%H%M%SZ}-{digest}"
 
 
 def _last_run(out: Path) -> dict[str, object] | None:
@@ -300,7 +304,19 @@ def _evaluate_and_publish(
         inputs = read_inputs(config.data, work)
         info.update(rows=sum(inputs.row_counts.values()), quarantined=inputs.quarantine.num_rows)
     checkpoint("inputs-read")
-    run_id = _run_id(as_of, inputs.fingerprint, str(record["definitions_fingerprint"]))
+    quarantined = (i for i in inputs.issues if i.severity == "quarantined")
+    for issue in quarantined:  # set aside, not silent: each rule is in the log
+        reporter.event(
+            "quarantined",
+            table=issue.table,
+            column=issue.column,
+            rule=issue.rule,
+            rows=issue.count,
+            examples=list(issue.examples),
+        )
+    run_id = _run_id(
+        as_of, config.timezone, inputs.fingerprint, str(record["definitions_fingerprint"])
+    )
     record.update(run_id=run_id, input_fingerprint=inputs.fingerprint)
     rewrite = _check_order(_last_run(config.out), run_id, as_of, config.rebuild)
     present = _properties(inputs.tables)

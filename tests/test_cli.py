@@ -408,9 +408,13 @@ def test_console_script_runs_as_module(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "7 segments, 13 memberships, 1 quarantined rows" in done.stdout
     # Not on a terminal: progress is written as JSON lines.
-    events = [json.loads(line)["event"] for line in done.stderr.splitlines()]
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    events = [r["event"] for r in records]
     assert events[0] == "run started"
     assert "publish done" in events
+    quarantined = [r for r in records if r["event"] == "quarantined"]
+    assert [(q["table"], q["rows"]) for q in quarantined] == [("attribute_values", 1)]
+    assert "colour" in quarantined[0]["examples"][0]
 
 
 def test_properties_without_data_are_warned_about(project: Path) -> None:
@@ -450,3 +454,17 @@ def test_properties_without_data_are_warned_about(project: Path) -> None:
             "hint": "known properties: site-a, site-b",
         }
     ]
+
+
+def test_timezone_is_part_of_the_run_identity(project: Path) -> None:
+    assert _run(project) == 0
+    # Another timezone moves day boundaries: it is another run, not an identical rerun.
+    assert _run(project, "--timezone", "Pacific/Kiritimati") == 4
+    assert _run(project, "--timezone", "Pacific/Kiritimati", "--rebuild") == 0
+    runs = pq.read_table(project / "out" / "runs").to_pylist()
+    assert [(r["timezone"], r["status"]) for r in runs] == [
+        ("UTC", "rolled_back"),
+        ("Pacific/Kiritimati", "failed"),
+        ("Pacific/Kiritimati", "succeeded"),
+    ]
+    assert runs[0]["run_id"] != runs[2]["run_id"]
