@@ -113,6 +113,10 @@ def parse_as_of(text: str, tz: dt.tzinfo) -> dt.datetime | str:
     return as_instant(value, tz)
 
 
+#: A day range that holds no day (low after high): what "before the first day" means.
+EMPTY_DAYS: Final = (dt.date.max, dt.date.min)
+
+
 def date_bounds(
     low: dt.datetime | None,
     high: dt.datetime | None,
@@ -133,12 +137,16 @@ def date_bounds(
     if low is not None:
         day = local_date(low, tz)
         starts_after = day_start(day, tz) > low or (low_inclusive and day_start(day, tz) == low)
+        if not starts_after and day == dt.date.max:
+            return EMPTY_DAYS
         first = day if starts_after else day + one
     if high is not None and high.year == dt.MAXYEAR and high.month == 12 and high.day >= 30:
         high = None  # the end of representable time: no upper bound on days
     if high is not None:
         day = local_date(high, tz)
         starts_before = day_start(day, tz) < high or (high_inclusive and day_start(day, tz) == high)
+        if not starts_before and day == dt.date.min:
+            return EMPTY_DAYS
         last = day if starts_before else day - one
     return first, last
 
