@@ -104,10 +104,12 @@ def compile_(
 ) -> None:
     """Print the SQL (or Polars plan) of one segment."""
     from pipeline.errors import did_you_mean
+    from pipeline.language.temporal import clock
     from pipeline.run import RunConfig, compiled_sql, definitions, resolve_as_of, resolve_timezone
 
     tz = resolve_timezone(timezone)
-    catalog, checked = definitions(RunConfig(data, segments), resolve_as_of(as_of, tz), tz)
+    instant = resolve_as_of(as_of, tz)
+    catalog, checked = definitions(RunConfig(data, segments), instant, tz)
     by_id = {s.id: s for s in checked}
     if segment_id not in by_id:
         raise RunError(
@@ -117,13 +119,13 @@ def compile_(
     if engine == "polars":
         from pipeline.compile.polars_plan import explain
 
-        typer.echo(explain(by_id[segment_id], catalog))
+        typer.echo(explain(by_id[segment_id], catalog, clock(instant, tz)))
         return
     if engine != "duckdb":
         raise RunError(f"unknown engine {engine!r}", "use duckdb or polars")
     if dialect not in ("duckdb",):
         raise RunError(f"unknown dialect {dialect!r}", "supported dialects: duckdb")
-    typer.echo(compiled_sql(by_id[segment_id], catalog, dialect) + ";")
+    typer.echo(compiled_sql(by_id[segment_id], catalog, clock(instant, tz), dialect) + ";")
 
 
 @app.command()
@@ -152,7 +154,7 @@ def _fail(code: int, error: SegmentError) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; never shows a traceback for a user's mistake."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except DefinitionError as error:
         return _fail(EXIT_DEFINITIONS, error)
     except InputDataError as error:
@@ -175,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             "    Hint: this is a bug; please report it with the command you ran\n"
         )
         return EXIT_INTERNAL
+    if isinstance(code, int) and code:  # typer turns Ctrl-C into a return value of 130
+        if code == 130:
+            sys.stderr.write("segments: error: interrupted; the published tables are unchanged\n")
+        return code
     return 0
 
 

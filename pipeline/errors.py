@@ -33,10 +33,16 @@ def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1) -> str | None
     "did you mean 'job_title'?"
     """
     pool = sorted(set(choices))
-    close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    # 0.7 keeps one-letter slips and swaps ("contians", "job_titel") and drops look-alikes
+    # that only share letters ("owner" -> "where", "window" -> "kind").
+    close = difflib.get_close_matches(word, pool, n=n, cutoff=0.7)
     if not close:
         lowered = {c.lower(): c for c in pool}
-        close = [lowered[w] for w in difflib.get_close_matches(word.lower(), lowered, n=n)]
+        close = [
+            lowered[w] for w in difflib.get_close_matches(word.lower(), lowered, n=n, cutoff=0.7)
+        ]
+    if not close and len(word) >= 3:  # a shortened name: "churn-risk" -> "churn-risk-customers"
+        close = [c for c in pool if c.startswith(word)][:n]
     if not close:
         return None
     return "did you mean " + " or ".join(repr(c) for c in close) + "?"
@@ -93,8 +99,10 @@ class DataIssue:
     def __str__(self) -> str:
         where = self.table if self.column is None else f"{self.table}.{self.column}"
         rows = "row" if self.count == 1 else "rows"
-        text = f"{where}: {self.rule} ({self.count} {rows}"
-        text += ", set aside in quarantine)" if self.severity == "quarantined" else ")"
+        text = f"{where}: {self.rule}"
+        if self.count:  # a table-level problem (a missing table) has no rows to count
+            text += f" ({self.count} {rows}"
+            text += ", set aside in quarantine)" if self.severity == "quarantined" else ")"
         for example in self.examples:
             text += f"\n    e.g. {example}"
         if self.hint:

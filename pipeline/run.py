@@ -22,14 +22,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.catalog import Catalog
-from pipeline.compile.sql import compile_entity
+from pipeline.compile.sql_query import compile_entity
 from pipeline.engines import ENGINES, make_engine
-from pipeline.engines.base import custom_types_for
+from pipeline.engines.base import CustomTypes
 from pipeline.errors import RunError, did_you_mean
 from pipeline.inputs import read_custom_attributes, read_inputs
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
-from pipeline.language.check import CheckContext, load_segments
+from pipeline.language.check import CheckContext
+from pipeline.language.segments import load_segments
+from pipeline.language.temporal import clock as run_clock
 from pipeline.language.temporal import parse_as_of
 from pipeline.progress import Reporter
 from pipeline.publish.failures import forget_failures, pending_failures, record_failure
@@ -143,25 +145,32 @@ def definitions(
     config: RunConfig, as_of: dt.datetime, tz: dt.tzinfo
 ) -> tuple[Catalog, list[ir.Segment]]:
     """The catalog and the checked segments; raises DefinitionError before any data is read."""
-    catalog = Catalog.build(read_custom_attributes(config.data))
+    catalog = Catalog.build(read_custom_attributes(config.data), ir.rollup_columns())
     return catalog, load_segments(config.segments, CheckContext(catalog, as_of, tz))
 
 
-def custom_types(catalog: Catalog) -> dict[tuple[str, str], str]:
+def custom_types(catalog: Catalog) -> CustomTypes:
     return {key: attr.type for key, attr in catalog.custom.items()}
 
 
-def compiled_sql(segment: ir.Segment, catalog: Catalog, dialect: str = "duckdb") -> str:
-    types = custom_types_for(segment.entity, custom_types(catalog))
-    return compile_entity(segment.entity, [segment], types).sql(dialect, pretty=True)
+def compiled_sql(
+    segment: ir.Segment, catalog: Catalog, clock: ir.Clock, dialect: str = "duckdb"
+) -> str:
+    """A self-contained query over the input tables for one segment."""
+    query = compile_entity(segment.entity, [segment], custom_types(catalog), clock)
+    return query.sql(dialect, pretty=True)
 
 
 def _fingerprint(parts: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _run_id(as_of: dt.datetime, input_fp: str, definitions_fp: str) -> str:
-    return f"{as_of:%Y%m%dT%H%M%SZ}-{_fingerprint([input_fp, definitions_fp])[:8]}"
+def _run_id(as_of: dt.datetime, timezone: str, input_fp: str, definitions_fp: str) -> str:
+    """Derived from everything that decides the output, so an identical rerun has the same
+    id (and replaces itself) while any change makes a new run. The timezone counts: it moves
+    day boundaries."""
+    digest = _fingerprint([input_fp, definitions_fp, timezone])[:8]
+    return f"{as_of:%Y%m%dT%H%M%SZ}-{digest}"
 
 
 def _last_run(out: Path) -> dict[str, object] | None:
@@ -195,12 +204,32 @@ def _check_order(
     return True
 
 
-def _scopes(segments: Sequence[ir.Segment], tables: dict[str, Path]) -> list[tuple[str, str]]:
-    """Every (segment, property) the run evaluates, for size rows of zero members."""
+def _properties(tables: dict[str, Path]) -> dict[str, list[str]]:
+    """The properties that have rows, per entity."""
     present: dict[str, list[str]] = {}
     for entity, (table, _) in ENTITY_TABLE.items():
         column = pq.read_table(tables[table], columns=["property_id"]).column("property_id")
         present[entity] = sorted(str(p) for p in pc.unique(column).to_pylist() if p is not None)
+    return present
+
+
+def _warn_unknown_properties(
+    segments: Sequence[ir.Segment], present: dict[str, list[str]], reporter: Reporter
+) -> None:
+    """A ``properties:`` id with no data is likely a typo (or a tenant not loaded yet)."""
+    for segment in segments:
+        missing = sorted(set(segment.properties or ()) - set(present[segment.entity]))
+        if missing:
+            reporter.event(
+                "warning",
+                segment=segment.id,
+                message=f"properties {', '.join(missing)} have no {segment.entity} rows",
+                hint=f"known properties: {', '.join(present[segment.entity]) or 'none'}",
+            )
+
+
+def _scopes(segments: Sequence[ir.Segment], present: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Every (segment, property) the run evaluates, for size rows of zero members."""
     return [
         (s.id, p)
         for s in segments
@@ -210,7 +239,11 @@ def _scopes(segments: Sequence[ir.Segment], tables: dict[str, Path]) -> list[tup
 
 
 def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
-    """One batch run; raises a SegmentError subclass for anything the user can fix."""
+    """One batch run; raises a SegmentError subclass for anything the user can fix.
+
+    Whatever stops a run once it holds the output folder (bad definitions, bad data, a
+    kill signal) is recorded as a failed run, and the published tables stay as they were.
+    """
     reporter = reporter or Reporter(quiet=True)
     if config.engine not in ENGINES:
         raise RunError(
@@ -222,12 +255,10 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
     as_of = resolve_as_of(config.as_of, tz)
     reporter.event("run started", as_of=as_of.isoformat(), engine=config.engine)
 
-    with reporter.phase("definitions") as info:
-        catalog, segments = definitions(config, as_of, tz)
-        info["segments"] = len(segments)
-    definitions_fp = _fingerprint(sorted(f"{s.id}:{s.definition_hash}" for s in segments))
+    def waiting(holder: str) -> None:
+        reporter.event("waiting for another run", pid=holder, seconds=config.wait_seconds)
 
-    with output_lock(config.out, config.wait_seconds):
+    with output_lock(config.out, config.wait_seconds, waiting):
         clean_leftovers(config.out)
         work = config.out / ".work" / str(os.getpid())
         work.mkdir(parents=True)
@@ -237,15 +268,21 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
             "started_at": started,
             "engine": config.engine,
             "timezone": config.timezone,
-            "definitions_fingerprint": definitions_fp,
-            "segments": len(segments),
         }
         try:
+            with reporter.phase("definitions") as info:
+                catalog, segments = definitions(config, as_of, tz)
+                info["segments"] = len(segments)
+            record["segments"] = len(segments)
+            record["definitions_fingerprint"] = _fingerprint(
+                sorted(f"{s.id}:{s.definition_hash}" for s in segments)
+            )
             result = _evaluate_and_publish(config, reporter, catalog, segments, record, work)
         except BaseException as error:
             record["status"] = "failed"
             record["error"] = str(error).split("\n", 1)[0] or type(error).__name__
             record_failure(config.out, record)
+            reporter.event("run failed", error=record["error"])
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -267,17 +304,35 @@ def _evaluate_and_publish(
         inputs = read_inputs(config.data, work)
         info.update(rows=sum(inputs.row_counts.values()), quarantined=inputs.quarantine.num_rows)
     checkpoint("inputs-read")
-    run_id = _run_id(as_of, inputs.fingerprint, str(record["definitions_fingerprint"]))
+    quarantined = (i for i in inputs.issues if i.severity == "quarantined")
+    for issue in quarantined:  # set aside, not silent: each rule is in the log
+        reporter.event(
+            "quarantined",
+            table=issue.table,
+            column=issue.column,
+            rule=issue.rule,
+            rows=issue.count,
+            examples=list(issue.examples),
+        )
+    run_id = _run_id(
+        as_of, config.timezone, inputs.fingerprint, str(record["definitions_fingerprint"])
+    )
     record.update(run_id=run_id, input_fingerprint=inputs.fingerprint)
     rewrite = _check_order(_last_run(config.out), run_id, as_of, config.rebuild)
+    present = _properties(inputs.tables)
+    _warn_unknown_properties(segments, present, reporter)
 
-    with reporter.phase("segments") as info:
-        engine = make_engine(config.engine, inputs.tables)
-        try:
-            members = engine.membership(segments, custom_types(catalog))
-        finally:
-            engine.close()
-        info["members"] = members.num_rows
+    clock = run_clock(as_of, resolve_timezone(config.timezone))
+    engine = make_engine(config.engine, inputs.tables)
+    try:
+        with reporter.phase("timeline") as info:
+            rollups, daily = engine.timeline(clock)
+            info.update(organizations=rollups.num_rows, daily_rows=daily.num_rows)
+        with reporter.phase("segments") as info:
+            members = engine.membership(segments, custom_types(catalog), clock)
+            info["members"] = members.num_rows
+    finally:
+        engine.close()
     checkpoint("evaluated")
 
     with reporter.phase("history") as info:
@@ -288,7 +343,7 @@ def _evaluate_and_publish(
         )
         if rewrite:
             previous = previous.cut(as_of)
-        diffed = diff(previous, members, run_id, as_of, _scopes(segments, inputs.tables))
+        diffed = diff(previous, members, run_id, as_of, _scopes(segments, present))
         info.update(entered=diffed.entered, exited=diffed.exited)
 
     with reporter.phase("publish"):
@@ -297,7 +352,9 @@ def _evaluate_and_publish(
             "segment_membership_history": diffed.history,
             "segment_changes": diffed.changes,
             "segment_sizes": diffed.sizes,
-            "segments": _catalog(segments, catalog),
+            "timeline_rollups": rollups,
+            "timeline_daily": daily,
+            "segments": _catalog(segments, catalog, clock),
             "quarantine": _quarantine(inputs.quarantine, run_id),
         }
         record.update(
@@ -330,7 +387,7 @@ def _membership(members: pa.Table, run_id: str, as_of: dt.datetime) -> pa.Table:
     )
 
 
-def _catalog(segments: Sequence[ir.Segment], catalog: Catalog) -> pa.Table:
+def _catalog(segments: Sequence[ir.Segment], catalog: Catalog, clock: ir.Clock) -> pa.Table:
     rows = [
         {
             "segment_id": s.id,
@@ -338,7 +395,7 @@ def _catalog(segments: Sequence[ir.Segment], catalog: Catalog) -> pa.Table:
             "description": s.description,
             "entity": s.entity,
             "definition_hash": s.definition_hash,
-            "compiled_sql": compiled_sql(s, catalog),
+            "compiled_sql": compiled_sql(s, catalog, clock),
         }
         for s in sorted(segments, key=lambda s: s.id)
     ]
@@ -357,7 +414,9 @@ def _runs(out: Path, record: dict[str, object], rolled_back_from: dt.datetime | 
     identical rerun replaces its own record.
     """
     rows = [] if (previous := read_published(out, "runs")) is None else previous.to_pylist()
-    rows += pending_failures(out)
+    # A failure record may already be published if a run was killed after its switch.
+    seen = {(r["started_at"], r["status"]) for r in rows}
+    rows += [f for f in pending_failures(out) if (f["started_at"], f["status"]) not in seen]
     kept = []
     for row in rows:
         if row["run_id"] == record["run_id"] and row["status"] == "succeeded":

@@ -28,8 +28,10 @@ from pipeline.engines.polars import PolarsEngine
 from pipeline.errors import Problem, ProblemCollector
 from pipeline.inputs.schema import TABLES
 from pipeline.language import ir
-from pipeline.language.check import CheckContext, check_document
+from pipeline.language.check import CheckContext
+from pipeline.language.segments import check_document
 from pipeline.language.source import parse_text
+from pipeline.language.temporal import clock as run_clock
 
 ENGINES: Final = ("duckdb", "polars")
 
@@ -155,6 +157,7 @@ def run_engine(
     paths: Mapping[str, Path],
     segments: Sequence[ir.Segment],
     custom_types: Mapping[tuple[str, str], str],
+    clock: ir.Clock | None = None,
 ) -> set[Member]:
     """Membership from one engine as ``{(segment_id, property_id, entity_id)}``."""
     runner: DuckDBEngine | PolarsEngine
@@ -165,7 +168,9 @@ def run_engine(
     else:
         raise AssertionError(f"unknown engine {engine!r}")
     try:
-        table = runner.membership(segments, custom_types)
+        table = runner.membership(
+            segments, custom_types, clock or run_clock(AS_OF, zoneinfo.ZoneInfo("UTC"))
+        )
     finally:
         runner.close()
     rows = table.select(["segment_id", "property_id", "entity_id"]).to_pylist()

@@ -188,14 +188,18 @@ def _run(project: Path, *args: str) -> int:
     return main(
         [
             "run",
-            "--data", str(project / "data"),
-            "--segments", str(project / "segments"),
-            "--out", str(project / "out"),
-            "--as-of", AS_OF,
+            "--data",
+            str(project / "data"),
+            "--segments",
+            str(project / "segments"),
+            "--out",
+            str(project / "out"),
+            "--as-of",
+            AS_OF,
             "--quiet",
             *args,
         ]
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(params=["duckdb", "polars"])
@@ -239,10 +243,25 @@ def test_both_engines_publish_identical_membership(project: Path) -> None:
     tables = {}
     for engine in ("duckdb", "polars"):
         out = project / f"out-{engine}"
-        assert main([
-            "run", "--data", str(project / "data"), "--segments", str(project / "segments"),
-            "--out", str(out), "--as-of", AS_OF, "--engine", engine, "--quiet",
-        ]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "run",
+                    "--data",
+                    str(project / "data"),
+                    "--segments",
+                    str(project / "segments"),
+                    "--out",
+                    str(out),
+                    "--as-of",
+                    AS_OF,
+                    "--engine",
+                    engine,
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         tables[engine] = pq.read_table(out / "segment_membership")
     assert tables["duckdb"].equals(tables["polars"])
 
@@ -274,8 +293,9 @@ def test_validate_reports_every_error_in_one_pass(
 ) -> None:
     (project / "segments" / "bad1.yaml").write_text("where:\n  name: {contians: x}\n")
     (project / "segments" / "bad2.yaml").write_text("where:\n  custom.arr: {gt: '100'}\n")
-    code = main(["validate", "--data", str(project / "data"), "--segments",
-                 str(project / "segments")])  # fmt: skip
+    code = main(
+        ["validate", "--data", str(project / "data"), "--segments", str(project / "segments")]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "2 errors in segment definitions" in err
@@ -285,16 +305,26 @@ def test_validate_reports_every_error_in_one_pass(
 
 
 def test_validate_ok(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", "--data", str(project / "data"), "--segments",
-                 str(project / "segments")]) == 0  # fmt: skip
+    assert (
+        main(["validate", "--data", str(project / "data"), "--segments", str(project / "segments")])
+        == 0
+    )
     assert f"{len(SEGMENTS)} segments OK" in capsys.readouterr().out
 
 
 def test_compile_prints_sql_that_duckdb_runs(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["compile", "enterprise", "--data", str(project / "data"), "--segments",
-                 str(project / "segments")])  # fmt: skip
+    code = main(
+        [
+            "compile",
+            "enterprise",
+            "--data",
+            str(project / "data"),
+            "--segments",
+            str(project / "segments"),
+        ]
+    )
     assert code == 0
     sql = capsys.readouterr().out
     assert "CONTAINS(x, 'enterprise')" in sql
@@ -333,8 +363,19 @@ def test_compile_polars_plan_and_unknown_segment(
 def test_bad_flags_give_one_line_reason(
     project: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
 ) -> None:
-    code = main(["run", "--data", str(project / "data"), "--segments", str(project / "segments"),
-                 "--out", str(project / "out"), "--quiet", *flags])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--data",
+            str(project / "data"),
+            "--segments",
+            str(project / "segments"),
+            "--out",
+            str(project / "out"),
+            "--quiet",
+            *flags,
+        ]
+    )
     assert code == 4
     err = capsys.readouterr().err
     assert err.startswith("segments: error: ")
@@ -345,14 +386,85 @@ def test_bad_flags_give_one_line_reason(
 def test_console_script_runs_as_module(project: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "run", "--data", str(project / "data"),
-         "--segments", str(project / "segments"), "--out", str(project / "out"),
-         "--as-of", AS_OF],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "run",
+            "--data",
+            str(project / "data"),
+            "--segments",
+            str(project / "segments"),
+            "--out",
+            str(project / "out"),
+            "--as-of",
+            AS_OF,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "7 segments, 13 memberships, 1 quarantined rows" in done.stdout
     # Not on a terminal: progress is written as JSON lines.
-    events = [json.loads(line)["event"] for line in done.stderr.splitlines()]
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    events = [r["event"] for r in records]
     assert events[0] == "run started"
     assert "publish done" in events
+    quarantined = [r for r in records if r["event"] == "quarantined"]
+    assert [(q["table"], q["rows"]) for q in quarantined] == [("attribute_values", 1)]
+    assert "colour" in quarantined[0]["examples"][0]
+
+
+def test_properties_without_data_are_warned_about(project: Path) -> None:
+    (project / "segments" / "typo-scope.yaml").write_text(
+        "properties: [site-c]\nwhere:\n  name: {has_any_value: true}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "run",
+            "--data",
+            str(project / "data"),
+            "--segments",
+            str(project / "segments"),
+            "--out",
+            str(project / "out"),
+            "--as-of",
+            AS_OF,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    warnings = [json.loads(line) for line in done.stderr.splitlines()]
+    warnings = [w for w in warnings if w["event"] == "warning"]
+    assert warnings == [
+        {
+            "ts": warnings[0]["ts"],
+            "event": "warning",
+            "segment": "typo-scope",
+            "message": "properties site-c have no organization rows",
+            "hint": "known properties: site-a, site-b",
+        }
+    ]
+
+
+def test_timezone_is_part_of_the_run_identity(project: Path) -> None:
+    assert _run(project) == 0
+    # Another timezone moves day boundaries: it is another run, not an identical rerun.
+    assert _run(project, "--timezone", "Pacific/Kiritimati") == 4
+    assert _run(project, "--timezone", "Pacific/Kiritimati", "--rebuild") == 0
+    runs = pq.read_table(project / "out" / "runs").to_pylist()
+    assert [(r["timezone"], r["status"]) for r in runs] == [
+        ("UTC", "rolled_back"),
+        ("Pacific/Kiritimati", "failed"),
+        ("Pacific/Kiritimati", "succeeded"),
+    ]
+    assert runs[0]["run_id"] != runs[2]["run_id"]

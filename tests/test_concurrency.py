@@ -148,8 +148,8 @@ def test_with_wait_the_second_run_queues_then_publishes(project: Path, flags: Pa
              "--wait", "30"],
             env=child_env(), stdout=subprocess.PIPE, stderr=stderr, text=True,
         )  # fmt: skip
-    # Its definitions are checked before it asks for the lock; then it queues.
-    wait_for(lambda: "definitions done" in log.read_text(), "the second run to reach the lock")
+    # It says that it queues behind the first run.
+    wait_for(lambda: "waiting for another run" in log.read_text(), "the second run to queue")
     time.sleep(1.0)
     assert second.poll() is None, log.read_text()
     # Mid-publish (snapshot written, pointer not switched): readers still see the first run.

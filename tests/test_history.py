@@ -155,8 +155,15 @@ def test_sequence_of_runs_gives_exact_history_changes_and_sizes(project: Project
 def test_identical_rerun_changes_nothing(project: Project) -> None:
     orgs = _orgs({"o1": ["vip"], "o2": []})
     project.run(orgs, T1)
-    first = {t: project.rows(t) for t in ("segment_membership_history", "segment_changes",
-                                          "segment_sizes", "segment_membership")}  # fmt: skip
+    first = {
+        t: project.rows(t)
+        for t in (
+            "segment_membership_history",
+            "segment_changes",
+            "segment_sizes",
+            "segment_membership",
+        )
+    }
     run_id = project.run(orgs, T1)
     again = {t: project.rows(t) for t in first}
     assert again == first
@@ -215,5 +222,9 @@ def test_segment_sizes_cover_every_property_in_scope(tmp_path: Path, engine: str
         (r["segment_id"], r["property_id"], r["members"]) for r in project.rows("segment_sizes")
     }
     assert sizes == {
-        ("vip", "p", 0), ("vip", "q", 0), ("acme", "p", 0), ("acme", "q", 0), ("scoped", "q", 0),
-    }  # fmt: skip
+        ("vip", "p", 0),
+        ("vip", "q", 0),
+        ("acme", "p", 0),
+        ("acme", "q", 0),
+        ("scoped", "q", 0),
+    }

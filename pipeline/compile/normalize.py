@@ -25,8 +25,32 @@ WHITESPACE: Final = (
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 
+#: Letters whose lower case only newer Unicode tables know (Unicode 16: Polars knows them,
+#: DuckDB and Python 3.11 do not): mapped to that lower case before lower-casing, so that
+#: every engine agrees. Found by comparing the engines over every code point.
+NEWER_LOWER_FROM: Final = (
+    "\U00001c89\U0000a7cb\U0000a7cc\U0000a7ce\U0000a7d2\U0000a7d4\U0000a7da\U0000a7dc"
+    "\U00010d50\U00010d51\U00010d52\U00010d53\U00010d54\U00010d55\U00010d56\U00010d57"
+    "\U00010d58\U00010d59\U00010d5a\U00010d5b\U00010d5c\U00010d5d\U00010d5e\U00010d5f"
+    "\U00010d60\U00010d61\U00010d62\U00010d63\U00010d64\U00010d65\U00016ea0\U00016ea1"
+    "\U00016ea2\U00016ea3\U00016ea4\U00016ea5\U00016ea6\U00016ea7\U00016ea8\U00016ea9"
+    "\U00016eaa\U00016eab\U00016eac\U00016ead\U00016eae\U00016eaf\U00016eb0\U00016eb1"
+    "\U00016eb2\U00016eb3\U00016eb4\U00016eb5\U00016eb6\U00016eb7\U00016eb8"
+)
+NEWER_LOWER_TO: Final = (
+    "\U00001c8a\U00000264\U0000a7cd\U0000a7cf\U0000a7d3\U0000a7d5\U0000a7db\U0000019b"
+    "\U00010d70\U00010d71\U00010d72\U00010d73\U00010d74\U00010d75\U00010d76\U00010d77"
+    "\U00010d78\U00010d79\U00010d7a\U00010d7b\U00010d7c\U00010d7d\U00010d7e\U00010d7f"
+    "\U00010d80\U00010d81\U00010d82\U00010d83\U00010d84\U00010d85\U00016ebb\U00016ebc"
+    "\U00016ebd\U00016ebe\U00016ebf\U00016ec0\U00016ec1\U00016ec2\U00016ec3\U00016ec4"
+    "\U00016ec5\U00016ec6\U00016ec7\U00016ec8\U00016ec9\U00016eca\U00016ecb\U00016ecc"
+    "\U00016ecd\U00016ece\U00016ecf\U00016ed0\U00016ed1\U00016ed2\U00016ed3"
+)
+
 #: Replacements applied after lower-casing, in order, so that every engine agrees.
 CASE_FIXES: Final = (("i\u0307", "i"), ("ς", "σ"))
+
+_NEWER_LOWER: Final = str.maketrans(NEWER_LOWER_FROM, NEWER_LOWER_TO)
 
 #: What a phone keeps.
 PHONE_STRIP_PATTERN: Final = "[^0-9]"
@@ -38,7 +62,7 @@ def normalize_text(value: str) -> str | None:
     >>> normalize_text("  ÉCOLE ")
     'école'
     """
-    text = value.strip(WHITESPACE).lower()
+    text = value.strip(WHITESPACE).translate(_NEWER_LOWER).lower()
     for old, new in CASE_FIXES:
         text = text.replace(old, new)
     return text or None

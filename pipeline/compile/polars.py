@@ -1,22 +1,24 @@
-"""IR -> Polars expressions over lazy frames; the same plan shape as ``compile/sql.py``.
+"""IR -> Polars expressions: normalization and one function per leaf, as in ``sql.py``.
 
-custom (pivoted attribute values) -> base (normalized once) -> preds (each distinct leaf once,
-``fill_null(False)``) -> wide (one boolean per segment) -> unpivot to long membership. The
-whole thing is one lazy query: the engine calls ``collect`` once per entity.
+``polars_query.py`` assembles them into lazy queries of the same shape as the SQL ones.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
 from typing import assert_never
 
 import polars as pl
 
 from pipeline.catalog import AttrType
-from pipeline.compile.normalize import CASE_FIXES, PHONE_STRIP_PATTERN, WHITESPACE
+from pipeline.compile.normalize import (
+    CASE_FIXES,
+    NEWER_LOWER_FROM,
+    NEWER_LOWER_TO,
+    PHONE_STRIP_PATTERN,
+    WHITESPACE,
+)
 from pipeline.compile.sql import column_name
-from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
 from pipeline.language import ir
 
 UTC_DATETIME = pl.Datetime("us", "UTC")
@@ -29,7 +31,9 @@ def _blank_to_null(text: pl.Expr) -> pl.Expr:
 
 
 def normalized_text(value: pl.Expr) -> pl.Expr:
-    text = value.str.strip_chars(WHITESPACE).str.to_lowercase()
+    trimmed = value.str.strip_chars(WHITESPACE)
+    newer = trimmed.str.replace_many(list(NEWER_LOWER_FROM), list(NEWER_LOWER_TO))
+    text = newer.str.to_lowercase()
     for old, new in CASE_FIXES:
         text = text.str.replace_all(old, new, literal=True)
     return _blank_to_null(text)
@@ -63,7 +67,7 @@ def normalized(attr: ir.Attr, raw: pl.Expr) -> pl.Expr:
 # -- leaves: one function per node ----------------------------------------------------------
 
 
-def _lit(value: str | float | bool | dt.datetime | dt.date) -> pl.Expr:
+def lit(value: str | float | bool | dt.datetime | dt.date) -> pl.Expr:
     if isinstance(value, dt.datetime):
         return pl.lit(value.astimezone(dt.UTC), dtype=UTC_DATETIME)
     if isinstance(value, dt.date):
@@ -71,7 +75,7 @@ def _lit(value: str | float | bool | dt.datetime | dt.date) -> pl.Expr:
     return pl.lit(value)
 
 
-def _range(
+def range_expr(
     column: pl.Expr,
     low: pl.Expr | None,
     high: pl.Expr | None,
@@ -120,132 +124,30 @@ def leaf_expr(leaf: ir.Leaf) -> pl.Expr:
                 hit = element.is_in(pl.lit(list(values), dtype=pl.List(pl.String)).first())
             return column.list.eval(hit).list.any()
         case ir.NumberRange(low=low, high=high):
-            return _range(
+            return range_expr(
                 column,
-                None if low is None else _lit(low),
-                None if high is None else _lit(high),
+                None if low is None else lit(low),
+                None if high is None else lit(high),
                 leaf.low_inclusive,
                 leaf.high_inclusive,
             )
         case ir.BoolIs(value=value):
             return column == value
         case ir.TimeRange(low=low, high=high):
-            return _range(
+            return range_expr(
                 column,
-                None if low is None else _lit(low),
-                None if high is None else _lit(high),
+                None if low is None else lit(low),
+                None if high is None else lit(high),
                 leaf.low_inclusive,
                 leaf.high_inclusive,
             )
         case ir.DateRange(low=low, high=high):
-            return _range(
+            return range_expr(
                 column,
-                None if low is None else _lit(low),
-                None if high is None else _lit(high),
+                None if low is None else lit(low),
+                None if high is None else lit(high),
                 True,
                 True,
             )
         case _:
             assert_never(leaf)
-
-
-# -- groups and segments --------------------------------------------------------------------
-
-
-def condition_expr(condition: ir.Condition, predicate_column: Mapping[ir.Leaf, str]) -> pl.Expr:
-    match condition:
-        case ir.All(items=items):
-            return pl.all_horizontal([condition_expr(i, predicate_column) for i in items])
-        case ir.AnyOf(items=items):
-            return pl.any_horizontal([condition_expr(i, predicate_column) for i in items])
-        case ir.Not(item=item):
-            return ~condition_expr(item, predicate_column)
-        case _:
-            return pl.col(predicate_column[condition])
-
-
-def segment_expr(segment: ir.Segment, predicate_column: Mapping[ir.Leaf, str]) -> pl.Expr:
-    member = condition_expr(segment.where, predicate_column)
-    if segment.properties is not None:
-        member = pl.col("property_id").is_in(list(segment.properties)) & member
-    return member
-
-
-def _custom_frame(
-    values: pl.LazyFrame, entity: str, attrs: Sequence[ir.Attr], custom_types: Mapping[str, str]
-) -> pl.LazyFrame:
-    key = pl.col("key")
-    return (
-        values.filter((pl.col("entity") == entity) & key.is_in([a.name for a in attrs]))
-        .group_by("property_id", "entity_id")
-        .agg(
-            pl.col(VALUE_COLUMN[custom_types[a.name]])
-            .filter(key == a.name)
-            .first()
-            .alias(a.dsl_name)
-            for a in attrs
-        )
-    )
-
-
-def compile_entity(
-    entity: str,
-    segments: Sequence[ir.Segment],
-    custom_types: Mapping[str, str],
-    frames: Mapping[str, pl.LazyFrame],
-) -> pl.LazyFrame:
-    """The one lazy membership query for all ``segments`` of ``entity``."""
-    table, id_column = ENTITY_TABLE[entity]
-    attrs = list(dict.fromkeys(a for s in segments for a in ir.attributes(s.where)))
-    builtin = [a for a in attrs if a.source == "builtin"]
-    custom = [a for a in attrs if a.source == "custom"]
-
-    base = frames[table].select(
-        pl.col("property_id"),
-        pl.col(id_column).alias("entity_id"),
-        *(pl.col(a.name) for a in builtin),
-    )
-    if custom:
-        pivot = _custom_frame(frames["attribute_values"], entity, custom, custom_types)
-        base = base.join(pivot, on=["property_id", "entity_id"], how="left")
-    base = base.select(
-        "property_id",
-        "entity_id",
-        *(
-            normalized(a, pl.col(a.name if a.source == "builtin" else a.dsl_name)).alias(
-                column_name(a)
-            )
-            for a in attrs
-        ),
-    )
-
-    predicate_column: dict[ir.Leaf, str] = {}
-    for segment in segments:
-        for leaf in ir.leaves(segment.where):
-            predicate_column.setdefault(leaf, f"p{len(predicate_column) + 1}")
-    preds = base.select(
-        "property_id",
-        "entity_id",
-        *(leaf_expr(leaf).fill_null(False).alias(name) for leaf, name in predicate_column.items()),
-    )
-    ids = [s.id for s in segments]
-    wide = preds.select(
-        "property_id",
-        "entity_id",
-        *(segment_expr(s, predicate_column).alias(s.id) for s in segments),
-    )
-    return (
-        wide.unpivot(
-            on=ids,
-            index=["property_id", "entity_id"],
-            variable_name="segment_id",
-            value_name="member",
-        )
-        .filter(pl.col("member"))
-        .select(
-            "property_id",
-            pl.col("segment_id").cast(pl.String),
-            pl.lit(entity).alias("entity"),
-            "entity_id",
-        )
-    )

@@ -1,4 +1,4 @@
-"""What every engine offers the run: evaluate all segments, entity by entity, in one pass each."""
+"""What every engine offers the run: timeline rollups once, then all segments in one pass."""
 
 from __future__ import annotations
 
@@ -19,6 +19,28 @@ MEMBERSHIP_SCHEMA: Final = pa.schema(
         ("entity_id", pa.string()),
     ]
 )
+_COUNTS = [c for c in ir.rollup_columns() if c.endswith(("_7d", "_30d", "_90d", "_total"))]
+ROLLUPS_SCHEMA: Final = pa.schema(
+    [
+        ("property_id", pa.string()),
+        ("org_id", pa.string()),
+        *((c, pa.int64()) for c in _COUNTS),
+        ("first_interaction_at", pa.timestamp("us", tz="UTC")),
+        ("last_interaction_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+DAILY_SCHEMA: Final = pa.schema(
+    [
+        ("property_id", pa.string()),
+        ("org_id", pa.string()),
+        ("day", pa.date32()),
+        ("kind", pa.string()),
+        ("events", pa.int64()),
+    ]
+)
+
+CustomTypes = Mapping[tuple[str, str], str]
+InputPaths = Mapping[str, Path]
 
 
 class Engine(Protocol):
@@ -26,16 +48,14 @@ class Engine(Protocol):
 
     name: str
 
-    def membership(
-        self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]
-    ) -> pa.Table:
-        """Members of every segment, sorted by segment, property and entity id."""
+    def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+        """``timeline_rollups`` and ``timeline_daily``; later segments read the rollups."""
         ...
 
-    def plan(
-        self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]
-    ) -> str:
-        """What the engine would run for ``segments`` (SQL text, or a Polars plan)."""
+    def membership(
+        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
+    ) -> pa.Table:
+        """Members of every segment, sorted by segment, property and entity id."""
         ...
 
     def close(self) -> None: ...
@@ -48,14 +68,12 @@ def by_entity(segments: Sequence[ir.Segment]) -> dict[str, list[ir.Segment]]:
     return grouped
 
 
-def custom_types_for(entity: str, custom_types: Mapping[tuple[str, str], str]) -> dict[str, str]:
-    return {key: kind for (ent, key), kind in custom_types.items() if ent == entity}
-
-
 def sort_membership(table: pa.Table) -> pa.Table:
     """Membership in the canonical order BI reads it: segment, property, entity id."""
     order = [("segment_id", "ascending"), ("property_id", "ascending"), ("entity_id", "ascending")]
     return table.select(MEMBERSHIP_SCHEMA.names).cast(MEMBERSHIP_SCHEMA).sort_by(order)
 
 
-InputPaths = Mapping[str, Path]
+def canonical(table: pa.Table, schema: pa.Schema, keys: Sequence[str]) -> pa.Table:
+    """A table in its published schema and a stable row order."""
+    return table.select(schema.names).cast(schema).sort_by([(k, "ascending") for k in keys])

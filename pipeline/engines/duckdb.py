@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from pipeline.compile.sql import compile_entity
+from pipeline.compile.sql_query import compile_entity, daily_query, rollups_query
 from pipeline.engines.base import (
+    DAILY_SCHEMA,
     MEMBERSHIP_SCHEMA,
+    ROLLUPS_SCHEMA,
+    CustomTypes,
     InputPaths,
     by_entity,
-    custom_types_for,
+    canonical,
     sort_membership,
 )
 from pipeline.language import ir
+
+ROLLUPS_TABLE = "timeline_rollups"
 
 
 class DuckDBEngine:
@@ -35,6 +40,8 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         # Timestamps are compared as UTC instants; casts to DATE take the UTC calendar day.
         self.con.execute("SET TimeZone = 'UTC'")
+        # The run reports its own progress (and JSON logs off a terminal).
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
@@ -43,22 +50,31 @@ class DuckDBEngine:
             self.con.execute("SET temp_directory = ?", [str(temp_directory)])
         for table, path in inputs.items():
             self.con.read_parquet(str(path)).to_view(table)
+        self.rollups_ready = False
 
-    def plan(
-        self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]
-    ) -> str:
-        parts = []
-        for entity, group in by_entity(segments).items():
-            query = compile_entity(entity, group, custom_types_for(entity, custom_types))
-            parts.append(query.sql("duckdb", pretty=True) + ";")
-        return "\n\n".join(parts)
+    def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+        rollups = self.con.sql(rollups_query(clock).sql("duckdb")).to_arrow_table()
+        # Segments reading rollup columns join this table instead of aggregating again.
+        self.con.register(ROLLUPS_TABLE, rollups)
+        self.rollups_ready = True
+        daily = self.con.sql(daily_query(clock).sql("duckdb")).to_arrow_table()
+        return (
+            canonical(rollups, ROLLUPS_SCHEMA, ["property_id", "org_id"]),
+            canonical(daily, DAILY_SCHEMA, ["property_id", "org_id", "day", "kind"]),
+        )
 
     def membership(
-        self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]
+        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
         tables = []
         for entity, group in by_entity(segments).items():
-            query = compile_entity(entity, group, custom_types_for(entity, custom_types))
+            query = compile_entity(
+                entity,
+                group,
+                custom_types,
+                clock,
+                rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
+            )
             tables.append(self.con.sql(query.sql("duckdb")).to_arrow_table())
         if not tables:
             return MEMBERSHIP_SCHEMA.empty_table()

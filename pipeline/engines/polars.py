@@ -2,47 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import polars as pl
 import pyarrow as pa
 
-from pipeline.compile.polars import compile_entity
+from pipeline.compile.polars_query import compile_entity, daily_frame, rollups_frame
 from pipeline.engines.base import (
+    DAILY_SCHEMA,
     MEMBERSHIP_SCHEMA,
+    ROLLUPS_SCHEMA,
+    CustomTypes,
     InputPaths,
     by_entity,
-    custom_types_for,
+    canonical,
     sort_membership,
 )
 from pipeline.language import ir
 
 
 class PolarsEngine:
-    """Lazy scans of each input table; one ``collect`` per entity."""
+    """Lazy scans of each input table; one ``collect`` per query."""
 
     name = "polars"
 
     def __init__(self, inputs: InputPaths) -> None:
         self.frames = {table: pl.scan_parquet(path) for table, path in inputs.items()}
+        self.rollups: pl.LazyFrame | None = None
 
-    def _queries(
-        self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]
-    ) -> list[pl.LazyFrame]:
-        return [
-            compile_entity(entity, group, custom_types_for(entity, custom_types), self.frames)
-            for entity, group in by_entity(segments).items()
-        ]
-
-    def plan(
-        self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]
-    ) -> str:
-        return "\n\n".join(query.explain() for query in self._queries(segments, custom_types))
+    def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+        rollups, daily = pl.collect_all(
+            [rollups_frame(self.frames, clock), daily_frame(self.frames, clock)]
+        )
+        # Segments reading rollup columns join this frame instead of aggregating again.
+        self.rollups = rollups.lazy()
+        return (
+            canonical(rollups.to_arrow(), ROLLUPS_SCHEMA, ["property_id", "org_id"]),
+            canonical(daily.to_arrow(), DAILY_SCHEMA, ["property_id", "org_id", "day", "kind"]),
+        )
 
     def membership(
-        self, segments: Sequence[ir.Segment], custom_types: Mapping[tuple[str, str], str]
+        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
-        queries = self._queries(segments, custom_types)
+        queries = [
+            compile_entity(entity, group, custom_types, self.frames, clock, rollups=self.rollups)
+            for entity, group in by_entity(segments).items()
+        ]
         if not queries:
             return MEMBERSHIP_SCHEMA.empty_table()
         frames = pl.collect_all(queries)

@@ -121,7 +121,9 @@ _NOT_NULLABLE: Final = "not_nullable"
 
 
 def null_rule(table: str, column: str) -> Rule:
-    return Rule(table, column, "null in a required column", hint=f"every row needs a {column}")
+    return Rule(
+        table, column, "null in a required column", hint=f"every row needs a value in {column}"
+    )
 
 
 def check_table(table: str, frame: pl.DataFrame) -> list[Finding]:

@@ -7,32 +7,25 @@ it needs. Values are normalized and relative dates resolved against ``as_of`` he
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final, Literal
 
 from pipeline.catalog import BUILTIN, CUSTOM_TYPE, AttrType, Catalog
 from pipeline.compile.normalize import normalize_phone, normalize_text
-from pipeline.errors import DefinitionError, Location, Problem, ProblemCollector, did_you_mean
+from pipeline.errors import Location, ProblemCollector, did_you_mean
 from pipeline.language import ir
-from pipeline.language.source import Node, parse_file
-from pipeline.language.spec import SEGMENT_ID, read_segment_file
-from pipeline.language.temporal import (
-    Duration,
-    as_instant,
-    date_bounds,
-    parse_duration,
-    parse_temporal,
-    shift,
-)
+from pipeline.language.source import Node
+from pipeline.language.temporal import date_bounds, shift
+from pipeline.language.values import ValueReader, _end, _start
 
 GROUPS: Final = ("all", "any", "none")
-#: Condition kinds that later versions add; named so that a user gets a clear message.
-NOT_YET: Final = ("timeline", "people", "organizations", "in_segment", "not_in_segment")
+REFERENCES: Final = ("in_segment", "not_in_segment")
+RELATIONS: Final[dict[str, str]] = {"people": "organization", "organizations": "person"}
+SPECIAL: Final = ("timeline", *RELATIONS, *REFERENCES)
+KINDS: Final = ("note", "chat", "ticket", "call")
+ENTITY_PLURAL: Final = {"organization": "organizations", "person": "people"}
+COUNT_OPERATORS: Final = ("is", "is_not", "gt", "gte", "lt", "lte", "between")
 PRESENCE: Final = ("is_unknown", "has_any_value")
 
 OPERATORS: Final[dict[str, tuple[str, ...]]] = {
@@ -81,6 +74,14 @@ def operator_family(attr_type: AttrType) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """What a reference needs to know of another segment before it is checked."""
+
+    id: str
+    entity: str
+
+
+@dataclass(frozen=True, slots=True)
 class CheckContext:
     """What checking needs besides the files: the catalog and the run's clock."""
 
@@ -89,10 +90,7 @@ class CheckContext:
     tz: dt.tzinfo
 
 
-T = TypeVar("T")
-
-
-class _Checker:
+class _Checker(ValueReader):
     """Checks the conditions of one segment; problems go to the shared collector."""
 
     def __init__(
@@ -101,15 +99,30 @@ class _Checker:
         problems: ProblemCollector,
         entity: str,
         properties: Sequence[str] | None,
+        segments: Mapping[str, SegmentInfo],
+        checked: Mapping[str, ir.Segment],
     ) -> None:
+        super().__init__(problems)
         self.ctx = ctx
-        self.problems = problems
         self.entity = entity
         self.properties = properties
+        self.segments = segments
+        self.checked = checked
+
+    def nested(self, entity: str) -> _Checker:
+        """A checker for a filter over the other entity (no property scope of its own)."""
+        return _Checker(self.ctx, self.problems, entity, None, self.segments, self.checked)
 
     # -- structure ------------------------------------------------------------------------
 
     def condition(self, node: Node) -> ir.Condition | None:
+        if node.value is None or (node.is_map and not node.items()):
+            self.problems.add(
+                node.loc,
+                "the condition is empty",
+                "write a condition, e.g. `name: {contains: acme}`",
+            )
+            return None
         if not node.is_map or len(node.items()) != 1:
             hint = "write one condition per mapping, e.g. `name: {contains: acme}`"
             if node.is_map and len(node.items()) > 1:
@@ -120,13 +133,12 @@ class _Checker:
         key = str(key_node.value)
         if key in GROUPS:
             return self.group(key, key_node, value_node)
-        if key in NOT_YET:
-            self.problems.add(
-                key_node.loc,
-                f"`{key}` conditions are not available in this version",
-                "filter on contact, custom (`custom.<key>`) attributes for now",
-            )
-            return None
+        if key == "timeline":
+            return self.activity(key_node, value_node)
+        if key in RELATIONS:
+            return self.related(key, key_node, value_node)
+        if key in REFERENCES:
+            return self.reference(key, key_node, value_node)
         attr = self.attribute(key, key_node.loc)
         if attr is None:
             return None
@@ -181,15 +193,42 @@ class _Checker:
                 return None
             return ir.Attr("custom", name, CUSTOM_TYPE[definition.type])
         if prefix == "rollup" and name:
-            if name in catalog.rollups and self.entity == "organization":
+            if self.entity != "organization":
+                self.problems.add(
+                    loc,
+                    f"{key!r}: rollup columns exist on organizations only",
+                    "on person segments use a `timeline:` condition",
+                )
+                return None
+            if name in catalog.rollups:
                 return ir.Attr("rollup", name, catalog.rollups[name])
+            suggestion = did_you_mean(name, catalog.rollups)
             self.problems.add(
                 loc,
                 f"unknown rollup column {key!r}",
-                did_you_mean(name, catalog.rollups) or "rollups exist on organizations",
+                suggestion.replace("'", "'rollup.", 1)
+                if suggestion
+                else "rollup columns are <kind>s_7d, _30d, _90d, _total (kinds: note, chat, "
+                "ticket, call), first_interaction_at and last_interaction_at",
+            )
+            return None
+        if key in ("custom", "rollup"):
+            known = catalog.custom_keys(self.entity) if key == "custom" else list(catalog.rollups)
+            self.problems.add(
+                loc,
+                f"`{key}` needs a column name: `{key}.<name>`",
+                f"e.g. {', '.join(f'{key}.{k}' for k in known[:4]) or key + '.plan'}",
+            )
+            return None
+        if ":" in key:
+            self.problems.add(
+                loc,
+                f"unknown attribute {key!r}",
+                "put a space after each colon: `name: {is: acme}`",
             )
             return None
         names = [
+            *SPECIAL,
             *BUILTIN,
             *(f"custom.{k}" for k in catalog.custom_keys(self.entity)),
             *(f"rollup.{k}" for k in catalog.rollups),
@@ -202,16 +241,233 @@ class _Checker:
         )
         return None
 
+    # -- timeline, relationships, references ---------------------------------------------
+
+    def _mapping(self, key: str, node: Node, allowed: Sequence[str]) -> dict[str, Node] | None:
+        if not node.is_map:
+            self.problems.add(
+                node.loc,
+                f"`{key}` takes a mapping of {', '.join(allowed)}",
+                f"e.g. `{key}: {{{allowed[0]}: ...}}`",
+            )
+            return None
+        fields: dict[str, Node] = {}
+        unknown = False
+        for field_key, value in node.items():
+            name = str(field_key.value)
+            if name not in allowed:
+                self.problems.add(
+                    field_key.loc,
+                    f"unknown `{key}` option {name!r}",
+                    did_you_mean(name, allowed) or f"options: {', '.join(allowed)}",
+                )
+                unknown = True
+                continue
+            fields[name] = value
+        if unknown:  # still check the known options, so every error shows in one pass
+            self._check_fields(key, fields)
+            return None
+        return fields
+
+    def _check_fields(self, key: str, fields: Mapping[str, Node]) -> None:
+        """Check the valid options of a condition that has an invalid one (results unused)."""
+        if "count" in fields:
+            self.count(fields["count"])
+        if key == "timeline":
+            self.kinds(fields.get("kind"))
+            if "within_last" in fields:
+                self.duration(fields["within_last"])
+        elif "where" in fields:
+            self.nested("person" if key == "people" else "organization").condition(fields["where"])
+
+    def count(self, node: Node | None) -> tuple[ir.Count, bool] | None:
+        """A count condition (default ``gte: 1``) and whether it is negated (``is_not``)."""
+        if node is None:
+            return ir.AT_LEAST_ONE, False
+        if not node.is_map or len(node.items()) != 1:
+            self.problems.add(
+                node.loc,
+                "`count` takes one operator, like `{gte: 3}`",
+                f"count operators: {', '.join(COUNT_OPERATORS)}",
+            )
+            return None
+        op_node, value = node.items()[0]
+        op = str(op_node.value)
+        if op not in COUNT_OPERATORS:
+            self.problems.add(
+                op_node.loc,
+                f"unknown count operator {op!r}",
+                did_you_mean(op, COUNT_OPERATORS)
+                or f"count operators: {', '.join(COUNT_OPERATORS)}",
+            )
+            return None
+        if op == "between":
+            pair = self.pair(value, self.whole_number)
+            return None if pair is None else (ir.Count(pair[0], pair[1]), False)
+        number = self.whole_number(value)
+        if number is None:
+            return None
+        low, high, low_inc, high_inc = {
+            "is": (number, number, True, True),
+            "is_not": (number, number, True, True),
+            "gt": (number, None, False, True),
+            "gte": (number, None, True, True),
+            "lt": (None, number, True, False),
+            "lte": (None, number, True, True),
+        }[op]
+        return ir.Count(low, high, low_inc, high_inc), op == "is_not"
+
+    def activity(self, key_node: Node, node: Node) -> ir.Condition | None:
+        fields = self._mapping("timeline", node, ("kind", "count", "within_last", "between"))
+        if fields is None:
+            return None
+        if "within_last" in fields and "between" in fields:
+            between_key = next(k for k, _ in node.items() if k.value == "between")
+            self.problems.add(
+                between_key.loc,
+                "a timeline condition takes one window",
+                "use either `within_last` or `between`",
+            )
+            return None
+        kinds = self.kinds(fields.get("kind"))
+        counted = self.count(fields.get("count"))
+        clock = self.ctx.as_of
+        low: dt.datetime | None = None
+        high, high_inc = clock, True
+        if "within_last" in fields:
+            duration = self.duration(fields["within_last"])
+            if duration is None:
+                return None
+            low = shift(clock, duration, self.ctx.tz, -1)
+        elif "between" in fields:
+            tz = self.ctx.tz
+            pair = self.pair(
+                fields["between"],
+                self.temporal,
+                compare=lambda a, b: _non_empty(a, b, tz),
+            )
+            if pair is None:
+                return None
+            low = _start(pair[0], tz)
+            end, end_inc = _end(pair[1], tz)
+            if end < clock or (end == clock and not end_inc):
+                high, high_inc = end, end_inc  # the window ends before as_of
+        if kinds is None or counted is None:
+            return None
+        count, negated = counted
+        leaf = ir.Activity(kinds, low, high, high_inc, count, key_node.loc)
+        return ir.Not(leaf, key_node.loc) if negated else leaf
+
+    def kinds(self, node: Node | None) -> tuple[str, ...] | None:
+        if node is None or node.value == "any":
+            return KINDS
+        items = node.elements() if node.is_list else [node]
+        if not items:
+            self.problems.add(
+                node.loc,
+                "`kind` takes a kind or a non-empty list of kinds",
+                f"kinds: {', '.join(KINDS)} (or `any`)",
+            )
+            return None
+        kinds: list[str] = []
+        for item in items:
+            value = str(item.value).strip().lower() if item.is_scalar else ""
+            if value not in KINDS:
+                self.problems.add(
+                    item.loc,
+                    f"unknown event kind {item.plain()!r}",
+                    did_you_mean(value.rstrip("s"), KINDS)
+                    or f"kinds: {', '.join(KINDS)} (or `any`)",
+                )
+                return None
+            kinds.append(value)
+        return tuple(k for k in KINDS if k in kinds)
+
+    def related(self, key: str, key_node: Node, node: Node) -> ir.Condition | None:
+        if RELATIONS[key] != self.entity:
+            other = next(k for k, e in RELATIONS.items() if e == self.entity)
+            self.problems.add(
+                key_node.loc,
+                f"`{key}` conditions apply to {RELATIONS[key]} "
+                f"segments, and this filter is about {ENTITY_PLURAL[self.entity]}",
+                f"use `{other}:` here",
+            )
+            return None
+        fields = self._mapping(key, node, ("count", "where"))
+        if fields is None:
+            return None
+        counted = self.count(fields.get("count"))
+        other_entity = "person" if key == "people" else "organization"
+        where = None
+        if "where" in fields:
+            where = self.nested(other_entity).condition(fields["where"])
+            if where is None:
+                return None
+        if counted is None:
+            return None
+        count, negated = counted
+        relation: Literal["people", "organizations"] = (
+            "people" if key == "people" else "organizations"
+        )
+        leaf = ir.Related(relation, where, count, key_node.loc)
+        return ir.Not(leaf, key_node.loc) if negated else leaf
+
+    def reference(self, key: str, key_node: Node, node: Node) -> ir.Condition | None:
+        if not (node.is_scalar and isinstance(node.value, str)):
+            self.problems.add(node.loc, f"`{key}` takes a segment id", f"e.g. `{key}: churn-risk`")
+            return None
+        target = node.value
+        info = self.segments.get(target)
+        if info is None:
+            self.problems.add(
+                node.loc,
+                f"unknown segment {target!r}",
+                did_you_mean(target, self.segments) or "name a segment of this folder",
+            )
+            return None
+        if info.entity != self.entity:
+            same = [s.id for s in self.segments.values() if s.entity == self.entity]
+            self.problems.add(
+                node.loc,
+                f"segment {target!r} is a {info.entity} segment; this "
+                f"filter is about {ENTITY_PLURAL[self.entity]}",
+                did_you_mean(target, same) or "reference a segment of the same entity",
+            )
+            return None
+        segment = self.checked.get(target)
+        if segment is None:  # it has errors of its own (reported there) or is on a cycle
+            return None
+        reference = ir.InSegment(target, ir.scoped(segment), node.loc)
+        return ir.Not(reference, key_node.loc) if key == "not_in_segment" else reference
+
     # -- one attribute, one operator ------------------------------------------------------
 
     def comparison(self, attr: ir.Attr, node: Node) -> ir.Condition | None:
         family = operator_family(attr.type)
         allowed = (*OPERATORS[family], *PRESENCE)
-        if not node.is_map or len(node.items()) != 1:
+        if not node.is_map:
+            example = node.show().strip("'") if node.is_scalar and node.value is not None else "..."
             self.problems.add(
                 node.loc,
-                f"`{attr.dsl_name}` takes one operator, like `{{{allowed[0]}: ...}}`",
-                f"{family} operators: {', '.join(allowed)}",
+                f"`{attr.dsl_name}` needs an operator",
+                f"write `{attr.dsl_name}: {{is: {example}}}`; {family} operators: "
+                f"{', '.join(allowed)}",
+            )
+            return None
+        if len(node.items()) != 1:
+            ops = [str(k.value) for k, _ in node.items()]
+            hint = f"{family} operators: {', '.join(allowed)}"
+            if len(ops) > 1:
+                hint = "to combine conditions list them under `all:`"
+                if "between" in allowed:
+                    hint = "for a range use `between: [low, high]`; " + hint
+                if any(op.isdigit() for op in ops):
+                    hint = "write numbers without thousands separators (50000, not 50,000)"
+            self.problems.add(
+                node.loc,
+                f"`{attr.dsl_name}` takes exactly one operator, found "
+                f"{len(ops)}" + (f" ({', '.join(ops)})" if ops else ""),
+                hint,
             )
             return None
         op_node, value = node.items()[0]
@@ -310,9 +566,7 @@ class _Checker:
             else:
                 high, high_inc = shift(as_of, duration, tz, -1), False
         elif op == "between":
-            pair = self.pair(
-                value, self.temporal, compare=lambda a, b: _start(a, tz) <= _start(b, tz)
-            )
+            pair = self.pair(value, self.temporal, compare=lambda a, b: _non_empty(a, b, tz))
             if pair is None:
                 return None
             low = _start(pair[0], tz)
@@ -334,205 +588,21 @@ class _Checker:
             return ir.DateRange(attr, first, last, span)
         return ir.TimeRange(attr, low, high, low_inc, high_inc, span)
 
-    # -- values ---------------------------------------------------------------------------
 
-    def text(self, node: Node, normalize: Callable[[str], str | None], attr: ir.Attr) -> str | None:
-        raw = node.value
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float | dt.date):
-            kind = "a list" if node.is_list else "a mapping" if node.is_map else repr(node.plain())
-            self.problems.add(
-                node.loc,
-                f"expected text for {attr.dsl_name!r}, got {kind}",
-                "quote the value, e.g. 'true'" if isinstance(raw, bool) else None,
-            )
-            return None
-        text = raw.isoformat() if isinstance(raw, dt.date) else str(raw)
-        normalized = normalize(text)
-        if normalized is None:
-            if attr.type.is_phone:
-                self.problems.add(
-                    node.loc,
-                    f"the phone value {text!r} has no digit",
-                    "phones are compared on their digits only",
-                )
-            else:
-                self.problems.add(
-                    node.loc, "the value is blank", "to find missing values use `is_unknown: true`"
-                )
-        return normalized
-
-    def number(self, node: Node) -> float | None:
-        raw = node.value
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
-            return float(raw)
-        hint = None
-        if isinstance(raw, str):
-            try:
-                float(raw)
-                hint = f"write {raw.strip()} without quotes"
-            except ValueError:
-                hint = "numbers are written like 50000 or 2.5"
-        self.problems.add(node.loc, f"expected a number, got {node.plain()!r}", hint)
-        return None
-
-    def boolean(self, node: Node) -> bool | None:
-        if isinstance(node.value, bool):
-            return node.value
-        self.problems.add(node.loc, f"expected true or false, got {node.plain()!r}")
-        return None
-
-    def temporal(self, node: Node) -> dt.date | dt.datetime | None:
-        value = parse_temporal(node.value) if node.is_scalar else None
-        if value is None:
-            self.problems.add(
-                node.loc,
-                f"expected a date or timestamp, got {node.plain()!r}",
-                "write a date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z",
-            )
-        return value
-
-    def duration(self, node: Node) -> Duration | None:
-        parsed = parse_duration(str(node.value)) if isinstance(node.value, str) else None
-        if isinstance(parsed, Duration):
-            return parsed
-        reason = parsed or f"expected a duration, got {node.plain()!r}"
-        self.problems.add(node.loc, reason, "write a positive duration like 30d, 2w or 12h")
-        return None
-
-    def values(self, node: Node, read: Callable[[Node], T | None]) -> list[T] | None:
-        if not node.is_list or not node.elements():
-            self.problems.add(
-                node.loc,
-                "expected a non-empty list of values",
-                "write values as [a, b]; for one value use `is`",
-            )
-            return None
-        values = [read(item) for item in node.elements()]
-        if any(v is None for v in values):
-            return None
-        return [v for v in values if v is not None]
-
-    def pair(
-        self,
-        node: Node,
-        read: Callable[[Node], T | None],
-        compare: Callable[[T, T], bool] | None = None,
-    ) -> tuple[T, T] | None:
-        if not node.is_list or len(node.elements()) != 2:
-            self.problems.add(node.loc, "`between` takes two values: [low, high]")
-            return None
-        low, high = (read(item) for item in node.elements())
-        if low is None or high is None:
-            return None
-        in_order = compare(low, high) if compare else low <= high  # type: ignore[operator]
-        if not in_order:
-            self.problems.add(
-                node.loc,
-                f"`between` bounds are reversed: {low} is after {high}",
-                f"write [{high}, {low}]",
-            )
-            return None
-        return low, high
+def _non_empty(low: dt.date | dt.datetime, high: dt.date | dt.datetime, tz: dt.tzinfo) -> bool:
+    """Whether ``between: [low, high]`` holds any instant (a date as upper bound is its day)."""
+    end, inclusive = _end(high, tz)
+    return _start(low, tz) <= end if inclusive else _start(low, tz) < end
 
 
-def _start(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    return as_instant(value, tz)
-
-
-def _end(value: dt.date | dt.datetime, tz: dt.tzinfo) -> tuple[dt.datetime, bool]:
-    """The upper bound of "on this day" (exclusive) or "at this instant" (inclusive)."""
-    if isinstance(value, dt.datetime):
-        return as_instant(value, tz), True
-    return as_instant(value + dt.timedelta(days=1), tz), False
-
-
-def definition_hash(root: Node) -> str:
-    canonical = json.dumps(root.plain(), sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def check_document(
-    root: Node, stem: str, ctx: CheckContext, problems: ProblemCollector
-) -> ir.Segment | None:
-    """One parsed file -> a Segment, or None with its problems added."""
-    model, found = read_segment_file(root)
-    problems.problems.extend(found)
-    if model is None:
-        return None
-    segment_id = model.id or stem
-    if model.id is None and not SEGMENT_ID.match(segment_id):
-        problems.add(
-            root.loc,
-            f"the file name {stem!r} is not a valid segment id",
-            "rename the file or set `id:` ([a-z0-9][a-z0-9_-]*)",
-        )
-        return None
-    where = root.get("where")
-    assert where is not None
-    checker = _Checker(ctx, problems, model.entity, model.properties)
-    condition = checker.condition(where)
-    if condition is None:
-        return None
-    return ir.Segment(
-        id=segment_id,
-        name=model.name or segment_id,
-        description=model.description,
-        entity=model.entity,
-        properties=tuple(dict.fromkeys(model.properties)) if model.properties else None,
-        where=condition,
-        definition_hash=definition_hash(root),
-        source=root.loc,
-    )
-
-
-def segment_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def load_segments(directory: Path, ctx: CheckContext) -> list[ir.Segment]:
-    """Every segment under ``directory``, checked; raises DefinitionError with all problems."""
-    problems = ProblemCollector()
-    if not directory.is_dir():
-        problems.add(
-            Location(str(directory)),
-            "the segments directory does not exist",
-            "pass --segments DIR, a folder of .yaml files",
-        )
-        problems.raise_if_any()
-    files = segment_files(directory)
-    if not files:
-        problems.add(
-            Location(str(directory)),
-            "no segment files (*.yaml) found",
-            "write one segment per .yaml file",
-        )
-    segments: list[ir.Segment] = []
-    for path in files:
-        parsed = parse_file(path, _display(path))
-        if isinstance(parsed, Problem):
-            problems.problems.append(parsed)
-            continue
-        segment = check_document(parsed, path.stem, ctx, problems)
-        if segment is not None:
-            segments.append(segment)
-    seen: dict[str, ir.Segment] = {}
-    for segment in segments:
-        first = seen.setdefault(segment.id, segment)
-        if first is not segment:
-            problems.add(
-                segment.source,
-                f"duplicate segment id {segment.id!r}",
-                f"also defined in {first.source.file}; ids must be unique",
-            )
-    problems.raise_if_any()
-    return segments
-
-
-__all__ = ["CheckContext", "DefinitionError", "load_segments"]
+def check_condition(
+    node: Node,
+    ctx: CheckContext,
+    problems: ProblemCollector,
+    entity: str,
+    properties: Sequence[str] | None,
+    segments: Mapping[str, SegmentInfo],
+    checked: Mapping[str, ir.Segment],
+) -> ir.Condition | None:
+    """A segment's ``where`` -> IR; ``checked`` holds the segments it may reference."""
+    return _Checker(ctx, problems, entity, properties, segments, checked).condition(node)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from pipeline.catalog import AttrType
 from pipeline.errors import Location
@@ -48,6 +48,14 @@ class Attr:
     @property
     def dsl_name(self) -> str:
         return self.name if self.source == "builtin" else f"{self.source}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyIn:
+    """The entity belongs to one of these properties (a segment's ``properties:``)."""
+
+    properties: tuple[str, ...]
+    span: Location = field(default=_NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +128,59 @@ class DateRange:
 
 
 @dataclass(frozen=True, slots=True)
+class Count:
+    """A condition on a count: ``low <(=) n <(=) high``; ``None`` leaves that side open."""
+
+    low: float | None
+    high: float | None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+
+
+AT_LEAST_ONE = Count(1, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """How many timeline events of ``kinds`` the entity has in a window (never after as_of).
+
+    ``low`` is inclusive; ``high`` is at most the run's ``as_of``. An entity without such
+    events counts 0, so ``count: {is: 0}`` finds the quiet ones.
+    """
+
+    kinds: tuple[str, ...]
+    low: dt.datetime | None
+    high: dt.datetime
+    high_inclusive: bool
+    count: Count
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """How many distinct linked entities of the other kind match ``where`` (all if None)."""
+
+    relation: Literal["people", "organizations"]
+    where: Condition | None
+    count: Count
+    span: Location = field(default=_NOWHERE, compare=False)
+
+    @property
+    def other(self) -> Entity:
+        return "person" if self.relation == "people" else "organization"
+
+
+@dataclass(frozen=True, slots=True)
+class InSegment:
+    """Membership of another segment of the same entity; ``condition`` is its definition
+    (property scope included), resolved by the checker in dependency order."""
+
+    segment_id: str
+    condition: Condition
+    span: Location = field(default=_NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class All:
     items: tuple[Condition, ...]
     span: Location = field(default=_NOWHERE, compare=False)
@@ -138,7 +199,33 @@ class Not:
 
 
 Leaf = HasValue | TextMatch | ListMatch | NumberRange | BoolIs | TimeRange | DateRange
-Condition = Leaf | All | AnyOf | Not
+Aggregate = Activity | Related
+Predicate = Leaf | Aggregate | PropertyIn
+Condition = Predicate | All | AnyOf | Not | InSegment
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """The run's instant and timezone, with the rollup windows resolved from them."""
+
+    as_of: dt.datetime
+    timezone: str
+    #: ("7d", start), ("30d", start), ("90d", start): ``start <= t <= as_of`` is the window.
+    windows: tuple[tuple[str, dt.datetime], ...]
+
+
+ROLLUP_KINDS: Final = ("note", "chat", "ticket", "call")
+
+
+def rollup_columns() -> dict[str, AttrType]:
+    """The rollup columns (``rollup.<name>``) and their types."""
+    columns: dict[str, AttrType] = {}
+    for kind in ROLLUP_KINDS:
+        for window in ("7d", "30d", "90d", "total"):
+            columns[f"{kind}s_{window}"] = AttrType.NUMBER
+    columns["first_interaction_at"] = AttrType.DATETIME
+    columns["last_interaction_at"] = AttrType.DATETIME
+    return columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,17 +242,34 @@ class Segment:
     source: Location
 
 
-def leaves(condition: Condition) -> list[Leaf]:
-    """Every leaf under ``condition``, in order, duplicates kept."""
+def predicates(condition: Condition) -> list[Predicate]:
+    """Every predicate under ``condition`` (references expanded), in order, duplicates kept.
+
+    A ``Related`` predicate is opaque here: its nested filter is about the other entity.
+    """
     match condition:
         case All(items) | AnyOf(items):
-            return [leaf for item in items for leaf in leaves(item)]
+            return [p for item in items for p in predicates(item)]
         case Not(item):
-            return leaves(item)
+            return predicates(item)
+        case InSegment(condition=inner):
+            return predicates(inner)
         case _:
             return [condition]
+
+
+def leaves(condition: Condition) -> list[Leaf]:
+    """The attribute predicates under ``condition``."""
+    return [p for p in predicates(condition) if not isinstance(p, Activity | Related | PropertyIn)]
 
 
 def attributes(condition: Condition) -> list[Attr]:
     """The attributes a condition reads, each once, in first-use order."""
     return list(dict.fromkeys(leaf.attr for leaf in leaves(condition)))
+
+
+def scoped(segment: Segment) -> Condition:
+    """A segment's membership as one condition: its property scope and its ``where``."""
+    if segment.properties is None:
+        return segment.where
+    return All((PropertyIn(segment.properties), segment.where))

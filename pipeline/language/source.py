@@ -13,7 +13,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from pipeline.errors import Location, Problem
@@ -21,13 +21,64 @@ from pipeline.errors import Location, Problem
 Scalar = str | int | float | bool | dt.date | dt.datetime | None
 
 
+class _RawInt(int):
+    """An int that remembers how it was written (``0612345678``, ``0x1F``)."""
+
+    raw: str
+
+
+class _RawFloat(float):
+    raw: str
+
+
+class _Constructor(RoundTripConstructor):
+    """Round-trip YAML, except that dates stay text (we parse them, with positions, and an
+    impossible date like 2026-02-30 becomes a located error) and numbers keep their text."""
+
+    def _timestamp_as_text(self, node: Any, values: Any = None) -> str:
+        return str(self.construct_scalar(node))
+
+    def _int_with_text(self, node: Any) -> _RawInt:
+        value = _RawInt(super().construct_yaml_int(node))
+        value.raw = str(node.value)
+        return value
+
+    def _float_with_text(self, node: Any) -> _RawFloat:
+        value = _RawFloat(super().construct_yaml_float(node))
+        value.raw = str(node.value)
+        return value
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor._timestamp_as_text)
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor._int_with_text)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor._float_with_text)
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
-    """A YAML value with its position: a scalar, a list of nodes, or key nodes -> nodes."""
+    """A YAML value with its position: a scalar, a list of nodes, or key nodes -> nodes.
+
+    ``text`` is how a number was written, for when it is meant as text (``0612345678``).
+    """
 
     value: Scalar | list[Node] | dict[str, tuple[Node, Node]]
     loc: Location
-    extras: tuple[str, ...] = field(default=(), compare=False)
+    text: str | None = field(default=None, compare=False)
+
+    def show(self) -> str:
+        """The value as the user wrote it, for messages."""
+        if self.text is not None:
+            return self.text
+        value = self.value
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, dt.date | dt.datetime):
+            return value.isoformat()
+        if isinstance(value, str):
+            return repr(value)
+        return str(self.plain())
 
     @property
     def is_map(self) -> bool:
@@ -95,11 +146,13 @@ def _convert(value: Any, loc: Location) -> Node:
             line, col = value.lc.item(index)
             items.append(_convert(item, Location(file, line + 1, col + 1)))
         return Node(items, loc)
-    return Node(_scalar(value), loc)
+    text = value.raw if isinstance(value, _RawInt | _RawFloat) else None
+    return Node(_scalar(value), loc, text)
 
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -120,11 +173,17 @@ def parse_text(text: str, file: str) -> Node | Problem:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = (error.problem or error.context or "invalid YAML").strip()
-        return Problem(
-            Location(file, line, col),
-            f"YAML syntax error: {reason}",
-            "check indentation and that every `key: value` has a space after the colon",
-        )
+        hint = "check indentation and that every `key: value` has a space after the colon"
+        opened = error.context_mark
+        context = error.context or ""
+        # Only brackets and quotes are closed by hand; a block ends by indentation.
+        closable = "flow" in context or "quoted" in context
+        if closable and opened is not None and opened != error.problem_mark:
+            what = (error.context or "the structure").removeprefix("while parsing ")
+            hint = (
+                f"{what} opened at line {opened.line + 1}, column {opened.column + 1} is not closed"
+            )
+        return Problem(Location(file, line, col), f"YAML syntax error: {reason}", hint)
     if data is None:
         return Problem(
             Location(file, 1, 1), "the file is empty", "a segment needs at least `where:`"

@@ -11,7 +11,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.errors import Location, Problem, did_you_mean
+from pipeline.errors import Problem, did_you_mean
 from pipeline.language.source import Node
 
 SEGMENT_ID: Final = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -47,42 +47,74 @@ class SegmentFile(BaseModel):
 _FIELDS: Final = tuple(SegmentFile.model_fields)
 
 
+def _field_problem(name: str, kind: str, value: object) -> tuple[str, str | None]:
+    """A pydantic error on a top-level field, said in the words of the file format."""
+    if name == "id":
+        slug = re.sub(r"[^a-z0-9_-]+", "-", str(value).lower()).strip("-_") or "my-segment"
+        return (f"`id` {value!r} is not a valid segment id", f"ids use a-z, 0-9, - and _: {slug}")
+    if name == "entity":
+        return (
+            f"`entity` must be organization or person, got {value!r}",
+            did_you_mean(str(value), ("organization", "person")) or "the default is organization",
+        )
+    if name == "properties":
+        if kind == "too_short":
+            return (
+                "`properties` needs at least one property id",
+                "leave `properties:` out to include every property",
+            )
+        if kind == "value_error":
+            return ("`properties` holds a blank property id", "write ids like [site-fr, site-de]")
+        return ("`properties` takes a list of property ids", "e.g. `properties: [site-fr]`")
+    return (f"`{name}` must be text", "quote it, e.g. 'Enterprise accounts'")
+
+
 def read_segment_file(root: Node) -> tuple[SegmentFile | None, list[Problem]]:
-    """Validate the top level of a parsed file; every problem comes back located."""
+    """Validate the top level of a parsed file; every problem comes back located.
+
+    When only the top level is wrong, the returned model is a stand-in (with defaults for the
+    broken fields) so that ``where`` is still checked in the same pass; the problems list says
+    the segment itself is unusable.
+    """
     if not root.is_map:
         return None, [
-            Problem(root.loc, "a segment file must be a mapping (`where:`, `name:`, ...)")
+            Problem(
+                root.loc,
+                "a segment file must be a mapping (`where:`, `name:`, ...)",
+                "start with `where:` followed by a condition",
+            )
         ]
     problems: list[Problem] = []
     raw: dict[str, object] = {}
+    misspelled_where = False
     for key_node, value_node in root.items():
         key = str(key_node.value)
         if key not in _FIELDS:
-            hint = did_you_mean(key, _FIELDS) or f"the keys are: {', '.join(_FIELDS)}"
+            suggestion = did_you_mean(key, _FIELDS)
+            misspelled_where = misspelled_where or suggestion == "did you mean 'where'?"
+            hint = suggestion or f"the keys are: {', '.join(_FIELDS)}"
             problems.append(Problem(key_node.loc, f"unknown key {key!r}", hint))
             continue
         raw[key] = value_node if key == "where" else value_node.plain()
     if "where" not in raw:
-        problems.append(
-            Problem(
-                root.loc,
-                "the segment has no `where:`",
-                "add `where:` with a condition, e.g. `where: {tags: {contains: vip}}`",
+        if not misspelled_where:
+            problems.append(
+                Problem(
+                    root.loc,
+                    "the segment has no `where:`",
+                    "add `where:` with a condition, e.g. `where: {tags: {contains: vip}}`",
+                )
             )
-        )
         return None, problems
     try:
-        model = SegmentFile.model_validate(raw)
+        return (SegmentFile.model_validate(raw), problems)
     except ValidationError as error:
+        broken: set[str] = set()
         for item in error.errors():
             name = str(item["loc"][0]) if item["loc"] else "where"
+            broken.add(name)
             node = root.get(name) or root
-            message = str(item["msg"]).removeprefix("Value error, ")
-            field_hint: str | None = "entity is `organization` or `person`" if name == "entity" else None
-            problems.append(Problem(_loc(node), f"`{name}` {message.lower()}", field_hint))
-        return None, problems
-    return (model if not problems else None), problems
-
-
-def _loc(node: Node) -> Location:
-    return node.loc
+            message, field_hint = _field_problem(name, str(item["type"]), raw.get(name))
+            problems.append(Problem(node.loc, message, field_hint))
+        fallback = {k: v for k, v in raw.items() if k not in broken}
+        return SegmentFile.model_validate(fallback), problems

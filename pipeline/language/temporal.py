@@ -10,7 +10,9 @@ import datetime as dt
 import re
 import zoneinfo
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
+
+from pipeline.language import ir
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
 
@@ -28,6 +30,8 @@ class Duration:
 
 def parse_duration(text: str) -> Duration | str:
     """A Duration, or the reason why ``text`` is not one."""
+    if re.match(r"^\s*-\s*\d", text):
+        return f"a duration must be positive, got {text!r}"
     match = _DURATION.match(text)
     if not match:
         return f"{text!r} is not a duration"
@@ -43,9 +47,18 @@ def timezone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
 
 
+def _clamped(local: dt.datetime) -> dt.datetime:
+    """``local`` in UTC; beyond the representable range, the first or last UTC instant."""
+    try:
+        return local.astimezone(dt.UTC)
+    except OverflowError:
+        edge = dt.datetime.min if local.year == dt.MINYEAR else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)
+
+
 def day_start(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     """The UTC instant of midnight starting ``day`` in ``tz``."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    return _clamped(dt.datetime.combine(day, dt.time(0), tzinfo=tz))
 
 
 def local_date(instant: dt.datetime, tz: dt.tzinfo) -> dt.date:
@@ -54,11 +67,14 @@ def local_date(instant: dt.datetime, tz: dt.tzinfo) -> dt.date:
 
 def shift(instant: dt.datetime, duration: Duration, tz: dt.tzinfo, sign: int) -> dt.datetime:
     """``instant`` moved by ``sign * duration``; days keep the wall-clock time in ``tz``."""
-    if duration.unit == "h":
-        return instant + sign * dt.timedelta(hours=duration.amount)
-    days = duration.amount * (7 if duration.unit == "w" else 1)
-    wall = instant.astimezone(tz).replace(tzinfo=None) + sign * dt.timedelta(days=days)
-    return wall.replace(tzinfo=tz).astimezone(dt.UTC)
+    try:
+        if duration.unit == "h":
+            return instant + sign * dt.timedelta(hours=duration.amount)
+        days = duration.amount * (7 if duration.unit == "w" else 1)
+        wall = instant.astimezone(tz).replace(tzinfo=None) + sign * dt.timedelta(days=days)
+        return _clamped(wall.replace(tzinfo=tz))
+    except OverflowError:  # beyond year 1 or 9999: as far as time goes
+        return (dt.datetime.max if sign > 0 else dt.datetime.min).replace(tzinfo=dt.UTC)
 
 
 def as_instant(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
@@ -66,7 +82,7 @@ def as_instant(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
-        return value.astimezone(dt.UTC)
+        return _clamped(value)
     return day_start(value, tz)
 
 
@@ -97,6 +113,10 @@ def parse_as_of(text: str, tz: dt.tzinfo) -> dt.datetime | str:
     return as_instant(value, tz)
 
 
+#: A day range that holds no day (low after high): what "before the first day" means.
+EMPTY_DAYS: Final = (dt.date.max, dt.date.min)
+
+
 def date_bounds(
     low: dt.datetime | None,
     high: dt.datetime | None,
@@ -112,12 +132,31 @@ def date_bounds(
     first: dt.date | None = None
     last: dt.date | None = None
     one = dt.timedelta(days=1)
+    if low is not None and low.year == dt.MINYEAR and low.month == 1 and low.day <= 2:
+        low = None
     if low is not None:
         day = local_date(low, tz)
         starts_after = day_start(day, tz) > low or (low_inclusive and day_start(day, tz) == low)
+        if not starts_after and day == dt.date.max:
+            return EMPTY_DAYS
         first = day if starts_after else day + one
+    if high is not None and high.year == dt.MAXYEAR and high.month == 12 and high.day >= 30:
+        high = None  # the end of representable time: no upper bound on days
     if high is not None:
         day = local_date(high, tz)
         starts_before = day_start(day, tz) < high or (high_inclusive and day_start(day, tz) == high)
+        if not starts_before and day == dt.date.min:
+            return EMPTY_DAYS
         last = day if starts_before else day - one
     return first, last
+
+
+ROLLUP_WINDOWS: Final = (7, 30, 90)
+
+
+def clock(as_of: dt.datetime, tz: zoneinfo.ZoneInfo) -> ir.Clock:
+    """The run's clock: rollup windows use the ``within_last`` bounds of SPEC section 3."""
+    windows = tuple(
+        (f"{days}d", shift(as_of, Duration(days, "d"), tz, -1)) for days in ROLLUP_WINDOWS
+    )
+    return ir.Clock(as_of=as_of, timezone=tz.key, windows=windows)

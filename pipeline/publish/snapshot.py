@@ -114,15 +114,13 @@ def publish(out: Path, name: str, tables: Mapping[str, pa.Table], *, keep: int =
             if link.exists():
                 shutil.rmtree(link)
             link.symlink_to(Path(CURRENT) / table, target_is_directory=True)
-    rebuild_warehouse = not (out / WAREHOUSE).exists() or set(tables) != _published_tables(out)
-
     pointer = out / f".{CURRENT}.{os.getpid()}.tmp"
     pointer.unlink(missing_ok=True)
     pointer.symlink_to(Path(SNAPSHOTS) / name, target_is_directory=True)
     os.replace(pointer, out / CURRENT)
     _fsync_dir(out)
     checkpoint("pointer-switched")
-    if rebuild_warehouse:  # views read the stable paths, so only a new table set needs this
+    if _views(out) != set(tables):  # views read stable paths: only a new table set needs this
         _warehouse(out, sorted(tables))
     checkpoint("warehouse-built")
     prune(out, keep)
@@ -130,9 +128,22 @@ def publish(out: Path, name: str, tables: Mapping[str, pa.Table], *, keep: int =
     return final
 
 
-def _published_tables(out: Path) -> set[str]:
-    snapshot = current_snapshot(out)
-    return set() if snapshot is None else {p.name for p in snapshot.iterdir() if p.is_dir()}
+def _views(out: Path) -> set[str]:
+    """The views ``warehouse.duckdb`` has (empty if it is missing or unreadable)."""
+    path = out / WAREHOUSE
+    if not path.exists():
+        return set()
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return set()
+    try:
+        return {
+            str(row[0])
+            for row in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        }
+    finally:
+        con.close()
 
 
 def clean_leftovers(out: Path) -> None:

@@ -1,0 +1,300 @@
+"""Assembling lazy Polars queries of the same shape as ``sql_query.py``.
+
+events -> activity / related / rollups -> base (normalized once) -> preds (each distinct
+predicate once, ``fill_null(False)``) -> wide (one boolean per segment) -> unpivot to long
+membership. Each entity is one lazy query, collected once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, assert_never
+
+import polars as pl
+
+from pipeline.compile.polars import UTC_DATETIME, leaf_expr, lit, normalized, range_expr
+from pipeline.compile.sql import column_name
+from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
+from pipeline.language import ir
+
+LINKS: Final = "organization_people"
+KEY: Final = ["property_id", "entity_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    frames: Mapping[str, pl.LazyFrame]
+    custom_types: Mapping[tuple[str, str], str]
+    clock: ir.Clock | None
+    rollups: pl.LazyFrame | None
+
+    def require_clock(self) -> ir.Clock:
+        if self.clock is None:
+            raise ValueError("timeline conditions need the run's clock")
+        return self.clock
+
+
+def events_frame(entity: str, frames: Mapping[str, pl.LazyFrame], clock: ir.Clock) -> pl.LazyFrame:
+    """Events attributed to each entity (``entity_id``), none after ``as_of`` (see SQL)."""
+    timeline = frames["timeline"].filter(pl.col("occurred_at") <= lit(clock.as_of))
+    columns = ["property_id", "entity_id", "kind", "occurred_at"]
+    if entity == "person":
+        return timeline.filter(pl.col("person_id").is_not_null()).select(
+            "property_id", pl.col("person_id").alias("entity_id"), "kind", "occurred_at"
+        )
+    direct = timeline.filter(pl.col("org_id").is_not_null()).select(
+        "property_id", pl.col("org_id").alias("entity_id"), "kind", "occurred_at"
+    )
+    via_people = (
+        timeline.filter(pl.col("org_id").is_null())
+        .join(
+            frames[LINKS].select("property_id", "person_id", pl.col("org_id").alias("entity_id")),
+            on=["property_id", "person_id"],
+            how="inner",
+        )
+        .select(columns)
+    )
+    return pl.concat([direct, via_people], how="vertical")
+
+
+def _window_count(
+    kinds: Sequence[str] | None, since: dt.datetime | None, until: tuple[dt.datetime, bool] | None
+) -> pl.Expr:
+    parts: list[pl.Expr] = []
+    if kinds is not None:
+        parts.append(pl.col("kind").is_in(list(kinds)))
+    if since is not None:
+        parts.append(pl.col("occurred_at") >= lit(since))
+    if until is not None:
+        high, inclusive = until
+        occurred = pl.col("occurred_at")
+        parts.append(occurred <= lit(high) if inclusive else occurred < lit(high))
+    return pl.all_horizontal(parts).sum().cast(pl.Int64)
+
+
+def rollup_aggregate(events: pl.LazyFrame, clock: ir.Clock) -> pl.LazyFrame:
+    columns: list[pl.Expr] = []
+    for kind in ir.ROLLUP_KINDS:
+        for label, start in clock.windows:
+            columns.append(_window_count([kind], start, None).alias(f"{kind}s_{label}"))
+        columns.append(_window_count([kind], None, None).alias(f"{kind}s_total"))
+    columns.append(pl.col("occurred_at").min().alias("first_interaction_at"))
+    columns.append(pl.col("occurred_at").max().alias("last_interaction_at"))
+    return events.group_by(KEY).agg(columns)
+
+
+def _counts() -> list[str]:
+    return [c for c in ir.rollup_columns() if c.endswith(("_7d", "_30d", "_90d", "_total"))]
+
+
+def rollups_frame(frames: Mapping[str, pl.LazyFrame], clock: ir.Clock) -> pl.LazyFrame:
+    """``timeline_rollups``: one row per organization, zero counts where it has no events."""
+    agg = rollup_aggregate(events_frame("organization", frames, clock), clock)
+    return (
+        frames["organizations"]
+        .select("property_id", "org_id")
+        .join(agg.rename({"entity_id": "org_id"}), on=["property_id", "org_id"], how="left")
+        .with_columns(pl.col(_counts()).fill_null(0))
+        .select("property_id", "org_id", *_counts(), "first_interaction_at", "last_interaction_at")
+    )
+
+
+def daily_frame(frames: Mapping[str, pl.LazyFrame], clock: ir.Clock) -> pl.LazyFrame:
+    """``timeline_daily``: events per organization, local day (run timezone) and kind."""
+    day = pl.col("occurred_at").dt.convert_time_zone(clock.timezone).dt.date()
+    return (
+        events_frame("organization", frames, clock)
+        .group_by("property_id", pl.col("entity_id").alias("org_id"), day.alias("day"), "kind")
+        .agg(pl.len().cast(pl.Int64).alias("events"))
+    )
+
+
+def _custom_frame(ctx: _Context, entity: str, attrs: Sequence[ir.Attr]) -> pl.LazyFrame:
+    key = pl.col("key")
+    return (
+        ctx.frames["attribute_values"]
+        .filter((pl.col("entity") == entity) & key.is_in([a.name for a in attrs]))
+        .group_by(KEY)
+        .agg(
+            pl.col(VALUE_COLUMN[ctx.custom_types[(entity, a.name)]])
+            .filter(key == a.name)
+            .first()
+            .alias(a.dsl_name)
+            for a in attrs
+        )
+    )
+
+
+def _related_frame(ctx: _Context, entity: str, related: ir.Related) -> pl.LazyFrame:
+    own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
+    links = ctx.frames[LINKS].select(
+        "property_id", pl.col(own).alias("entity_id"), pl.col(other).alias("other")
+    )
+    if related.where is not None:
+        flags = _flags(ctx, related.other, {"match": related.where})
+        matching = flags.filter(pl.col("match")).select(
+            "property_id", pl.col("entity_id").alias("other")
+        )
+    else:
+        table, id_column = ENTITY_TABLE[related.other]
+        matching = ctx.frames[table].select("property_id", pl.col(id_column).alias("other"))
+    return (
+        links.join(matching, on=["property_id", "other"], how="semi")
+        .group_by(KEY)
+        .agg(pl.col("other").n_unique().cast(pl.Int64).alias("n"))
+    )
+
+
+def _predicate_expr(
+    predicate: ir.Predicate, aggregate_column: Mapping[ir.Predicate, str]
+) -> pl.Expr:
+    match predicate:
+        case ir.PropertyIn(properties=properties):
+            return pl.col("property_id").is_in(list(properties))
+        case ir.Activity(count=count) | ir.Related(count=count):
+            return range_expr(
+                pl.col(aggregate_column[predicate]),
+                None if count.low is None else lit(count.low),
+                None if count.high is None else lit(count.high),
+                count.low_inclusive,
+                count.high_inclusive,
+            )
+        case (
+            ir.HasValue()
+            | ir.TextMatch()
+            | ir.ListMatch()
+            | ir.NumberRange()
+            | ir.BoolIs()
+            | ir.TimeRange()
+            | ir.DateRange()
+        ):
+            return leaf_expr(predicate)
+        case _:
+            assert_never(predicate)
+
+
+def condition_expr(
+    condition: ir.Condition, predicate_column: Mapping[ir.Predicate, str]
+) -> pl.Expr:
+    match condition:
+        case ir.All(items=items):
+            return pl.all_horizontal([condition_expr(i, predicate_column) for i in items])
+        case ir.AnyOf(items=items):
+            return pl.any_horizontal([condition_expr(i, predicate_column) for i in items])
+        case ir.Not(item=item):
+            return ~condition_expr(item, predicate_column)
+        case ir.InSegment(condition=inner):
+            return condition_expr(inner, predicate_column)
+        case _:
+            return pl.col(predicate_column[condition])
+
+
+def _flags(ctx: _Context, entity: str, named: Mapping[str, ir.Condition]) -> pl.LazyFrame:
+    """A frame with ``property_id``, ``entity_id`` and a boolean per name."""
+    table, id_column = ENTITY_TABLE[entity]
+    conditions = list(named.values())
+    attrs = list(dict.fromkeys(a for c in conditions for a in ir.attributes(c)))
+    predicates = list(dict.fromkeys(p for c in conditions for p in ir.predicates(c)))
+    builtin = [a for a in attrs if a.source == "builtin"]
+    custom = [a for a in attrs if a.source == "custom"]
+    rollups = [a for a in attrs if a.source == "rollup"]
+    activities = [p for p in predicates if isinstance(p, ir.Activity)]
+    relations = [p for p in predicates if isinstance(p, ir.Related)]
+
+    base = ctx.frames[table].select(
+        "property_id", pl.col(id_column).alias("entity_id"), *(pl.col(a.name) for a in builtin)
+    )
+    aggregate_column: dict[ir.Predicate, str] = {}
+    counts: list[str] = []
+    if custom:
+        base = base.join(_custom_frame(ctx, entity, custom), on=KEY, how="left")
+    if activities:
+        events = events_frame(entity, ctx.frames, ctx.require_clock())
+        sums = [
+            _window_count(a.kinds, a.low, (a.high, a.high_inclusive)).alias(f"a{i}")
+            for i, a in enumerate(activities, 1)
+        ]
+        base = base.join(events.group_by(KEY).agg(sums), on=KEY, how="left")
+        for i, a in enumerate(activities, 1):
+            aggregate_column[a] = f"a{i}"
+            counts.append(f"a{i}")
+    for i, related in enumerate(relations, 1):
+        name = f"rel{i}"
+        base = base.join(
+            _related_frame(ctx, entity, related).rename({"n": name}), on=KEY, how="left"
+        )
+        aggregate_column[related] = name
+        counts.append(name)
+    if rollups:
+        clock = ctx.require_clock()
+        source = (
+            ctx.rollups.rename({"org_id": "entity_id"})
+            if ctx.rollups is not None
+            else rollup_aggregate(events_frame(entity, ctx.frames, clock), clock)
+        )
+        wanted = [a.name for a in rollups]
+        base = base.join(
+            source.select(*KEY, *(pl.col(n).alias(f"rollup.{n}") for n in wanted)),
+            on=KEY,
+            how="left",
+        )
+
+    def raw(attr: ir.Attr) -> pl.Expr:
+        column = pl.col(attr.name if attr.source == "builtin" else attr.dsl_name)
+        if attr.source == "rollup" and attr.name.endswith(("_7d", "_30d", "_90d", "_total")):
+            return column.fill_null(0)
+        return column
+
+    base = base.select(
+        *KEY,
+        *(pl.col(c).fill_null(0) for c in counts),
+        *(normalized(a, raw(a)).alias(column_name(a)) for a in attrs),
+    )
+    predicate_column = {p: f"p{i}" for i, p in enumerate(predicates, 1)}
+    preds = base.select(
+        *KEY,
+        *(
+            _predicate_expr(p, aggregate_column).fill_null(False).alias(name)
+            for p, name in predicate_column.items()
+        ),
+    )
+    return preds.select(
+        *KEY, *(condition_expr(c, predicate_column).alias(n) for n, c in named.items())
+    )
+
+
+def compile_entity(
+    entity: str,
+    segments: Sequence[ir.Segment],
+    custom_types: Mapping[tuple[str, str], str],
+    frames: Mapping[str, pl.LazyFrame],
+    clock: ir.Clock | None = None,
+    *,
+    rollups: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """The one lazy membership query for all ``segments`` of ``entity``."""
+    ctx = _Context(frames, custom_types, clock, rollups)
+    # Internal column names, so that no segment id can collide with ours ("property_id").
+    columns = {f"s{i}": s.id for i, s in enumerate(segments, 1)}
+    by_name = {s.id: s for s in segments}
+    wide = _flags(ctx, entity, {name: ir.scoped(by_name[sid]) for name, sid in columns.items()})
+    return (
+        wide.unpivot(
+            on=list(columns),
+            index=KEY,
+            variable_name="segment_id",
+            value_name="member",
+        )
+        .filter(pl.col("member"))
+        .select(
+            "property_id",
+            pl.col("segment_id").replace_strict(columns, return_dtype=pl.String),
+            pl.lit(entity).alias("entity"),
+            "entity_id",
+        )
+    )
+
+
+__all__ = ["UTC_DATETIME", "compile_entity", "daily_frame", "events_frame", "rollups_frame"]

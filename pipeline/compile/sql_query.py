@@ -1,0 +1,514 @@
+"""Assembling the SQL of a run: one membership query per entity, and the timeline rollups.
+
+A membership query is a chain of CTEs over one scan of the entity's table:
+
+    custom    the custom attributes read, pivoted from attribute_values
+    events    timeline events attributed to the entity, never after as_of
+    activity  one count per distinct timeline condition
+    related   per relationship condition: linked entities matching its nested filter
+    rollups   the timeline rollup columns read (``rollup.chats_30d``)
+    base      one row per entity: every attribute normalized once, every count
+    preds     each distinct predicate once, two-valued
+    wide      one boolean per segment (references expand to the referenced definition)
+    SELECT property_id, segment_id, entity, entity_id FROM wide UNPIVOT (...) WHERE member
+
+A relationship's nested filter over the other entity is the same chain again, with its CTE
+names prefixed, so filters nest to any depth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, assert_never
+
+from sqlglot import exp
+
+from pipeline.compile.sql import (
+    and_all,
+    col,
+    column_name,
+    leaf_sql,
+    lit,
+    normalized,
+    or_any,
+    range_sql,
+    two_valued,
+)
+from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
+from pipeline.language import ir
+
+LINKS: Final = "organization_people"
+
+
+@dataclass(frozen=True, slots=True)
+class EntityQuery:
+    """The compiled membership query for every segment of one entity."""
+
+    entity: str
+    segment_ids: tuple[str, ...]
+    tree: exp.Query
+
+    def sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
+        return self.tree.sql(dialect=dialect, pretty=pretty)
+
+
+@dataclass(slots=True)
+class _Builder:
+    """Collects the CTEs of one query under unique names."""
+
+    custom_types: Mapping[tuple[str, str], str]
+    clock: ir.Clock | None
+    rollups_table: str | None
+    ctes: list[tuple[str, exp.Query]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    counter: int = 0
+
+    def add(self, name: str, query: exp.Query) -> str:
+        if name in self.names:
+            raise AssertionError(f"duplicate CTE {name}")
+        self.names.add(name)
+        self.ctes.append((name, query))
+        return name
+
+    def prefix(self) -> str:
+        self.counter += 1
+        return f"r{self.counter}_"
+
+    def require_clock(self) -> ir.Clock:
+        if self.clock is None:
+            raise ValueError("timeline conditions need the run's clock")
+        return self.clock
+
+
+def _on(left: str, right: str, pairs: Sequence[tuple[str, str]]) -> exp.Expr:
+    return and_all(
+        [
+            exp.EQ(
+                this=exp.column(a, table=left, quoted=True),
+                expression=exp.column(b, table=right, quoted=True),
+            )
+            for a, b in pairs
+        ]
+    )
+
+
+def _count_sql(column: exp.Expr, count: ir.Count) -> exp.Expr:
+    return range_sql(
+        column,
+        None if count.low is None else lit(count.low),
+        None if count.high is None else lit(count.high),
+        count.low_inclusive,
+        count.high_inclusive,
+    )
+
+
+def events_query(entity: str, clock: ir.Clock) -> exp.Query:
+    """Events attributed to each entity (``entity_id``), none after ``as_of``.
+
+    An event with an ``org_id`` belongs to that organization; one with only a ``person_id``
+    belongs to every organization linked to that person, within the same property. For
+    people, an event belongs to its ``person_id``.
+    """
+    not_after = exp.LTE(this=col("occurred_at"), expression=lit(clock.as_of))
+    if entity == "person":
+        return (
+            exp.select(
+                col("property_id"),
+                exp.alias_(col("person_id"), "entity_id", quoted=True),
+                col("kind"),
+                col("occurred_at"),
+            )
+            .from_("timeline")
+            .where(
+                exp.and_(
+                    exp.Not(this=exp.Is(this=col("person_id"), expression=exp.Null())), not_after
+                )
+            )
+        )
+    direct = (
+        exp.select(
+            col("property_id"),
+            exp.alias_(col("org_id"), "entity_id", quoted=True),
+            col("kind"),
+            col("occurred_at"),
+        )
+        .from_("timeline")
+        .where(exp.and_(exp.Not(this=exp.Is(this=col("org_id"), expression=exp.Null())), not_after))
+    )
+    t, link = "t", "l"
+    via_people = (
+        exp.select(
+            exp.column("property_id", table=t, quoted=True),
+            exp.alias_(exp.column("org_id", table=link, quoted=True), "entity_id", quoted=True),
+            exp.column("kind", table=t, quoted=True),
+            exp.column("occurred_at", table=t, quoted=True),
+        )
+        .from_(exp.alias_(exp.to_table("timeline"), t, table=True))
+        .join(
+            exp.alias_(exp.to_table(LINKS), link, table=True),
+            on=_on(t, link, [("property_id", "property_id"), ("person_id", "person_id")]),
+        )
+        .where(
+            exp.and_(
+                exp.Is(this=exp.column("org_id", table=t, quoted=True), expression=exp.Null()),
+                exp.LTE(
+                    this=exp.column("occurred_at", table=t, quoted=True),
+                    expression=lit(clock.as_of),
+                ),
+            )
+        )
+    )
+    return exp.union(direct, via_people, distinct=False)
+
+
+def _window_sum(
+    kinds: Sequence[str] | None, since: dt.datetime | None, until: tuple[dt.datetime, bool] | None
+) -> exp.Expr:
+    parts: list[exp.Expr] = []
+    if kinds is not None:
+        parts.append(
+            exp.EQ(this=col("kind"), expression=lit(kinds[0]))
+            if len(kinds) == 1
+            else exp.In(this=col("kind"), expressions=[lit(k) for k in kinds])
+        )
+    if since is not None:
+        parts.append(exp.GTE(this=col("occurred_at"), expression=lit(since)))
+    if until is not None:
+        high, inclusive = until
+        parts.append(
+            (exp.LTE if inclusive else exp.LT)(this=col("occurred_at"), expression=lit(high))
+        )
+    hit = exp.If(this=and_all(parts), true=exp.Literal.number(1))
+    return exp.Sum(this=exp.Case(ifs=[hit], default=exp.Literal.number(0)))
+
+
+def rollup_aggregate(events: str, clock: ir.Clock) -> exp.Select:
+    """Per organization with events: every rollup column (SPEC section 5)."""
+    columns: list[exp.Expr] = [col("property_id"), col("entity_id")]
+    for kind in ir.ROLLUP_KINDS:
+        for label, start in clock.windows:
+            columns.append(
+                exp.alias_(_window_sum([kind], start, None), f"{kind}s_{label}", quoted=True)
+            )
+        columns.append(exp.alias_(_window_sum([kind], None, None), f"{kind}s_total", quoted=True))
+    columns.append(
+        exp.alias_(exp.Min(this=col("occurred_at")), "first_interaction_at", quoted=True)
+    )
+    columns.append(exp.alias_(exp.Max(this=col("occurred_at")), "last_interaction_at", quoted=True))
+    return exp.select(*columns).from_(events).group_by(col("property_id"), col("entity_id"))
+
+
+def rollups_query(clock: ir.Clock) -> exp.Query:
+    """``timeline_rollups``: one row per organization, zero counts where it has no events."""
+    builder = _Builder({}, clock, None)
+    events = builder.add("events", events_query("organization", clock))
+    agg = builder.add("rollup_agg", rollup_aggregate(events, clock))
+    counts = [c for c in ir.rollup_columns() if c.endswith(("_7d", "_30d", "_90d", "_total"))]
+    select = (
+        exp.select(
+            exp.alias_(
+                exp.column("property_id", table="o", quoted=True), "property_id", quoted=True
+            ),
+            exp.alias_(exp.column("org_id", table="o", quoted=True), "org_id", quoted=True),
+            *(
+                exp.alias_(
+                    exp.Coalesce(
+                        this=exp.column(c, table="a", quoted=True),
+                        expressions=[exp.Literal.number(0)],
+                    ),
+                    c,
+                    quoted=True,
+                )
+                for c in counts
+            ),
+            exp.alias_(
+                exp.column("first_interaction_at", table="a", quoted=True),
+                "first_interaction_at",
+                quoted=True,
+            ),
+            exp.alias_(
+                exp.column("last_interaction_at", table="a", quoted=True),
+                "last_interaction_at",
+                quoted=True,
+            ),
+        )
+        .from_(exp.alias_(exp.to_table("organizations"), "o", table=True))
+        .join(
+            exp.alias_(exp.to_table(agg), "a", table=True),
+            on=_on("o", "a", [("property_id", "property_id"), ("org_id", "entity_id")]),
+            join_type="left",
+        )
+    )
+    return _with(builder, select)
+
+
+def daily_query(clock: ir.Clock) -> exp.Query:
+    """``timeline_daily``: events per organization, local day (run timezone) and kind."""
+    builder = _Builder({}, clock, None)
+    events = builder.add("events", events_query("organization", clock))
+    day = exp.cast(
+        exp.AtTimeZone(this=col("occurred_at"), zone=lit(clock.timezone)),
+        exp.DataType.build("date"),
+    )
+    select = (
+        exp.select(
+            col("property_id"),
+            exp.alias_(col("entity_id"), "org_id", quoted=True),
+            exp.alias_(day, "day", quoted=True),
+            col("kind"),
+            exp.alias_(exp.Count(this=exp.Star()), "events", quoted=True),
+        )
+        .from_(events)
+        .group_by(
+            exp.Literal.number(1),
+            exp.Literal.number(2),
+            exp.Literal.number(3),
+            exp.Literal.number(4),
+        )
+    )
+    return _with(builder, select)
+
+
+def _with(builder: _Builder, select: exp.Select) -> exp.Query:
+    for name, query in builder.ctes:
+        select = select.with_(name, as_=query)
+    return select
+
+
+def _custom_cte(
+    entity: str, attrs: Sequence[ir.Attr], types: Mapping[tuple[str, str], str]
+) -> exp.Select:
+    pivots = []
+    for attr in attrs:
+        value = col(VALUE_COLUMN[types[(entity, attr.name)]])
+        picked = exp.If(this=exp.EQ(this=col("key"), expression=lit(attr.name)), true=value)
+        pivots.append(exp.alias_(exp.Max(this=exp.Case(ifs=[picked])), attr.dsl_name, quoted=True))
+    keys = exp.In(this=col("key"), expressions=[lit(a.name) for a in attrs])
+    return (
+        exp.select(col("property_id"), col("entity_id"), *pivots)
+        .from_("attribute_values")
+        .where(exp.and_(exp.EQ(this=col("entity"), expression=lit(entity)), keys))
+        .group_by(col("property_id"), col("entity_id"))
+    )
+
+
+def _related_cte(builder: _Builder, entity: str, related: ir.Related, name: str) -> str:
+    """Distinct linked entities per entity, among those matching the nested filter."""
+    own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
+    select = exp.select(
+        exp.alias_(exp.column("property_id", table="l", quoted=True), "property_id", quoted=True),
+        exp.alias_(exp.column(own, table="l", quoted=True), "entity_id", quoted=True),
+        exp.alias_(
+            exp.Count(this=exp.Distinct(expressions=[exp.column(other, table="l", quoted=True)])),
+            "n",
+            quoted=True,
+        ),
+    ).from_(exp.alias_(exp.to_table(LINKS), "l", table=True))
+    if related.where is not None:
+        flags = _flags(builder, related.other, {"match": related.where}, builder.prefix())
+        select = select.join(
+            exp.alias_(exp.to_table(flags), "f", table=True),
+            on=_on("l", "f", [("property_id", "property_id"), (other, "entity_id")]),
+        ).where(exp.column("match", table="f", quoted=True))
+    else:  # count links to entities that exist (links are validated, this is belt and braces)
+        table, id_column = ENTITY_TABLE[related.other]
+        select = select.join(
+            exp.alias_(exp.to_table(table), "x", table=True),
+            on=_on("l", "x", [("property_id", "property_id"), (other, id_column)]),
+        )
+    select = select.group_by(
+        exp.column("property_id", table="l", quoted=True), exp.column(own, table="l", quoted=True)
+    )
+    return builder.add(name, select)
+
+
+def _predicate_sql(
+    predicate: ir.Predicate, aggregate_column: Mapping[ir.Predicate, str]
+) -> exp.Expr:
+    match predicate:
+        case ir.PropertyIn(properties=properties):
+            return exp.In(this=col("property_id"), expressions=[lit(p) for p in properties])
+        case ir.Activity(count=count) | ir.Related(count=count):
+            return _count_sql(col(aggregate_column[predicate]), count)
+        case (
+            ir.HasValue()
+            | ir.TextMatch()
+            | ir.ListMatch()
+            | ir.NumberRange()
+            | ir.BoolIs()
+            | ir.TimeRange()
+            | ir.DateRange()
+        ):
+            return leaf_sql(predicate)
+        case _:
+            assert_never(predicate)
+
+
+def condition_sql(
+    condition: ir.Condition, predicate_column: Mapping[ir.Predicate, str]
+) -> exp.Expr:
+    """A condition over the ``preds`` columns; every predicate is already two-valued there."""
+    match condition:
+        case ir.All(items=items):
+            return exp.paren(
+                and_all([condition_sql(i, predicate_column) for i in items]), copy=False
+            )
+        case ir.AnyOf(items=items):
+            return exp.paren(
+                or_any([condition_sql(i, predicate_column) for i in items]), copy=False
+            )
+        case ir.Not(item=item):
+            return exp.Not(this=condition_sql(item, predicate_column))
+        case ir.InSegment(condition=inner):
+            return exp.paren(condition_sql(inner, predicate_column), copy=False)
+        case _:
+            return col(predicate_column[condition])
+
+
+def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], prefix: str) -> str:
+    """CTEs ending in one with ``property_id``, ``entity_id`` and a boolean per name."""
+    table, id_column = ENTITY_TABLE[entity]
+    conditions = list(named.values())
+    attrs = list(dict.fromkeys(a for c in conditions for a in ir.attributes(c)))
+    predicates = list(dict.fromkeys(p for c in conditions for p in ir.predicates(c)))
+    custom = [a for a in attrs if a.source == "custom"]
+    rollups = [a for a in attrs if a.source == "rollup"]
+    activities = [p for p in predicates if isinstance(p, ir.Activity)]
+    relations = [p for p in predicates if isinstance(p, ir.Related)]
+
+    joins: list[tuple[str, str, list[tuple[str, str]]]] = []
+    aggregate_column: dict[ir.Predicate, str] = {}
+    columns: list[exp.Expr] = [
+        exp.alias_(exp.column("property_id", table="e", quoted=True), "property_id", quoted=True),
+        exp.alias_(exp.column(id_column, table="e", quoted=True), "entity_id", quoted=True),
+    ]
+    key = [("property_id", "property_id"), (id_column, "entity_id")]
+    if custom:
+        joins.append(
+            (
+                builder.add(f"{prefix}custom", _custom_cte(entity, custom, builder.custom_types)),
+                "c",
+                key,
+            )
+        )
+    if activities or rollups:
+        clock = builder.require_clock()
+        events = f"{prefix}events"
+        builder.add(events, events_query(entity, clock))
+    if activities:
+        sums = [
+            exp.alias_(
+                _window_sum(a.kinds, a.low, (a.high, a.high_inclusive)), f"a{i}", quoted=True
+            )
+            for i, a in enumerate(activities, 1)
+        ]
+        activity = exp.select(col("property_id"), col("entity_id"), *sums).from_(events)
+        activity = activity.group_by(col("property_id"), col("entity_id"))
+        joins.append((builder.add(f"{prefix}activity", activity), "a", key))
+        for i, a in enumerate(activities, 1):
+            aggregate_column[a] = f"a{i}"
+            count = exp.Coalesce(
+                this=exp.column(f"a{i}", table="a", quoted=True),
+                expressions=[exp.Literal.number(0)],
+            )
+            columns.append(exp.alias_(count, f"a{i}", quoted=True))
+    for i, related in enumerate(relations, 1):
+        alias = f"rel{i}"
+        joins.append((_related_cte(builder, entity, related, f"{prefix}related{i}"), alias, key))
+        aggregate_column[related] = alias
+        count = exp.Coalesce(
+            this=exp.column("n", table=alias, quoted=True), expressions=[exp.Literal.number(0)]
+        )
+        columns.append(exp.alias_(count, alias, quoted=True))
+    if rollups:
+        clock = builder.require_clock()
+        source = builder.rollups_table or builder.add(
+            f"{prefix}rollups", rollup_aggregate(events, clock)
+        )
+        rollup_key = [
+            ("property_id", "property_id"),
+            (id_column, "org_id" if builder.rollups_table else "entity_id"),
+        ]
+        joins.append((source, "ro", rollup_key))
+
+    for attr in attrs:
+        table_alias = {"builtin": "e", "custom": "c", "rollup": "ro"}[attr.source]
+        raw: exp.Expr = exp.column(
+            attr.dsl_name if attr.source == "custom" else attr.name, table=table_alias, quoted=True
+        )
+        if attr.source == "rollup" and attr.name.endswith(("_7d", "_30d", "_90d", "_total")):
+            raw = exp.Coalesce(this=raw, expressions=[exp.Literal.number(0)])
+        columns.append(exp.alias_(normalized(attr, raw), column_name(attr), quoted=True))
+
+    base = exp.select(*columns).from_(exp.alias_(exp.to_table(table), "e", table=True))
+    for source, alias, pairs in joins:
+        base = base.join(
+            exp.alias_(exp.to_table(source), alias, table=True),
+            on=_on("e", alias, pairs),
+            join_type="left",
+        )
+    builder.add(f"{prefix}base", base)
+
+    predicate_column = {p: f"p{i}" for i, p in enumerate(predicates, 1)}
+    preds = exp.select(
+        col("property_id"),
+        col("entity_id"),
+        *(
+            exp.alias_(two_valued(_predicate_sql(p, aggregate_column)), name, quoted=True)
+            for p, name in predicate_column.items()
+        ),
+    ).from_(f"{prefix}base")
+    builder.add(f"{prefix}preds", preds)
+    wide = exp.select(
+        col("property_id"),
+        col("entity_id"),
+        *(exp.alias_(condition_sql(c, predicate_column), n, quoted=True) for n, c in named.items()),
+    ).from_(f"{prefix}preds")
+    return builder.add(f"{prefix}wide", wide)
+
+
+def compile_entity(
+    entity: str,
+    segments: Sequence[ir.Segment],
+    custom_types: Mapping[tuple[str, str], str],
+    clock: ir.Clock | None = None,
+    *,
+    rollups_table: str | None = None,
+) -> EntityQuery:
+    """The one membership query for all ``segments`` (all of ``entity``).
+
+    ``custom_types`` maps (entity, key) of custom attributes to their type in the
+    ``attributes`` table. ``rollups_table`` names an already computed ``timeline_rollups``
+    table to join; without it the query computes the rollups it reads itself.
+    """
+    builder = _Builder(custom_types, clock, rollups_table)
+    # Internal column names, so that no segment id can collide with ours ("property_id").
+    columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
+    wide = _flags(builder, entity, {name: ir.scoped(s) for name, s in columns.items()}, "")
+    unpivot = exp.Pivot(
+        unpivot=True,
+        expressions=[exp.to_identifier("member")],
+        fields=[
+            exp.In(
+                this=exp.to_identifier("segment_id"),
+                expressions=[
+                    exp.PivotAlias(this=col(name), alias=lit(s.id)) for name, s in columns.items()
+                ],
+            )
+        ],
+    )
+    source = exp.to_table(wide)
+    source.set("pivots", [unpivot])
+    select = (
+        exp.select(
+            col("property_id"),
+            col("segment_id"),
+            exp.alias_(lit(entity), "entity", quoted=True),
+            col("entity_id"),
+        )
+        .from_(source)
+        .where(col("member"))
+    )
+    return EntityQuery(entity, tuple(s.id for s in segments), _with(builder, select))

@@ -1,0 +1,168 @@
+WITH events AS (
+  SELECT
+    "property_id",
+    "org_id" AS "entity_id",
+    "kind",
+    "occurred_at"
+  FROM timeline
+  WHERE
+    NOT "org_id" IS NULL
+    AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
+  UNION ALL
+  SELECT
+    "t"."property_id",
+    "l"."org_id" AS "entity_id",
+    "t"."kind",
+    "t"."occurred_at"
+  FROM timeline AS t
+  JOIN organization_people AS l
+    ON "t"."property_id" = "l"."property_id" AND "t"."person_id" = "l"."person_id"
+  WHERE
+    "t"."org_id" IS NULL
+    AND "t"."occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
+), rollups AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    SUM(
+      CASE
+        WHEN "kind" = 'note'
+        AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "notes_7d",
+    SUM(
+      CASE
+        WHEN "kind" = 'note'
+        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "notes_30d",
+    SUM(
+      CASE
+        WHEN "kind" = 'note'
+        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "notes_90d",
+    SUM(CASE WHEN "kind" = 'note' THEN 1 ELSE 0 END) AS "notes_total",
+    SUM(
+      CASE
+        WHEN "kind" = 'chat'
+        AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "chats_7d",
+    SUM(
+      CASE
+        WHEN "kind" = 'chat'
+        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "chats_30d",
+    SUM(
+      CASE
+        WHEN "kind" = 'chat'
+        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "chats_90d",
+    SUM(CASE WHEN "kind" = 'chat' THEN 1 ELSE 0 END) AS "chats_total",
+    SUM(
+      CASE
+        WHEN "kind" = 'ticket'
+        AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "tickets_7d",
+    SUM(
+      CASE
+        WHEN "kind" = 'ticket'
+        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "tickets_30d",
+    SUM(
+      CASE
+        WHEN "kind" = 'ticket'
+        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "tickets_90d",
+    SUM(CASE WHEN "kind" = 'ticket' THEN 1 ELSE 0 END) AS "tickets_total",
+    SUM(
+      CASE
+        WHEN "kind" = 'call'
+        AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "calls_7d",
+    SUM(
+      CASE
+        WHEN "kind" = 'call'
+        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "calls_30d",
+    SUM(
+      CASE
+        WHEN "kind" = 'call'
+        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "calls_90d",
+    SUM(CASE WHEN "kind" = 'call' THEN 1 ELSE 0 END) AS "calls_total",
+    MIN("occurred_at") AS "first_interaction_at",
+    MAX("occurred_at") AS "last_interaction_at"
+  FROM events
+  GROUP BY
+    "property_id",
+    "entity_id"
+), base AS (
+  SELECT
+    "e"."property_id" AS "property_id",
+    "e"."org_id" AS "entity_id",
+    NULLIF(CAST(COALESCE("ro"."chats_30d", 0) AS DOUBLE), CAST('NaN' AS DOUBLE)) AS "rollup.chats_30d",
+    NULLIF(CAST(COALESCE("ro"."calls_30d", 0) AS DOUBLE), CAST('NaN' AS DOUBLE)) AS "rollup.calls_30d",
+    NULLIF(CAST(COALESCE("ro"."notes_30d", 0) AS DOUBLE), CAST('NaN' AS DOUBLE)) AS "rollup.notes_30d"
+  FROM organizations AS e
+  LEFT JOIN rollups AS ro
+    ON "e"."property_id" = "ro"."property_id" AND "e"."org_id" = "ro"."entity_id"
+), preds AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    COALESCE("rollup.chats_30d" >= 1.0, FALSE) AS "p1",
+    COALESCE("rollup.calls_30d" >= 1.0, FALSE) AS "p2",
+    COALESCE("rollup.notes_30d" >= 2.0, FALSE) AS "p3"
+  FROM base
+), wide AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    (
+      "p1" OR "p2" OR "p3"
+    ) AS "s1"
+  FROM preds
+)
+SELECT
+  "property_id",
+  "segment_id",
+  'organization' AS "entity",
+  "entity_id"
+FROM wide
+UNPIVOT(member FOR segment_id IN ("s1" AS "engaged-accounts"))
+WHERE
+  "member";

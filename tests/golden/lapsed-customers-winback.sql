@@ -1,0 +1,57 @@
+WITH custom AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    MAX(CASE WHEN "key" = 'is_customer' THEN "value_boolean" END) AS "custom.is_customer",
+    MAX(CASE WHEN "key" = 'renewal_date' THEN "value_datetime" END) AS "custom.renewal_date"
+  FROM attribute_values
+  WHERE
+    "entity" = 'organization' AND "key" IN ('is_customer', 'renewal_date')
+  GROUP BY
+    "property_id",
+    "entity_id"
+), base AS (
+  SELECT
+    "e"."property_id" AS "property_id",
+    "e"."org_id" AS "entity_id",
+    "c"."custom.is_customer" AS "custom.is_customer",
+    CAST("c"."custom.renewal_date" AS DATE) AS "custom.renewal_date"
+  FROM organizations AS e
+  LEFT JOIN custom AS c
+    ON "e"."property_id" = "c"."property_id" AND "e"."org_id" = "c"."entity_id"
+), preds AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    COALESCE("custom.is_customer" = FALSE, FALSE) AS "p1",
+    COALESCE(NOT "custom.renewal_date" IS NULL, FALSE) AS "p2",
+    COALESCE(
+      "custom.renewal_date" >= CAST('2026-08-23' AS DATE)
+      AND "custom.renewal_date" <= CAST('2026-11-20' AS DATE),
+      FALSE
+    ) AS "p3",
+    COALESCE("custom.renewal_date" >= CAST('2025-01-01' AS DATE), FALSE) AS "p4",
+    COALESCE("custom.renewal_date" <= CAST('2026-08-22' AS DATE), FALSE) AS "p5"
+  FROM base
+), wide AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    (
+      "p1" AND "p2" AND (
+        "p3" OR (
+          "p4" AND "p5"
+        )
+      )
+    ) AS "s1"
+  FROM preds
+)
+SELECT
+  "property_id",
+  "segment_id",
+  'organization' AS "entity",
+  "entity_id"
+FROM wide
+UNPIVOT(member FOR segment_id IN ("s1" AS "lapsed-customers-winback"))
+WHERE
+  "member";

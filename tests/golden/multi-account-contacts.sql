@@ -1,0 +1,74 @@
+WITH events AS (
+  SELECT
+    "property_id",
+    "person_id" AS "entity_id",
+    "kind",
+    "occurred_at"
+  FROM timeline
+  WHERE
+    NOT "person_id" IS NULL
+    AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
+), activity AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    SUM(
+      CASE
+        WHEN "kind" IN ('note', 'chat', 'ticket', 'call')
+        AND "occurred_at" >= CAST('2026-05-24 11:00:00+00:00' AS TIMESTAMPTZ)
+        AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS "a1"
+  FROM events
+  GROUP BY
+    "property_id",
+    "entity_id"
+), related1 AS (
+  SELECT
+    "l"."property_id" AS "property_id",
+    "l"."person_id" AS "entity_id",
+    COUNT(DISTINCT "l"."org_id") AS "n"
+  FROM organization_people AS l
+  JOIN organizations AS x
+    ON "l"."property_id" = "x"."property_id" AND "l"."org_id" = "x"."org_id"
+  GROUP BY
+    "l"."property_id",
+    "l"."person_id"
+), base AS (
+  SELECT
+    "e"."property_id" AS "property_id",
+    "e"."person_id" AS "entity_id",
+    COALESCE("a"."a1", 0) AS "a1",
+    COALESCE("rel1"."n", 0) AS "rel1"
+  FROM people AS e
+  LEFT JOIN activity AS a
+    ON "e"."property_id" = "a"."property_id" AND "e"."person_id" = "a"."entity_id"
+  LEFT JOIN related1 AS rel1
+    ON "e"."property_id" = "rel1"."property_id" AND "e"."person_id" = "rel1"."entity_id"
+), preds AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    COALESCE("rel1" >= 2.0, FALSE) AS "p1",
+    COALESCE("a1" >= 1.0, FALSE) AS "p2"
+  FROM base
+), wide AS (
+  SELECT
+    "property_id",
+    "entity_id",
+    (
+      "p1" AND "p2"
+    ) AS "s1"
+  FROM preds
+)
+SELECT
+  "property_id",
+  "segment_id",
+  'person' AS "entity",
+  "entity_id"
+FROM wide
+UNPIVOT(member FOR segment_id IN ("s1" AS "multi-account-contacts"))
+WHERE
+  "member";
