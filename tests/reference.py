@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from pipeline.compile.normalize import CASE_FIXES, WHITESPACE
+from pipeline.compile.normalize import CASE_FIXES, NEWER_LOWER_FROM, NEWER_LOWER_TO, WHITESPACE
 
 #: One member: (segment_id, property_id, entity_id).
 Member = tuple[str, str, str]
@@ -88,6 +88,9 @@ class Scalar:
     value: Any
 
 
+_NEWER_LOWER = str.maketrans(NEWER_LOWER_FROM, NEWER_LOWER_TO)
+
+
 def load_yaml(text: str) -> Any:
     """Mappings become dicts, sequences lists, scalars ``Scalar``."""
     yaml = YAML(typ="safe", pure=True)
@@ -112,7 +115,9 @@ def text_value(raw: str | None) -> str | None:
     """Trimmed of white space, case ignored; blank is unknown."""
     if raw is None:
         return None
-    text = raw.strip(WHITESPACE).lower()
+    # Lower case as the newest Unicode tables define it (Python 3.11's are older), the
+    # product's one definition of "ignore case" (pipeline/compile/normalize.py).
+    text = raw.strip(WHITESPACE).translate(_NEWER_LOWER).lower()
     for old, new in CASE_FIXES:
         text = text.replace(old, new)
     return text or None

@@ -1218,3 +1218,14 @@ def test_cycle_and_other_errors_in_one_pass(
         "segments/c.yaml:4:7: unknown attribute 'job_titel'\n"
         "    Hint: did you mean 'job_title'?"
     )
+
+
+def test_numbers_in_id_name_and_properties_are_taken_as_written(tmp_path: Path) -> None:
+    """YAML reads `2024` as a number; where text is expected it is the text as written."""
+    root = parse_text("id: 2024\nname: 007\nproperties: [2024]\nwhere: {name: {is: a}}\n", "x.yaml")
+    assert not isinstance(root, Problem)
+    collector = ProblemCollector()
+    segment = check_document(root, "x", CTX, collector)
+    assert collector.problems == []
+    assert segment is not None
+    assert (segment.id, segment.name, segment.properties) == ("2024", "007", ("2024",))

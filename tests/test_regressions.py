@@ -22,8 +22,10 @@ from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.engines.polars import PolarsEngine
 from pipeline.errors import Problem, ProblemCollector
 from pipeline.inputs.schema import TABLES
-from pipeline.language.check import CheckContext, check_document
+from pipeline.language.check import CheckContext
+from pipeline.language.segments import check_document
 from pipeline.language.source import parse_text
+from pipeline.language.temporal import clock as run_clock
 
 ENGINES = ("duckdb", "polars")
 AS_OF = dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC)
@@ -58,11 +60,11 @@ def members(
     if engine == "duckdb":
         duck = DuckDBEngine(paths)
         try:
-            table = duck.membership(checked, {})
+            table = duck.membership(checked, {}, run_clock(AS_OF, ZoneInfo(timezone)))
         finally:
             duck.close()
     else:
-        table = PolarsEngine(paths).membership(checked, {})
+        table = PolarsEngine(paths).membership(checked, {}, run_clock(AS_OF, ZoneInfo(timezone)))
     return {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
 
 

@@ -69,6 +69,21 @@ def _field_problem(name: str, kind: str, value: object) -> tuple[str, str | None
     return (f"`{name}` must be text", "quote it, e.g. 'Enterprise accounts'")
 
 
+def _as_written(node: Node) -> object:
+    """A number where text is expected (``id: 2024``) is taken as written."""
+    if node.text is not None:
+        return node.text
+    return node.plain()
+
+
+def _plain(key: str, node: Node) -> object:
+    if key in ("id", "name", "description"):
+        return _as_written(node)
+    if key == "properties" and node.is_list:
+        return [_as_written(item) for item in node.elements()]
+    return node.plain()
+
+
 def read_segment_file(root: Node) -> tuple[SegmentFile | None, list[Problem]]:
     """Validate the top level of a parsed file; every problem comes back located.
 
@@ -95,7 +110,7 @@ def read_segment_file(root: Node) -> tuple[SegmentFile | None, list[Problem]]:
             hint = suggestion or f"the keys are: {', '.join(_FIELDS)}"
             problems.append(Problem(key_node.loc, f"unknown key {key!r}", hint))
             continue
-        raw[key] = value_node if key == "where" else value_node.plain()
+        raw[key] = value_node if key == "where" else _plain(key, value_node)
     if "where" not in raw:
         if not misspelled_where:
             problems.append(

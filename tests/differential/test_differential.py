@@ -23,8 +23,10 @@ from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.engines.polars import PolarsEngine
 from pipeline.errors import Problem, ProblemCollector
 from pipeline.inputs.schema import TABLES
-from pipeline.language.check import CheckContext, check_document
+from pipeline.language.check import CheckContext
+from pipeline.language.segments import check_document
 from pipeline.language.source import parse_text
+from pipeline.language.temporal import clock as run_clock
 
 from . import PROFILE
 from .strategies import CUSTOM, PROPERTIES, Scenario, scenarios
@@ -57,6 +59,7 @@ def engine_membership(scenario: Scenario) -> dict[str, set[Member]]:
         for (entity, key), kind in CUSTOM.items()
     )
     ctx = CheckContext(catalog, scenario.as_of, ZoneInfo(scenario.timezone))
+    clock = run_clock(scenario.as_of, ZoneInfo(scenario.timezone))
     problems = ProblemCollector()
     segments = []
     for number, text in enumerate(scenario.segments):
@@ -78,13 +81,13 @@ def engine_membership(scenario: Scenario) -> dict[str, set[Member]]:
         paths = write_tables(scenario.tables, Path(directory))
         duck = DuckDBEngine(paths, threads=1)
         try:
-            by_duckdb = _members(duck.membership(segments, CUSTOM))
+            by_duckdb = _members(duck.membership(segments, CUSTOM, clock))
         except Exception as error:
             raise AssertionError(f"DuckDB failed on segments {ids}: {error}") from error
         finally:
             duck.close()
         try:
-            by_polars = _members(PolarsEngine(paths).membership(segments, CUSTOM))
+            by_polars = _members(PolarsEngine(paths).membership(segments, CUSTOM, clock))
         except Exception as error:
             raise AssertionError(f"Polars failed on segments {ids}: {error}") from error
     return {"duckdb": by_duckdb, "polars": by_polars}
