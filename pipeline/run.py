@@ -106,6 +106,9 @@ class RunConfig:
     keep: int = 5
     wait_seconds: float = 0.0
     rebuild: bool = False
+    #: ``--engine spark`` only: the master (None: leave it to spark-submit) and extra settings.
+    spark_master: str | None = "local[*]"
+    spark_conf: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +310,12 @@ def _evaluate_and_publish(
     _warn_unknown_properties(segments, present, reporter)
 
     clock = run_clock(as_of, resolve_timezone(config.timezone))
-    engine = make_engine(config.engine, inputs.tables)
+    engine = make_engine(
+        config.engine,
+        inputs.tables,
+        spark_master=config.spark_master,
+        spark_conf=dict(config.spark_conf),
+    )
     try:
         with reporter.phase("timeline") as info:
             rollups, daily = engine.timeline(clock)
