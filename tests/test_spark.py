@@ -18,14 +18,16 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-
 from engine_helpers import Dataset, check_segments, run_engine, segment_yaml
+from test_complement import PAIRS, segment_texts, varied_tables
+
+from pipeline.catalog import Catalog
 from pipeline.cli import main
 from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.generate import generate
 from pipeline.inputs import read_custom_attributes
+from pipeline.language import ir
 from pipeline.language.temporal import clock as run_clock
-from test_complement import PAIRS, segment_texts, varied_tables
 
 try:
     import pyspark  # noqa: F401
@@ -175,9 +177,6 @@ def _generated_wheres(rng: random.Random) -> Iterator[object]:
 def test_generated_segments_match_duckdb(spark: Any, tmp_path: Path) -> None:
     generate(300, tmp_path, seed=7)
     tables = {p.stem: p for p in tmp_path.glob("*.parquet")}
-    from pipeline.catalog import Catalog
-    from pipeline.language import ir
-
     catalog = Catalog.build(read_custom_attributes(tmp_path), ir.rollup_columns())
     custom = {key: attr.type for key, attr in catalog.custom.items()}
     as_of = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
