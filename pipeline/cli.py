@@ -43,7 +43,14 @@ AsOfOpt = Annotated[
 
 @app.command()
 def run(
-    data: DataOpt = Path("data"),
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            help="Folder of input tables (Parquet); with --engine spark also a URL "
+            "(s3a://, hdfs://, abfss://, file://).",
+        ),
+    ] = "data",
     segments: SegmentsOpt = Path("segments"),
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     as_of: AsOfOpt = None,
@@ -74,12 +81,14 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
 ) -> None:
     """Validate, evaluate every segment and publish the output tables."""
+    from pipeline.engines.spark import is_remote
     from pipeline.progress import Reporter
     from pipeline.run import RunConfig
     from pipeline.run import run as run_batch
 
+    remote = is_remote(data)
     config = RunConfig(
-        data,
+        Path("data") if remote else Path(data),
         segments,
         out,
         as_of,
@@ -90,6 +99,7 @@ def run(
         rebuild,
         spark_master=None if spark_master == "submit" else spark_master,
         spark_conf=_spark_conf(spark_conf or []),
+        data_url=data if remote else None,
     )
     result = run_batch(config, Reporter(quiet=quiet))
     typer.echo(

@@ -26,6 +26,7 @@ from pipeline.cli import main
 from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.generate import generate
 from pipeline.inputs import read_custom_attributes
+from pipeline.inputs.schema import TABLES as TABLES_SCHEMA
 from pipeline.language import ir
 from pipeline.language.temporal import clock as run_clock
 
@@ -36,9 +37,12 @@ except ImportError:
         raise
     pytest.skip("PySpark is not installed (pip install -e '.[spark]')", allow_module_level=True)
 
-from pipeline.engines.spark import SparkEngine, spark_session
+from pipeline.engines.spark import SparkEngine, is_remote, spark_session, stage_remote_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
+TABLES_IN = tuple(TABLES_SCHEMA)
+#: Columns that order every input table's rows (ids; ``key`` for attribute values).
+KEYS = ("property_id", "org_id", "person_id", "event_id", "entity", "entity_id", "key")
 AS_OF = "2026-11-20T12:00:00Z"
 TABLES = (
     "segment_membership",
@@ -196,3 +200,19 @@ def test_generated_segments_match_duckdb(spark: Any, tmp_path: Path) -> None:
     }
     assert len({m[0] for m in want}) > 50, "too few segments with members to compare"
     assert got == want
+
+
+def test_remote_inputs_are_fetched_through_spark(spark: Any, tmp_path: Path) -> None:
+    """``--data URL``: Spark reads each table (here ``file://``; ``s3a://`` etc. alike)."""
+    staged = stage_remote_inputs(f"file://{ROOT / 'data'}", tmp_path / "staged", list(TABLES_IN))
+    for table in TABLES_IN:
+        want = pq.read_table(ROOT / "data" / f"{table}.parquet")
+        got = pq.read_table(staged / f"{table}.parquet")
+        keys = [(name, "ascending") for name in want.schema.names if name in KEYS]
+        assert got.cast(want.schema).sort_by(keys).equals(want.sort_by(keys)), table
+    assert is_remote("s3a://bucket/crm") and is_remote("file:///x") and not is_remote("data")
+
+
+def test_remote_data_needs_the_spark_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--data", "s3a://bucket/crm", "--out", "/nonexistent/out"]) == 4
+    assert "only --engine spark reads remote paths" in capsys.readouterr().err

@@ -12,9 +12,11 @@ read (``s3a://``, ``hdfs://``, ``abfss://``) when the engine is built directly w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_entity, daily_query, rollups_query
@@ -138,3 +140,44 @@ class SparkEngine:
                 self.spark.catalog.dropTempView(table.name)
         if self.owned:
             self.spark.stop()
+
+
+def is_remote(data: str) -> bool:
+    """Whether ``--data`` names a URL (``s3a://``, ``hdfs://``, ``file://``...) for Spark.
+
+    >>> is_remote("s3a://crm/export"), is_remote("data")
+    (True, False)
+    """
+    scheme, sep, _ = data.partition("://")
+    return bool(sep) and scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
+
+
+def stage_remote_inputs(
+    url: str,
+    target: Path,
+    tables: Sequence[str],
+    *,
+    master: str | None = "local[*]",
+    conf: Mapping[str, str] | None = None,
+) -> Path:
+    """Copy the input tables under ``url`` into ``target`` on the driver, read by Spark.
+
+    Each table is ``URL/<table>.parquet`` or the folder ``URL/<table>/`` (hive partitions are
+    read back as columns). The copy goes through the driver (Arrow), because the run's input
+    validation reads local files there; a table Spark cannot find is left out, so that the
+    validation reports it as missing.
+    """
+    session, _ = spark_session(master, conf)
+    target.mkdir(parents=True, exist_ok=True)
+    base = url.rstrip("/")
+    for table in tables:
+        for candidate in (f"{base}/{table}.parquet", f"{base}/{table}"):
+            try:
+                frame = session.read.parquet(candidate)
+            except Exception as error:  # AnalysisException: PATH_NOT_FOUND and the like
+                if "PATH_NOT_FOUND" in str(error) or "does not exist" in str(error):
+                    continue
+                raise RunError(f"--data {url}: cannot read {candidate}: {error}") from error
+            pq.write_table(frame.toArrow(), target / f"{table}.parquet")
+            break
+    return target
