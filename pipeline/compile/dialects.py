@@ -11,7 +11,8 @@ measured, not guessed:
   ``CONTAINS_SUBSTR`` also case-folds and NFKC-normalizes. There substring tests become
   ``strpos(a, b) > 0``. PostgreSQL has no ``ends_with``: ``right(a, n) = b``.
 - List attributes are normalized with lambdas (``transform``/``filter``), which BigQuery and
-  PostgreSQL lack; a segment that reads a list attribute is refused there.
+  PostgreSQL lack; there the pair becomes one ``ARRAY(SELECT f(x) FROM UNNEST(a) AS x WHERE
+  ...)``. Any other lambda is refused.
 - More than one segment in one query is unpivoted with ``UNPIVOT``, which Trino and PostgreSQL
   lack; ``segments compile`` prints one segment, which needs no unpivot.
 
@@ -40,7 +41,42 @@ class DialectError(RunError):
     """The query uses a construct the dialect cannot express faithfully."""
 
 
+def _unnested(array: exp.Expr, var: exp.Expr, value: exp.Expr, keep: exp.Expr | None) -> exp.Expr:
+    """``ARRAY(SELECT value FROM UNNEST(array) AS var [WHERE keep])``: a lambda-free map."""
+    unnest = exp.alias_(exp.Unnest(expressions=[array]), None, table=[var.name])
+    select = exp.select(value).from_(unnest)
+    return exp.Array(expressions=[select.where(keep) if keep is not None else select])
+
+
+def _without_lambdas(node: exp.Expr) -> exp.Expr:
+    """``filter(transform(a, x -> f), y -> p)`` as one ``ARRAY(SELECT f ... WHERE p[y := f])``.
+
+    Fused rather than nested because BigQuery arrays cannot hold the NULLs that ``f`` makes of
+    blank elements before the filter drops them.
+    """
+    if isinstance(node, exp.ArrayFilter) and isinstance(node.this, exp.Transform):
+        mapped, keep = node.this.expression, node.expression
+        assert isinstance(mapped, exp.Lambda) and isinstance(keep, exp.Lambda)
+        (var,), (kept_var,) = mapped.expressions, keep.expressions
+        value = mapped.this
+
+        def substitute(inner: exp.Expr) -> exp.Expr:
+            if isinstance(inner, exp.Identifier) and inner.name == kept_var.name:
+                return exp.paren(value.copy(), copy=False)
+            return inner
+
+        condition = keep.this.copy().transform(substitute)
+        return _unnested(node.this.this, var, value, condition)
+    if isinstance(node, exp.Transform):
+        mapped = node.expression
+        assert isinstance(mapped, exp.Lambda)
+        return _unnested(node.this, mapped.expressions[0], mapped.this, None)
+    return node
+
+
 def _rewrite(node: exp.Expr, dialect: str) -> exp.Expr:
+    if dialect in _NO_LAMBDAS and isinstance(node, exp.ArrayFilter | exp.Transform):
+        return _without_lambdas(node)
     if dialect == "spark" and isinstance(node, exp.Chr):
         code = node.expressions[0] if node.expressions else None
         if isinstance(code, exp.Literal) and not code.is_string and int(code.this) >= 128:
@@ -57,11 +93,11 @@ def _rewrite(node: exp.Expr, dialect: str) -> exp.Expr:
 
 
 def _refusal(tree: exp.Expr, dialect: str) -> str | None:
-    if dialect in _NO_LAMBDAS and tree.find(exp.Lambda) is not None:
-        return (
-            f"{_NO_LAMBDAS[dialect]} has no lambda functions, which list attributes "
-            "(tags, emails, phones, custom lists) need"
-        )
+    if dialect in _NO_LAMBDAS and any(
+        not isinstance(node.parent, exp.ArrayFilter | exp.Transform)
+        for node in tree.find_all(exp.Lambda)
+    ):
+        return f"{_NO_LAMBDAS[dialect]} has no lambda functions"
     if dialect in _NO_UNPIVOT and any(p.args.get("unpivot") for p in tree.find_all(exp.Pivot)):
         return f"{_NO_UNPIVOT[dialect]} has no UNPIVOT, which several segments in one query need"
     return None

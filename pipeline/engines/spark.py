@@ -93,9 +93,11 @@ class SparkEngine:
         else:
             self.owned = False
         self.spark = session
+        self.views = [*inputs, ROLLUPS_TABLE]
         for table, path in inputs.items():
             self.spark.read.parquet(str(path)).createOrReplaceTempView(table)
         self.rollups_ready = False
+        self.cached: Any = None
 
     def _arrow(self, sql: str) -> pa.Table:
         table: pa.Table = self.spark.sql(sql).toArrow()
@@ -104,7 +106,8 @@ class SparkEngine:
     def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
         rollups_frame = self.spark.sql(render(rollups_query(clock), "spark"))
         # Segments reading rollup columns join this cached view instead of aggregating again.
-        rollups_frame.cache().createOrReplaceTempView(ROLLUPS_TABLE)
+        self.cached = rollups_frame.cache()
+        self.cached.createOrReplaceTempView(ROLLUPS_TABLE)
         self.rollups_ready = True
         rollups: pa.Table = rollups_frame.toArrow()
         daily = self._arrow(render(daily_query(clock), "spark"))
@@ -135,9 +138,10 @@ class SparkEngine:
         )
 
     def close(self) -> None:
-        for table in self.spark.catalog.listTables():
-            if table.isTemporary:
-                self.spark.catalog.dropTempView(table.name)
+        if self.cached is not None:
+            self.cached.unpersist()
+        for view in self.views:  # a shared session (tests, notebooks) keeps its own views
+            self.spark.catalog.dropTempView(view)
         if self.owned:
             self.spark.stop()
 
