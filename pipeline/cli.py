@@ -43,12 +43,30 @@ AsOfOpt = Annotated[
 
 @app.command()
 def run(
-    data: DataOpt = Path("data"),
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            help="Folder of input tables (Parquet); with --engine spark also a URL "
+            "(s3a://, hdfs://, abfss://, file://).",
+        ),
+    ] = "data",
     segments: SegmentsOpt = Path("segments"),
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     as_of: AsOfOpt = None,
-    engine: Annotated[str, typer.Option("--engine", help="duckdb or polars.")] = "duckdb",
+    engine: Annotated[str, typer.Option("--engine", help="duckdb, polars or spark.")] = "duckdb",
     timezone: TimezoneOpt = "UTC",
+    spark_master: Annotated[
+        str,
+        typer.Option(
+            "--spark-master",
+            help="--engine spark: the Spark master; 'submit' leaves it to spark-submit.",
+        ),
+    ] = "local[*]",
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option("--spark-conf", help="--engine spark: a Spark setting key=value (repeat)."),
+    ] = None,
     keep: Annotated[int, typer.Option("--keep", min=1, help="Snapshots to keep.")] = 5,
     wait: Annotated[
         float, typer.Option("--wait", min=0, help="Seconds to wait for a running run.")
@@ -63,16 +81,44 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
 ) -> None:
     """Validate, evaluate every segment and publish the output tables."""
+    from pipeline.engines.spark import is_remote
     from pipeline.progress import Reporter
     from pipeline.run import RunConfig
     from pipeline.run import run as run_batch
 
-    config = RunConfig(data, segments, out, as_of, engine, timezone, keep, wait, rebuild)
+    remote = is_remote(data)
+    config = RunConfig(
+        Path("data") if remote else Path(data),
+        segments,
+        out,
+        as_of,
+        engine,
+        timezone,
+        keep,
+        wait,
+        rebuild,
+        spark_master=None if spark_master == "submit" else spark_master,
+        spark_conf=_spark_conf(spark_conf or []),
+        data_url=data if remote else None,
+    )
     result = run_batch(config, Reporter(quiet=quiet))
     typer.echo(
         f"run {result.run_id}: {result.segments} segments, {result.members} memberships, "
         f"{result.quarantined_rows} quarantined rows -> {result.out}"
     )
+
+
+def _spark_conf(items: list[str]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise RunError(
+                f"--spark-conf {item!r} is not key=value",
+                "for example --spark-conf spark.executor.memory=8g",
+            )
+        pairs.append((key.strip(), value))
+    return tuple(pairs)
 
 
 @app.command()
@@ -95,7 +141,12 @@ def compile_(
     segment_id: Annotated[str, typer.Argument(help="The segment to compile.")],
     data: DataOpt = Path("data"),
     segments: SegmentsOpt = Path("segments"),
-    dialect: Annotated[str, typer.Option("--dialect", help="SQL dialect: duckdb.")] = "duckdb",
+    dialect: Annotated[
+        str,
+        typer.Option(
+            "--dialect", help="SQL dialect: duckdb, spark, snowflake, bigquery, trino, postgres."
+        ),
+    ] = "duckdb",
     engine: Annotated[
         str, typer.Option("--engine", help="duckdb (SQL) or polars (plan).")
     ] = "duckdb",
@@ -123,8 +174,13 @@ def compile_(
         return
     if engine != "duckdb":
         raise RunError(f"unknown engine {engine!r}", "use duckdb or polars")
-    if dialect not in ("duckdb",):
-        raise RunError(f"unknown dialect {dialect!r}", "supported dialects: duckdb")
+    from pipeline.compile.dialects import DIALECTS
+
+    if dialect not in DIALECTS:
+        raise RunError(
+            f"unknown dialect {dialect!r}",
+            did_you_mean(dialect, DIALECTS) or f"dialects: {', '.join(DIALECTS)}",
+        )
     typer.echo(compiled_sql(by_id[segment_id], catalog, clock(instant, tz), dialect) + ";")
 
 

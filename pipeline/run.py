@@ -13,7 +13,7 @@ import os
 import shutil
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -106,6 +106,11 @@ class RunConfig:
     keep: int = 5
     wait_seconds: float = 0.0
     rebuild: bool = False
+    #: ``--engine spark`` only: the master (None: leave it to spark-submit) and extra settings.
+    spark_master: str | None = "local[*]"
+    spark_conf: tuple[tuple[str, str], ...] = ()
+    #: ``--data URL`` (``--engine spark`` only): Spark copies the inputs under ``data`` first.
+    data_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +255,11 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
             f"unknown engine {config.engine!r}",
             did_you_mean(config.engine, ENGINES) or f"engines: {', '.join(ENGINES)}",
         )
+    if config.data_url is not None and config.engine != "spark":
+        raise RunError(
+            f"--data {config.data_url}: only --engine spark reads remote paths",
+            "add --engine spark, or copy the tables to a local folder",
+        )
     started = dt.datetime.now(dt.UTC)
     tz = resolve_timezone(config.timezone)
     as_of = resolve_as_of(config.as_of, tz)
@@ -270,6 +280,8 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
             "timezone": config.timezone,
         }
         try:
+            if config.data_url is not None:
+                config = _staged(config, work, reporter)
             with reporter.phase("definitions") as info:
                 catalog, segments = definitions(config, as_of, tz)
                 info["segments"] = len(segments)
@@ -288,6 +300,24 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
             shutil.rmtree(work, ignore_errors=True)
     reporter.event("run finished", run_id=result.run_id, members=result.members)
     return result
+
+
+def _staged(config: RunConfig, work: Path, reporter: Reporter) -> RunConfig:
+    """The config reading a local copy of the remote inputs that Spark fetched."""
+    from pipeline.engines.spark import stage_remote_inputs
+    from pipeline.inputs.schema import TABLES
+
+    assert config.data_url is not None
+    with reporter.phase("fetch") as info:
+        local = stage_remote_inputs(
+            config.data_url,
+            work / "remote",
+            list(TABLES),
+            master=config.spark_master,
+            conf=dict(config.spark_conf),
+        )
+        info["tables"] = len(list(local.glob("*.parquet")))
+    return replace(config, data=local)
 
 
 def _evaluate_and_publish(
@@ -323,7 +353,12 @@ def _evaluate_and_publish(
     _warn_unknown_properties(segments, present, reporter)
 
     clock = run_clock(as_of, resolve_timezone(config.timezone))
-    engine = make_engine(config.engine, inputs.tables)
+    engine = make_engine(
+        config.engine,
+        inputs.tables,
+        spark_master=config.spark_master,
+        spark_conf=dict(config.spark_conf),
+    )
     try:
         with reporter.phase("timeline") as info:
             rollups, daily = engine.timeline(clock)

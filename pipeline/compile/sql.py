@@ -102,12 +102,10 @@ def normalized_text(value: exp.Expr) -> exp.Expr:
 
 
 def normalized_phone(value: exp.Expr) -> exp.Expr:
-    digits = exp.RegexpReplace(
-        this=value,
-        expression=lit(PHONE_STRIP_PATTERN),
-        replacement=lit(""),
-        modifiers=lit("g"),
-    )
+    # sqlglot's RegexpReplace replaces every match: DuckDB and PostgreSQL get their 'g' flag
+    # from the generator, dialects that replace all by default get none (a literal 'g' would
+    # be a position argument in Snowflake and an error in Trino).
+    digits = exp.RegexpReplace(this=value, expression=lit(PHONE_STRIP_PATTERN), replacement=lit(""))
     return exp.Nullif(this=digits, expression=lit(""))
 
 

@@ -25,6 +25,7 @@ from typing import Final, assert_never
 
 from sqlglot import exp
 
+from pipeline.compile.dialects import render
 from pipeline.compile.sql import (
     and_all,
     col,
@@ -51,7 +52,8 @@ class EntityQuery:
     tree: exp.Query
 
     def sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
-        return self.tree.sql(dialect=dialect, pretty=pretty)
+        what = f"segment {self.segment_ids[0]!r}" if len(self.segment_ids) == 1 else "query"
+        return render(self.tree, dialect, pretty=pretty, what=what)
 
 
 @dataclass(slots=True)
@@ -487,6 +489,21 @@ def compile_entity(
     # Internal column names, so that no segment id can collide with ours ("property_id").
     columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
     wide = _flags(builder, entity, {name: ir.scoped(s) for name, s in columns.items()}, "")
+    if len(segments) == 1:
+        # One segment (``segments compile``): a plain filter, which every dialect can express,
+        # where UNPIVOT is missing from Trino and PostgreSQL.
+        (name,) = columns
+        single = (
+            exp.select(
+                col("property_id"),
+                exp.alias_(lit(segments[0].id), "segment_id", quoted=True),
+                exp.alias_(lit(entity), "entity", quoted=True),
+                col("entity_id"),
+            )
+            .from_(wide)
+            .where(col(name))
+        )
+        return EntityQuery(entity, (segments[0].id,), _with(builder, single))
     unpivot = exp.Pivot(
         unpivot=True,
         expressions=[exp.to_identifier("member")],

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from pipeline.engines.base import Engine, InputPaths
 
-ENGINES: Final = ("duckdb", "polars")
+ENGINES: Final = ("duckdb", "polars", "spark")
 
 
-def make_engine(name: str, inputs: InputPaths) -> Engine:
+def make_engine(
+    name: str,
+    inputs: InputPaths,
+    *,
+    spark_master: str | None = "local[*]",
+    spark_conf: Mapping[str, str] | None = None,
+) -> Engine:
     """The engine called ``name`` over the validated input files."""
     if name == "duckdb":
         from pipeline.engines.duckdb import DuckDBEngine
@@ -19,4 +26,8 @@ def make_engine(name: str, inputs: InputPaths) -> Engine:
         from pipeline.engines.polars import PolarsEngine
 
         return PolarsEngine(inputs)
+    if name == "spark":
+        from pipeline.engines.spark import SparkEngine
+
+        return SparkEngine(inputs, master=spark_master, conf=spark_conf)
     raise ValueError(f"unknown engine {name!r}")

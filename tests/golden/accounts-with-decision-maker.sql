@@ -76,10 +76,9 @@ WITH r1_base AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'accounts-with-decision-maker' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "accounts-with-decision-maker"))
 WHERE
-  "member";
+  "s1";

@@ -95,10 +95,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'churn-risk-customers' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "churn-risk-customers"))
 WHERE
-  "member";
+  "s1";

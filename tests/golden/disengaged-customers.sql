@@ -245,10 +245,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'disengaged-customers' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "disengaged-customers"))
 WHERE
-  "member";
+  "s1";

@@ -97,10 +97,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'emea-multilingual-people' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "emea-multilingual-people"))
 WHERE
-  "member";
+  "s1";

@@ -159,10 +159,9 @@ WITH events AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'engaged-accounts' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "engaged-accounts"))
 WHERE
-  "member";
+  "s1";

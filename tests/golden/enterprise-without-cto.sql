@@ -105,10 +105,9 @@ WITH r1_base AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'enterprise-without-cto' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "enterprise-without-cto"))
 WHERE
-  "member";
+  "s1";

@@ -75,10 +75,9 @@ WITH base AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'free-mail-contacts' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "free-mail-contacts"))
 WHERE
-  "member";
+  "s1";

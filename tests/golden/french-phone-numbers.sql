@@ -27,10 +27,9 @@ WITH base AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'french-phone-numbers' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "french-phone-numbers"))
 WHERE
-  "member";
+  "s1";

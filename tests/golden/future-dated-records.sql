@@ -50,10 +50,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'future-dated-records' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "future-dated-records"))
 WHERE
-  "member";
+  "s1";

@@ -62,10 +62,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'high-value-accounts' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "high-value-accounts"))
 WHERE
-  "member";
+  "s1";

@@ -125,10 +125,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'incomplete-person-profiles' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "incomplete-person-profiles"))
 WHERE
-  "member";
+  "s1";

@@ -48,10 +48,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'lapsed-customers-winback' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "lapsed-customers-winback"))
 WHERE
-  "member";
+  "s1";

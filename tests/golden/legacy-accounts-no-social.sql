@@ -87,10 +87,9 @@ WITH base AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'legacy-accounts-no-social' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "legacy-accounts-no-social"))
 WHERE
-  "member";
+  "s1";

@@ -65,10 +65,9 @@ WITH events AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'multi-account-contacts' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "multi-account-contacts"))
 WHERE
-  "member";
+  "s1";

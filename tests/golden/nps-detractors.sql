@@ -37,10 +37,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'nps-detractors' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "nps-detractors"))
 WHERE
-  "member";
+  "s1";

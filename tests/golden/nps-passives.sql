@@ -38,10 +38,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'nps-passives' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "nps-passives"))
 WHERE
-  "member";
+  "s1";

@@ -94,10 +94,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'partner-network' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "partner-network"))
 WHERE
-  "member";
+  "s1";

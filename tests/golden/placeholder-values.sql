@@ -137,10 +137,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'placeholder-values' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "placeholder-values"))
 WHERE
-  "member";
+  "s1";

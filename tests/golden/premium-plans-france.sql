@@ -60,10 +60,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'premium-plans-france' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "premium-plans-france"))
 WHERE
-  "member";
+  "s1";

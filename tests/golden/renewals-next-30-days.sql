@@ -41,10 +41,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'renewals-next-30-days' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "renewals-next-30-days"))
 WHERE
-  "member";
+  "s1";

@@ -62,10 +62,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'renewals-q1-2027' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "renewals-q1-2027"))
 WHERE
-  "member";
+  "s1";

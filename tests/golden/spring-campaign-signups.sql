@@ -48,10 +48,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'spring-campaign-signups' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "spring-campaign-signups"))
 WHERE
-  "member";
+  "s1";

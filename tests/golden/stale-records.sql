@@ -52,10 +52,9 @@ WITH base AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'stale-records' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "stale-records"))
 WHERE
-  "member";
+  "s1";

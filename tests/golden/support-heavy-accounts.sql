@@ -176,10 +176,9 @@ WITH events AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'support-heavy-accounts' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "support-heavy-accounts"))
 WHERE
-  "member";
+  "s1";

@@ -85,10 +85,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'unknown-industry' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "unknown-industry"))
 WHERE
-  "member";
+  "s1";

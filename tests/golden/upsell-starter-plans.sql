@@ -91,10 +91,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'upsell-starter-plans' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "upsell-starter-plans"))
 WHERE
-  "member";
+  "s1";

@@ -74,10 +74,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'vip-advocates' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "vip-advocates"))
 WHERE
-  "member";
+  "s1";

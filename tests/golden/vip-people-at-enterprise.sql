@@ -95,10 +95,9 @@ WITH custom AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'vip-people-at-enterprise' AS "segment_id",
   'person' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "vip-people-at-enterprise"))
 WHERE
-  "member";
+  "s1";

@@ -73,10 +73,9 @@ WITH events AS (
 )
 SELECT
   "property_id",
-  "segment_id",
+  'went-quiet' AS "segment_id",
   'organization' AS "entity",
   "entity_id"
 FROM wide
-UNPIVOT(member FOR segment_id IN ("s1" AS "went-quiet"))
 WHERE
-  "member";
+  "s1";

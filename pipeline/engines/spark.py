@@ -1,0 +1,187 @@
+"""The Spark engine: runs the compiled SQL, rendered in the Spark dialect, on a SparkSession.
+
+The same sqlglot trees as the DuckDB engine (``compile_entity``, ``rollups_query``,
+``daily_query``), rendered by ``pipeline.compile.dialects.render``. Spark runs with the session
+time zone UTC (timestamps are instants; local days come from ``from_utc_timestamp``) and ANSI
+mode on, so that a bad cast fails instead of turning into NULL.
+
+Inputs are temp views over Parquet paths: the run's validated local files, or any path Spark can
+read (``s3a://``, ``hdfs://``, ``abfss://``) when the engine is built directly with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.compile.dialects import render
+from pipeline.compile.sql_query import compile_entity, daily_query, rollups_query
+from pipeline.engines.base import (
+    DAILY_SCHEMA,
+    MEMBERSHIP_SCHEMA,
+    ROLLUPS_SCHEMA,
+    CustomTypes,
+    by_entity,
+    canonical,
+    sort_membership,
+)
+from pipeline.errors import RunError
+from pipeline.language import ir
+
+ROLLUPS_TABLE: Final = "timeline_rollups"
+
+#: Settings the results depend on; ``--spark-conf`` cannot override them.
+FIXED_CONF: Final = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "true",
+}
+#: Defaults for a batch job (overridable).
+DEFAULT_CONF: Final = {
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+
+
+def spark_session(
+    master: str | None = "local[*]", conf: Mapping[str, str] | None = None
+) -> tuple[Any, bool]:
+    """A SparkSession with our settings, and whether this call started it.
+
+    An active session (a test's, a notebook's) is reused and left running; ``master=None``
+    leaves the master to ``spark-submit``.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise RunError(
+            "the spark engine needs PySpark, which is not installed",
+            "pip install 'segments-pipeline[spark]' (and Java 17)",
+        ) from error
+    started = SparkSession.getActiveSession() is None
+    builder = SparkSession.builder.appName("segments")
+    if master:
+        builder = builder.master(master)
+    for key, value in {**DEFAULT_CONF, **(conf or {}), **FIXED_CONF}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    for key, value in FIXED_CONF.items():  # getOrCreate may return a session built elsewhere
+        session.conf.set(key, value)
+    session.sparkContext.setLogLevel("ERROR")
+    return session, started
+
+
+class SparkEngine:
+    """A temp view per input table; one Spark job per query."""
+
+    name = "spark"
+
+    def __init__(
+        self,
+        inputs: Mapping[str, object],
+        *,
+        session: Any = None,
+        master: str | None = "local[*]",
+        conf: Mapping[str, str] | None = None,
+    ) -> None:
+        if session is None:
+            session, self.owned = spark_session(master, conf)
+        else:
+            self.owned = False
+        self.spark = session
+        self.views = [*inputs, ROLLUPS_TABLE]
+        for table, path in inputs.items():
+            self.spark.read.parquet(str(path)).createOrReplaceTempView(table)
+        self.rollups_ready = False
+        self.cached: Any = None
+
+    def _arrow(self, sql: str) -> pa.Table:
+        table: pa.Table = self.spark.sql(sql).toArrow()
+        return table
+
+    def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+        rollups_frame = self.spark.sql(render(rollups_query(clock), "spark"))
+        # Segments reading rollup columns join this cached view instead of aggregating again.
+        self.cached = rollups_frame.cache()
+        self.cached.createOrReplaceTempView(ROLLUPS_TABLE)
+        self.rollups_ready = True
+        rollups: pa.Table = rollups_frame.toArrow()
+        daily = self._arrow(render(daily_query(clock), "spark"))
+        return (
+            canonical(rollups, ROLLUPS_SCHEMA, ["property_id", "org_id"]),
+            canonical(daily, DAILY_SCHEMA, ["property_id", "org_id", "day", "kind"]),
+        )
+
+    def membership(
+        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
+    ) -> pa.Table:
+        tables = []
+        for entity, group in by_entity(segments).items():
+            query = compile_entity(
+                entity,
+                group,
+                custom_types,
+                clock,
+                rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
+            )
+            tables.append(self._arrow(query.sql("spark")))
+        if not tables:
+            return MEMBERSHIP_SCHEMA.empty_table()
+        return sort_membership(
+            pa.concat_tables(
+                [t.select(MEMBERSHIP_SCHEMA.names).cast(MEMBERSHIP_SCHEMA) for t in tables]
+            )
+        )
+
+    def close(self) -> None:
+        if self.cached is not None:
+            self.cached.unpersist()
+        for view in self.views:  # a shared session (tests, notebooks) keeps its own views
+            self.spark.catalog.dropTempView(view)
+        if self.owned:
+            self.spark.stop()
+
+
+def is_remote(data: str) -> bool:
+    """Whether ``--data`` names a URL (``s3a://``, ``hdfs://``, ``file://``...) for Spark.
+
+    >>> is_remote("s3a://crm/export"), is_remote("data")
+    (True, False)
+    """
+    scheme, sep, _ = data.partition("://")
+    return bool(sep) and scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
+
+
+def stage_remote_inputs(
+    url: str,
+    target: Path,
+    tables: Sequence[str],
+    *,
+    master: str | None = "local[*]",
+    conf: Mapping[str, str] | None = None,
+) -> Path:
+    """Copy the input tables under ``url`` into ``target`` on the driver, read by Spark.
+
+    Each table is ``URL/<table>.parquet`` or the folder ``URL/<table>/`` (hive partitions are
+    read back as columns). The copy goes through the driver (Arrow), because the run's input
+    validation reads local files there; a table Spark cannot find is left out, so that the
+    validation reports it as missing.
+    """
+    session, _ = spark_session(master, conf)
+    target.mkdir(parents=True, exist_ok=True)
+    base = url.rstrip("/")
+    for table in tables:
+        for candidate in (f"{base}/{table}.parquet", f"{base}/{table}"):
+            try:
+                frame = session.read.parquet(candidate)
+            except Exception as error:  # AnalysisException: PATH_NOT_FOUND and the like
+                if "PATH_NOT_FOUND" in str(error) or "does not exist" in str(error):
+                    continue
+                raise RunError(f"--data {url}: cannot read {candidate}: {error}") from error
+            pq.write_table(frame.toArrow(), target / f"{table}.parquet")
+            break
+    return target

@@ -1,0 +1,218 @@
+"""Spark parity: ``--engine spark`` gives exactly the DuckDB tables and memberships.
+
+One SparkSession (local mode) for the module; the engines and ``segments run`` reuse it. Many
+segments go into each Spark job, so the module stays within a few minutes. CI installs the
+``spark`` extra and Java: there a missing PySpark fails the module (``pytest.importorskip``
+would hide it); elsewhere, without PySpark, the module is skipped with a visible reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import zoneinfo
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from engine_helpers import Dataset, check_segments, run_engine, segment_yaml
+from test_complement import PAIRS, segment_texts, varied_tables
+
+from pipeline.catalog import Catalog
+from pipeline.cli import main
+from pipeline.engines.duckdb import DuckDBEngine
+from pipeline.generate import generate
+from pipeline.inputs import read_custom_attributes
+from pipeline.inputs.schema import TABLES as TABLES_SCHEMA
+from pipeline.language import ir
+from pipeline.language.temporal import clock as run_clock
+
+try:
+    import pyspark  # noqa: F401
+except ImportError:
+    if os.environ.get("CI_REQUIRE_SPARK") == "1":
+        raise
+    pytest.skip("PySpark is not installed (pip install -e '.[spark]')", allow_module_level=True)
+
+from pipeline.engines.spark import SparkEngine, is_remote, spark_session, stage_remote_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES_IN = tuple(TABLES_SCHEMA)
+#: Columns that order every input table's rows (ids; ``key`` for attribute values).
+KEYS = ("property_id", "org_id", "person_id", "event_id", "entity", "entity_id", "key")
+AS_OF = "2026-11-20T12:00:00Z"
+TABLES = (
+    "segment_membership",
+    "segment_membership_history",
+    "segment_changes",
+    "segment_sizes",
+    "segments",
+    "timeline_rollups",
+    "timeline_daily",
+)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    session, _ = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
+    yield session
+    session.stop()
+
+
+def spark_members(spark: Any, data: Dataset, texts: list[str], as_of: dt.datetime, tz: str) -> set:
+    segments = check_segments(texts, data.catalog, as_of, tz)
+    engine = SparkEngine(data.paths, session=spark)
+    try:
+        table = engine.membership(
+            segments, data.custom_types, run_clock(as_of, zoneinfo.ZoneInfo(tz))
+        )
+    finally:
+        engine.close()
+    rows = table.select(["segment_id", "property_id", "entity_id"]).to_pylist()
+    return {(r["segment_id"], r["property_id"], r["entity_id"]) for r in rows}
+
+
+def test_sample_run_gives_the_duckdb_tables(
+    spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outs = {}
+    for engine in ("duckdb", "spark"):
+        out = tmp_path / engine
+        argv = ["run", "--data", str(ROOT / "data"), "--segments", str(ROOT / "segments")]
+        argv += ["--out", str(out), "--as-of", AS_OF, "--engine", engine, "--quiet"]
+        assert main(argv) == 0, capsys.readouterr().err
+        outs[engine] = out
+    for table in TABLES:
+        want = pq.read_table(outs["duckdb"] / table)
+        got = pq.read_table(outs["spark"] / table)
+        assert got.schema == want.schema, table
+        assert got.num_rows == want.num_rows, table
+        assert got.equals(want), f"{table}: spark differs from duckdb"
+    runs = pq.read_table(outs["spark"] / "runs").to_pylist()
+    assert [r["engine"] for r in runs] == ["spark"]
+
+
+def test_timeline_in_a_local_timezone_matches(spark: Any) -> None:
+    """Local days (``from_utc_timestamp``) across the Paris DST change."""
+    inputs = {t: ROOT / "data" / f"{t}.parquet" for t in ("timeline", "organizations")}
+    inputs["organization_people"] = ROOT / "data" / "organization_people.parquet"
+    clock = run_clock(
+        dt.datetime(2026, 3, 29, 12, tzinfo=dt.UTC), zoneinfo.ZoneInfo("Europe/Paris")
+    )
+    duck = DuckDBEngine(inputs)
+    sparky = SparkEngine(inputs, session=spark)
+    try:
+        assert sparky.timeline(clock) == duck.timeline(clock)
+    finally:
+        duck.close()
+        sparky.close()
+
+
+#: Differential cases over odd values (white space of every kind, blanks, nulls, quotes):
+#: every third complement pair of test_complement, both engines in one pass per entity.
+DIFFERENTIAL = PAIRS[::3]
+
+
+@pytest.mark.parametrize(
+    ("entity", "as_of", "tz"),
+    [
+        ("organization", dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC), "UTC"),
+        ("person", dt.datetime(2026, 3, 29, 12, tzinfo=dt.UTC), "Europe/Paris"),
+    ],
+)
+def test_differential_cases_match_duckdb(
+    spark: Any, tmp_path: Path, entity: str, as_of: dt.datetime, tz: str
+) -> None:
+    data = Dataset.write(tmp_path, varied_tables())
+    texts = segment_texts(DIFFERENTIAL, entity)
+    assert len(texts) > 60
+    segments = check_segments(texts, data.catalog, as_of, tz)
+    clock = run_clock(as_of, zoneinfo.ZoneInfo(tz))
+    want = run_engine("duckdb", data.paths, segments, data.custom_types, clock)
+    got = spark_members(spark, data, texts, as_of, tz)
+    assert got == want, (
+        f"spark - duckdb: {sorted(got - want)[:5]}, duckdb - spark: {sorted(want - got)[:5]}"
+    )
+
+
+def _generated_wheres(rng: random.Random) -> Iterator[object]:
+    """Random conditions over the generator's attributes (see pipeline/generate)."""
+    leaves: list[object] = [
+        {"name": {"contains": "tech"}},
+        {"name": {"starts_with": "ac"}},
+        {"name": {"ends_with": "sas"}},
+        {"primary_email": {"ends_with": ".fr"}},
+        {"primary_email": {"is_unknown": True}},
+        {"primary_phone": {"starts_with": "33"}},
+        {"phones": {"contains": "0"}},
+        {"tags": {"contains": "enterprise"}},
+        {"tags": {"in": ["reseller", "cold-lead", "nps-detractor", "beta-workflows", "vip"]}},
+        {"tags": {"not_in": ["enterprise", "churned"]}},
+        {"twitter": {"has_any_value": True}},
+        {"linkedin_url": {"is_unknown": True}},
+        {"job_title": {"is_not": "cto"}},
+        {"created_at": {"within_last": "180d"}},
+        {"updated_at": {"before": "2026-06-01"}},
+        {"custom.plan": {"in": ["premium", "business"]}},
+        {"custom.industry": {"is_unknown": True}},
+        {"custom.arr": {"gte": 50000}},
+        {"custom.employees": {"between": [10, 500]}},
+        {"custom.is_customer": {"is": True}},
+        {"custom.last_seen_at": {"more_than_ago": "30d"}},
+        {"custom.renewal_date": {"within_next": "60d"}},
+        {"custom.regions": {"contains": "eu"}},
+        {"rollup.chats_30d": {"gte": 1}},
+        {"rollup.tickets_90d": {"gte": 2}},
+        {"timeline": {"kind": "call", "within_last": "90d"}},
+        {"timeline": {"kind": ["note", "chat"], "count": {"gte": 3}}},
+        {"timeline": {"count": {"is": 0}}},
+        {"people": {"count": {"gte": 2}}},
+        {"people": {"where": {"custom.seniority": {"in": ["c-level", "vp"]}}}},
+        {"people": {"where": {"custom.languages": {"contains": "fr"}}}},
+    ]
+    while True:
+        picked = rng.sample(leaves, rng.randint(1, 4))
+        yield {rng.choice(["all", "any", "none"]): picked} if len(picked) > 1 else picked[0]
+
+
+def test_generated_segments_match_duckdb(spark: Any, tmp_path: Path) -> None:
+    generate(300, tmp_path, seed=7)
+    tables = {p.stem: p for p in tmp_path.glob("*.parquet")}
+    catalog = Catalog.build(read_custom_attributes(tmp_path), ir.rollup_columns())
+    custom = {key: attr.type for key, attr in catalog.custom.items()}
+    as_of = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    wheres = _generated_wheres(random.Random(20261120))
+    texts = [segment_yaml(f"g{i:03d}", next(wheres)) for i in range(100)]
+    segments = check_segments(texts, catalog, as_of)
+    clock = run_clock(as_of, zoneinfo.ZoneInfo("UTC"))
+    want = run_engine("duckdb", tables, segments, custom, clock)
+    engine = SparkEngine(tables, session=spark)
+    try:
+        table = engine.membership(segments, custom, clock)
+    finally:
+        engine.close()
+    got = {
+        (r["segment_id"], r["property_id"], r["entity_id"])
+        for r in table.select(["segment_id", "property_id", "entity_id"]).to_pylist()
+    }
+    assert len({m[0] for m in want}) > 50, "too few segments with members to compare"
+    assert got == want
+
+
+def test_remote_inputs_are_fetched_through_spark(spark: Any, tmp_path: Path) -> None:
+    """``--data URL``: Spark reads each table (here ``file://``; ``s3a://`` etc. alike)."""
+    staged = stage_remote_inputs(f"file://{ROOT / 'data'}", tmp_path / "staged", list(TABLES_IN))
+    for table in TABLES_IN:
+        want = pq.read_table(ROOT / "data" / f"{table}.parquet")
+        got = pq.read_table(staged / f"{table}.parquet")
+        keys = [(name, "ascending") for name in want.schema.names if name in KEYS]
+        assert got.cast(want.schema).sort_by(keys).equals(want.sort_by(keys)), table
+    assert is_remote("s3a://bucket/crm") and is_remote("file:///x") and not is_remote("data")
+
+
+def test_remote_data_needs_the_spark_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--data", "s3a://bucket/crm", "--out", "/nonexistent/out"]) == 4
+    assert "only --engine spark reads remote paths" in capsys.readouterr().err
