@@ -198,6 +198,7 @@ def full_run(data: Path, segments: Path, engine: str, work: Path, timeout: float
         timeout=timeout,
     )
     result: dict[str, Any] = _basics(measured)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["phases"] = measured.phases()
     if measured.returncode == 0:
         result["rows"] = _count_rows(out)
