@@ -3,7 +3,9 @@
 The peak RSS is sampled with psutil every ``interval`` seconds as the sum of the RSS of the
 process and all its descendants (so a short spike between two samples can be missed; the
 kernel's own ``ru_maxrss`` of the waited-for child, which never misses a spike but does not
-add up concurrent descendants, is reported next to it).
+add up concurrent descendants, is reported next to it). ``cpu_seconds`` is the user + system
+CPU time of the child (and the descendants it waited for): on a shared, loaded machine it
+moves much less than the wall time.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Measured:
     seconds: float
     peak_rss_bytes: int
     maxrss_bytes: int
+    cpu_seconds: float
     stdout: str
     stderr_lines: list[str] = field(default_factory=list)
 
@@ -115,6 +118,7 @@ def run_measured(
         seconds=round(seconds, 3),
         peak_rss_bytes=peak,
         maxrss_bytes=(usage.ru_maxrss * 1024) if usage is not None else 0,
+        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3) if usage is not None else 0.0,
         stdout="".join(stdout),
         stderr_lines=[line.rstrip("\n") for line in stderr],
     )

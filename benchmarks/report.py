@@ -25,6 +25,11 @@ def _gib(value: float | None) -> str:
     return "-" if value is None else f"{value / GIB:.2f}"
 
 
+def _ratio(a: dict[str, Any], b: dict[str, Any]) -> str:
+    x, y = a.get("cpu_seconds_median"), b.get("cpu_seconds_median")
+    return f"{x / y:.2f}x" if x and y else "-"
+
+
 def _run(results: dict[str, Any], size: str, n: int, engine: str) -> dict[str, Any] | None:
     entry = results["runs"].get(f"{size}/{n}/{engine}")
     if not entry or "summary" not in entry or not entry["summary"]["ok"]:
@@ -50,7 +55,7 @@ def _keys(results: dict[str, Any]) -> tuple[list[str], list[int], list[str]]:
 def runs_table(results: dict[str, Any]) -> list[str]:
     sizes, counts, engines = _keys(results)
     head = (
-        "| orgs | segments | engine | wall s (median) | repeats s | "
+        "| orgs | segments | engine | wall s (median) | repeats s | CPU s | "
         + " | ".join(PHASES)
         + " | other | peak RSS GiB | membership rows | history rows |"
     )
@@ -66,7 +71,7 @@ def runs_table(results: dict[str, Any]) -> list[str]:
                     lines.append(
                         f"| {size} | {n} | {engine} | failed | "
                         + ", ".join(_s(x) for x in summary.get("seconds_all", []))
-                        + " |" * (len(PHASES) + 5)
+                        + " |" * (len(PHASES) + 6)
                     )
                     continue
                 phases = summary["phases_median"]
@@ -75,7 +80,7 @@ def runs_table(results: dict[str, Any]) -> list[str]:
                 lines.append(
                     f"| {size} | {n} | {engine} | **{_s(summary['seconds_median'])}** | "
                     + ", ".join(_s(x) for x in summary["seconds_all"])
-                    + " | "
+                    + f" | {_s(summary.get('cpu_seconds_median'))} | "
                     + " | ".join(_s(phases.get(p)) for p in PHASES)
                     + f" | {_s(other)} | {_gib(summary['peak_rss_bytes_max'])} | "
                     f"{rows.get('segment_membership', 0):,} | "
@@ -155,7 +160,7 @@ def targets(results: dict[str, Any]) -> list[str]:
                 row(
                     f"{size}, {engine}: 500 segments <= 3x the time of 1 segment",
                     f"{many['seconds_median']:.1f} s / {one['seconds_median']:.1f} s = "
-                    f"{ratio:.1f}x",
+                    f"{ratio:.1f}x (CPU: {_ratio(many, one)})",
                     ratio <= 3,
                     f"by {ratio / 3:.1f}x",
                 )
@@ -211,7 +216,7 @@ def targets(results: dict[str, Any]) -> list[str]:
                 row(
                     f"{size}, {n} segments: Polars within 1.5x of DuckDB",
                     f"{polars['seconds_median']:.1f} s / {duck['seconds_median']:.1f} s = "
-                    f"{ratio:.2f}x",
+                    f"{ratio:.2f}x (CPU: {_ratio(polars, duck)})",
                     ratio <= 1.5,
                     f"by {ratio / 1.5:.1f}x",
                 )

@@ -213,6 +213,7 @@ def _basics(measured: Measured) -> dict[str, Any]:
         "seconds": measured.seconds,
         "peak_rss_bytes": measured.peak_rss_bytes,
         "maxrss_bytes": measured.maxrss_bytes,
+        "cpu_seconds": measured.cpu_seconds,
     }
     if measured.returncode:
         result["error_tail"] = measured.stderr_lines[-8:]
@@ -259,6 +260,7 @@ def summarize(repeats: list[dict[str, Any]]) -> dict[str, Any]:
         "failed": len(repeats) - len(ok),
         "seconds_median": _median([r["seconds"] for r in ok]),
         "seconds_all": [r["seconds"] for r in repeats],
+        "cpu_seconds_median": _median([r.get("cpu_seconds", 0.0) for r in ok]),
         "peak_rss_bytes_median": _median([r["peak_rss_bytes"] for r in ok]),
         "peak_rss_bytes_max": max((r["peak_rss_bytes"] for r in ok), default=None),
         "maxrss_bytes_max": max((r["maxrss_bytes"] for r in ok), default=None),
@@ -295,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="segment counts for the naive baseline (default: all of --segments)",
     )
+    parser.add_argument(
+        "--naive-sizes", default=None, help="sizes to run the naive baseline at (default: all)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
@@ -313,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.naive_segments is None
         else [int(n) for n in args.naive_segments.split(",") if n.strip()]
     )
+    naive_sizes = sizes if args.naive_sizes is None else args.naive_sizes.lower().split(",")
     brepeat = args.baseline_repeat or args.repeat
     command = "python benchmarks/run.py " + " ".join(
         a if " " not in a else repr(a) for a in (argv if argv is not None else sys.argv[1:])
@@ -378,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                 {},
             ).get("segment_membership", 0)
             for kind in kinds:
-                if kind == "naive" and n not in naive_counts:
+                if kind == "naive" and (n not in naive_counts or size not in naive_sizes):
                     continue
                 key = f"{size}/{n}/{kind}"
                 entry = results["baselines"].get(key)
