@@ -32,6 +32,7 @@ class Measured:
     cpu_seconds: float
     stdout: str
     stderr_lines: list[str] = field(default_factory=list)
+    rss_samples: list[tuple[float, int]] = field(default_factory=list)
 
     def events(self) -> list[dict[str, Any]]:
         """The JSON log lines the command wrote on stderr."""
@@ -43,6 +44,19 @@ class Measured:
                 except json.JSONDecodeError:
                     continue
         return out
+
+    def phase_peaks(self) -> dict[str, int]:
+        """Peak sampled RSS of the tree during each ``"<phase> done"`` phase of a run."""
+        peaks: dict[str, int] = {}
+        for e in self.events():
+            if not (str(e.get("event", "")).endswith(" done") and "seconds" in e and "ts" in e):
+                continue
+            end = float(e["ts"])
+            start = end - float(e["seconds"])
+            inside = [rss for t, rss in self.rss_samples if start <= t <= end]
+            if inside:
+                peaks[e["event"].removesuffix(" done")] = max(inside)
+        return peaks
 
     def phases(self) -> dict[str, float]:
         """Seconds per phase, from the ``"<phase> done"`` events of a run."""
@@ -96,13 +110,16 @@ def run_measured(
         reader.start()
     proc = psutil.Process(popen.pid)
     peak = 0
+    samples: list[tuple[float, int]] = []
     status = 0
     usage = None
     while True:
         pid, status, usage = os.wait4(popen.pid, os.WNOHANG)
         if pid:
             break
-        peak = max(peak, _tree_rss(proc))
+        rss = _tree_rss(proc)
+        samples.append((time.time(), rss))
+        peak = max(peak, rss)
         if timeout is not None and time.perf_counter() - started > timeout:
             for child in proc.children(recursive=True):
                 child.kill()
@@ -121,4 +138,5 @@ def run_measured(
         cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3) if usage is not None else 0.0,
         stdout="".join(stdout),
         stderr_lines=[line.rstrip("\n") for line in stderr],
+        rss_samples=samples,
     )

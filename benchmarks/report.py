@@ -89,6 +89,24 @@ def runs_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def memory_table(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "| orgs | segments | engine | " + " | ".join(PHASES) + " | whole run |",
+        "|---|---|---|" + "---|" * (len(PHASES) + 1),
+    ]
+    for entry in results["runs"].values():
+        summary = entry.get("summary", {})
+        peaks = summary.get("phase_peak_rss_bytes_max")
+        if not peaks:
+            continue
+        lines.append(
+            f"| {entry['size']} | {entry['segments']} | {entry['engine']} | "
+            + " | ".join(_gib(peaks.get(p)) for p in PHASES)
+            + f" | {_gib(summary['peak_rss_bytes_max'])} |"
+        )
+    return lines if len(lines) > 2 else ["(not recorded for these runs)"]
+
+
 def baselines_table(results: dict[str, Any]) -> list[str]:
     sizes, counts, _ = _keys(results)
     lines = [
@@ -296,6 +314,10 @@ def render(results: dict[str, Any]) -> str:
         "## Full runs",
         "",
         *runs_table(results),
+        "",
+        "## Peak RSS by phase (GiB; sampled, max over repeats; recorded from the later stages on)",
+        "",
+        *memory_table(results),
         "",
         "## Baselines",
         "",

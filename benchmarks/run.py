@@ -200,6 +200,7 @@ def full_run(data: Path, segments: Path, engine: str, work: Path, timeout: float
     result: dict[str, Any] = _basics(measured)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["phases"] = measured.phases()
+    result["phase_peak_rss_bytes"] = measured.phase_peaks()
     if measured.returncode == 0:
         result["rows"] = _count_rows(out)
         result["membership_digest"], result["segment_sizes"] = _membership_digest(out)
@@ -266,6 +267,12 @@ def summarize(repeats: list[dict[str, Any]]) -> dict[str, Any]:
         "maxrss_bytes_max": max((r["maxrss_bytes"] for r in ok), default=None),
         "phases_median": {k: _median(v) for k, v in phases.items()},
     }
+    peaks: dict[str, int] = {}
+    for r in ok:
+        for name, rss in r.get("phase_peak_rss_bytes", {}).items():
+            peaks[name] = max(peaks.get(name, 0), rss)
+    if peaks:
+        summary["phase_peak_rss_bytes_max"] = peaks
     if ok and "rows" in ok[0]:
         summary["rows"] = ok[0]["rows"]
         summary["membership_digest"] = ok[0].get("membership_digest")
