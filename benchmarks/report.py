@@ -57,7 +57,7 @@ def runs_table(results: dict[str, Any]) -> list[str]:
     head = (
         "| orgs | segments | engine | wall s (median) | repeats s | CPU s | "
         + " | ".join(PHASES)
-        + " | other | peak RSS GiB | membership rows | history rows |"
+        + " | other | peak RSS GiB | membership rows | history rows | load after |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for size in sizes:
@@ -71,7 +71,7 @@ def runs_table(results: dict[str, Any]) -> list[str]:
                     lines.append(
                         f"| {size} | {n} | {engine} | failed | "
                         + ", ".join(_s(x) for x in summary.get("seconds_all", []))
-                        + " |" * (len(PHASES) + 6)
+                        + " |" * (len(PHASES) + 7)
                     )
                     continue
                 phases = summary["phases_median"]
@@ -84,7 +84,13 @@ def runs_table(results: dict[str, Any]) -> list[str]:
                     + " | ".join(_s(phases.get(p)) for p in PHASES)
                     + f" | {_s(other)} | {_gib(summary['peak_rss_bytes_max'])} | "
                     f"{rows.get('segment_membership', 0):,} | "
-                    f"{rows.get('segment_membership_history', 0):,} |"
+                    f"{rows.get('segment_membership_history', 0):,} | "
+                    + ", ".join(
+                        f"{r['load_average_after'][0]:.1f}"
+                        for r in entry["repeats"]
+                        if r.get("load_average_after")
+                    )
+                    + " |"
                 )
     return lines
 
@@ -297,7 +303,9 @@ def render(results: dict[str, Any]) -> str:
         f"{results.get('as_of')} --engine E` as a subprocess into a fresh output folder "
         "(first run: full history), not on a TTY. Wall time is the subprocess's, including "
         "interpreter start and imports (`other` = wall minus the logged phases). Peak RSS: "
-        "the sum over the process tree, sampled every 50 ms (max over repeats).",
+        "the sum over the process tree, sampled every 50 ms (max over repeats). CPU s: user + "
+        "system seconds of the run process (median). Load after: the machine's 1-minute load "
+        "average when each repeat ended (2 cores; other sessions' tests included).",
         "",
         "## Data",
         "",
