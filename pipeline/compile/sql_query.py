@@ -275,7 +275,7 @@ def daily_query(clock: ir.Clock) -> exp.Query:
 
 def _with(builder: _Builder, select: exp.Select) -> exp.Query:
     for name, query in builder.ctes:
-        select = select.with_(name, as_=query)
+        select = select.with_(name, as_=query, copy=False)
     return select
 
 
