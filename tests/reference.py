@@ -20,6 +20,12 @@ Readings of the SPEC where it is silent (kept here so that they are easy to find
 - When stepping whole days lands on a wall-clock time that a DST change skips or repeats, the
   offset in force before the change is used (Python's ``fold=0``).
 - Phone digits are the ASCII digits ``0-9``.
+- A timeline ``between`` reads its bounds as the datetime ``between`` operator does (a date is
+  its whole day, a timestamp that instant, both ends included), and never reaches past as_of.
+- An event counts once for an organization, even when its person is linked to it and it also
+  names that organization; rollups count exactly the events a ``timeline:`` condition counts.
+- ``in_segment`` inside ``people:`` / ``organizations:`` names a segment of the other entity
+  (docs/segments.md), with its ``properties:`` scope.
 """
 
 from __future__ import annotations
