@@ -20,6 +20,12 @@ Readings of the SPEC where it is silent (kept here so that they are easy to find
 - When stepping whole days lands on a wall-clock time that a DST change skips or repeats, the
   offset in force before the change is used (Python's ``fold=0``).
 - Phone digits are the ASCII digits ``0-9``.
+- A timeline ``between`` reads its bounds as the datetime ``between`` operator does (a date is
+  its whole day, a timestamp that instant, both ends included), and never reaches past as_of.
+- An event counts once for an organization, even when its person is linked to it and it also
+  names that organization; rollups count exactly the events a ``timeline:`` condition counts.
+- ``in_segment`` inside ``people:`` / ``organizations:`` names a segment of the other entity
+  (docs/segments.md), with its ``properties:`` scope.
 """
 
 from __future__ import annotations
@@ -315,6 +321,105 @@ def _not_after(t: dt.datetime, when: dt.date | dt.datetime, clock: Clock) -> boo
 # -- segments --------------------------------------------------------------------------------
 
 
+KINDS = ("note", "chat", "ticket", "call")
+#: SPEC section 5: the rollup columns, (kind, duration or None for all time up to as_of).
+ROLLUP_COUNTS = {
+    f"{kind}s_{period}": (kind, None if period == "total" else period)
+    for kind in KINDS
+    for period in ("7d", "30d", "90d", "total")
+}
+
+
+@dataclass
+class World:
+    """The input tables indexed for reading one entity at a time, and the segments by id."""
+
+    tables: Mapping[str, Any]
+    clock: Clock
+    documents: Mapping[str, Any]
+    custom_types: dict[tuple[str, str, str], str]
+    custom_values: dict[tuple[str, str, str, str], Mapping[str, Any]]
+    rows: dict[tuple[str, str, str], Mapping[str, Any]]
+    links: dict[tuple[str, str, str], set[str]]
+    events: list[Mapping[str, Any]]
+    cache: dict[str, set[tuple[str, str]]]
+
+    @classmethod
+    def build(cls, tables: Mapping[str, Any], clock: Clock, documents: Mapping[str, Any]) -> World:
+        world = cls(tables, clock, documents, {}, {}, {}, {}, [], {})
+        for row in _rows(tables.get("attributes", [])):
+            world.custom_types[(row["property_id"], row["entity"], row["key"])] = row["type"]
+        for row in _rows(tables.get("attribute_values", [])):
+            key = (row["property_id"], row["entity"], row["entity_id"], row["key"])
+            world.custom_values[key] = row
+        for kind, (table, id_column) in ENTITY_TABLE.items():
+            for row in _rows(tables.get(table, [])):
+                world.rows[(kind, row["property_id"], row[id_column])] = row
+        for row in _rows(tables.get("organization_people", [])):
+            prop, org, person = row["property_id"], row["org_id"], row["person_id"]
+            world.links.setdefault(("organization", prop, org), set()).add(person)
+            world.links.setdefault(("person", prop, person), set()).add(org)
+        # SPEC 3: events after as_of never count, for conditions and rollups alike.
+        world.events = [
+            row
+            for row in _rows(tables.get("timeline", []))
+            if row["occurred_at"].astimezone(dt.UTC) <= clock.as_of
+        ]
+        return world
+
+    def entity(self, kind: str, property_id: str, entity_id: str) -> Entity:
+        return Entity(kind, property_id, entity_id, self.rows[(kind, property_id, entity_id)], self)
+
+    def linked(self, entity: Entity) -> list[Entity]:
+        """The distinct linked entities of the other kind, in the same property."""
+        other = "person" if entity.kind == "organization" else "organization"
+        ids = self.links.get((entity.kind, entity.property_id, entity.entity_id), set())
+        return [self.entity(other, entity.property_id, i) for i in sorted(ids)]
+
+    def events_of(self, entity: Entity) -> list[tuple[str, dt.datetime]]:
+        """(kind, instant) of the entity's events up to as_of (SPEC 2 attribution)."""
+        prop, eid = entity.property_id, entity.entity_id
+        out = []
+        for row in self.events:
+            if row["property_id"] != prop:
+                continue
+            if entity.kind == "person":
+                mine = row["person_id"] == eid
+            elif row["org_id"] is not None:
+                mine = row["org_id"] == eid
+            else:
+                mine = row["person_id"] in self.links.get(("organization", prop, eid), set())
+            if mine:
+                out.append((row["kind"], row["occurred_at"].astimezone(dt.UTC)))
+        return out
+
+    def rollup(self, entity: Entity, column: str) -> Any:
+        events = self.events_of(entity)
+        if column in ROLLUP_COUNTS:
+            kind, period = ROLLUP_COUNTS[column]
+            low = None if period is None else self.clock.step(period, -1)
+            return sum(1 for k, t in events if k == kind and (low is None or low <= t))
+        instants = [t for _, t in events]
+        if not instants:
+            return None
+        return min(instants) if column == "first_interaction_at" else max(instants)
+
+    def members(self, segment_id: str) -> set[tuple[str, str]]:
+        """(property_id, entity_id) members of a segment of the batch, evaluated once."""
+        if segment_id not in self.cache:
+            doc = self.documents[segment_id]
+            kind = doc["entity"].value if "entity" in doc else "organization"
+            scope = None if "properties" not in doc else {p.text for p in doc["properties"]}
+            found = set()
+            for (row_kind, prop, eid), _ in self.rows.items():
+                if row_kind != kind or (scope is not None and prop not in scope):
+                    continue
+                if holds(doc["where"], self.entity(kind, prop, eid), self.clock):
+                    found.add((prop, eid))
+            self.cache[segment_id] = found
+        return self.cache[segment_id]
+
+
 @dataclass(frozen=True)
 class Entity:
     """One organization or person, with what it takes to read any attribute of it."""
@@ -323,18 +428,57 @@ class Entity:
     property_id: str
     entity_id: str
     row: Mapping[str, Any]
-    custom_types: Mapping[tuple[str, str, str], str]
-    custom_values: Mapping[tuple[str, str, str, str], Mapping[str, Any]]
+    world: World
 
     def attribute(self, name: str) -> tuple[str, Any]:
-        """The type and raw value of a built-in (``name``) or custom (``custom.key``) one."""
+        """The type and raw value of a built-in, custom (``custom.key``) or rollup attribute."""
         if name.startswith("custom."):
             key = name.removeprefix("custom.")
-            kind = self.custom_types[(self.property_id, self.kind, key)]
-            values = self.custom_values.get((self.property_id, self.kind, self.entity_id, key))
+            kind = self.world.custom_types[(self.property_id, self.kind, key)]
+            values = self.world.custom_values.get(
+                (self.property_id, self.kind, self.entity_id, key)
+            )
             raw = None if values is None else values.get(VALUE_COLUMN[kind])
             return kind, raw
+        if name.startswith("rollup."):
+            column = name.removeprefix("rollup.")
+            kind = "number" if column in ROLLUP_COUNTS else "datetime"
+            return kind, self.world.rollup(self, column)
         return BUILTIN_TYPES[name], self.row.get(name)
+
+
+def _count_holds(count: Any, number: int, clock: Clock) -> bool:
+    """A ``count: {op: n}`` (default ``{gte: 1}``) on a whole number, never unknown."""
+    ((op, arg),) = count.items() if count is not None else [("gte", Scalar("int", "1", 1))]
+    return compare("number", number, op, arg, clock)
+
+
+def _in_window(t: dt.datetime, body: Mapping[str, Any], clock: Clock) -> bool:
+    """SPEC 3: ``within_last`` bounds, ``between`` as the datetime operator; never after as_of."""
+    if t > clock.as_of:
+        return False
+    if "within_last" in body:
+        return clock.step(body["within_last"].value, -1) <= t
+    if "between" in body:
+        low, high = (clock.when(a) for a in body["between"])
+        return clock.start(low) <= t and _not_after(t, high, clock)
+    return True
+
+
+def timeline_holds(body: Mapping[str, Any], entity: Entity, clock: Clock) -> bool:
+    kinds = body.get("kind")
+    if kinds is None:
+        wanted = set(KINDS)
+    elif isinstance(kinds, list):
+        wanted = {k.value for k in kinds}
+    else:
+        wanted = set(KINDS) if kinds.value == "any" else {kinds.value}
+    number = sum(
+        1
+        for kind, t in entity.world.events_of(entity)
+        if kind in wanted and _in_window(t, body, clock)
+    )
+    return _count_holds(body.get("count"), number, clock)
 
 
 def holds(condition: Mapping[str, Any], entity: Entity, clock: Clock) -> bool:
@@ -343,6 +487,20 @@ def holds(condition: Mapping[str, Any], entity: Entity, clock: Clock) -> bool:
     if key in ("all", "any", "none"):
         results = [holds(item, entity, clock) for item in body]
         return {"all": all(results), "any": any(results), "none": not any(results)}[key]
+    if key in ("in_segment", "not_in_segment"):
+        member = (entity.property_id, entity.entity_id) in entity.world.members(body.text)
+        return member is (key == "in_segment")
+    if key == "timeline":
+        return timeline_holds(body or {}, entity, clock)
+    if key in ("people", "organizations"):
+        body = body or {}
+        where = body.get("where")
+        matching = [
+            other
+            for other in entity.world.linked(entity)
+            if where is None or holds(where, other, clock)
+        ]
+        return _count_holds(body.get("count"), len(matching), clock)
     ((op, arg),) = body.items()
     kind, raw = entity.attribute(key)
     return compare(kind, raw, op, arg, clock)
@@ -361,30 +519,33 @@ def membership(
     """Every (segment_id, property_id, entity_id) member of the YAML ``segments``.
 
     ``tables`` maps input table names to lists of row dicts or pyarrow tables; tables that
-    are absent are empty. Each segment text must set its ``id``.
+    are absent are empty. Each segment text must set its ``id``; ``in_segment`` and
+    ``not_in_segment`` name segments of the same batch.
     """
     clock = Clock(as_of.astimezone(dt.UTC), ZoneInfo(timezone))
-    custom_types = {
-        (row["property_id"], row["entity"], row["key"]): row["type"]
-        for row in _rows(tables.get("attributes", []))
-    }
-    custom_values = {
-        (row["property_id"], row["entity"], row["entity_id"], row["key"]): row
-        for row in _rows(tables.get("attribute_values", []))
-    }
-    members: set[Member] = set()
+    documents = {}
     for text in segments:
         doc = load_yaml(text)
-        segment_id = doc["id"].text
-        kind = doc["entity"].value if "entity" in doc else "organization"
-        scope = None if "properties" not in doc else {p.text for p in doc["properties"]}
-        table, id_column = ENTITY_TABLE[kind]
-        for row in _rows(tables.get(table, [])):
-            entity = Entity(
-                kind, row["property_id"], row[id_column], row, custom_types, custom_values
-            )
-            if scope is not None and entity.property_id not in scope:
-                continue
-            if holds(doc["where"], entity, clock):
-                members.add((segment_id, entity.property_id, entity.entity_id))
-    return members
+        documents[doc["id"].text] = doc
+    world = World.build(tables, clock, documents)
+    return {
+        (segment_id, prop, eid)
+        for segment_id in documents
+        for prop, eid in world.members(segment_id)
+    }
+
+
+def rollups(
+    tables: Mapping[str, Any], as_of: dt.datetime, timezone: str = "UTC"
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """SPEC 5 ``timeline_rollups``: one row per organization, keyed by (property_id, org_id)."""
+    clock = Clock(as_of.astimezone(dt.UTC), ZoneInfo(timezone))
+    world = World.build(tables, clock, {})
+    out = {}
+    for kind, prop, eid in world.rows:
+        if kind != "organization":
+            continue
+        entity = world.entity(kind, prop, eid)
+        columns = [*ROLLUP_COUNTS, "first_interaction_at", "last_interaction_at"]
+        out[(prop, eid)] = {column: world.rollup(entity, column) for column in columns}
+    return out

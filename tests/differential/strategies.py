@@ -33,6 +33,7 @@ TABLE_NAMES = (
 )
 ENTITY_TABLE = {"organization": ("organizations", "org_id"), "person": ("people", "person_id")}
 PROPERTIES = ("site-fr", "Site'FR")
+EVENT_KINDS = ("note", "chat", "ticket", "call")
 TIMEZONES = ("UTC", "Europe/Paris", "America/New_York", "Pacific/Chatham")
 
 #: (entity, key) -> type. Keys repeat across entities (same or other type) and shadow a
@@ -339,8 +340,10 @@ def column_strategies(p: Pools) -> dict[str, st.SearchStrategy[Any]]:
 
 
 @st.composite
-def tables(draw: st.DrawFn, p: Pools) -> dict[str, list[dict[str, Any]]]:
-    size = draw(st.integers(1, 12))
+def tables(
+    draw: st.DrawFn, p: Pools, relations: bool = False, max_size: int = 12
+) -> dict[str, list[dict[str, Any]]]:
+    size = draw(st.integers(1, max_size))
     ids = [str(n) for n in range(1, size + 1)]
     strategies = column_strategies(p)
     present = st.integers(0, 3)
@@ -363,7 +366,55 @@ def tables(draw: st.DrawFn, p: Pools) -> dict[str, list[dict[str, Any]]]:
         for prop in PROPERTIES
         for (entity, key), kind in CUSTOM.items()
     ]
+    if relations:
+        out["organization_people"] = draw(links(ids))
+        out["timeline"] = draw(events(p, ids))
     return out
+
+
+@st.composite
+def links(draw: st.DrawFn, ids: list[str]) -> list[dict[str, Any]]:
+    """Links drawn per property: equal ids link differently; some people link to several
+    organizations, some organizations to nobody."""
+    pairs = st.tuples(st.sampled_from(ids), st.sampled_from(ids))
+    rows = []
+    for prop in PROPERTIES:
+        for org, person in draw(st.lists(pairs, max_size=2 * len(ids), unique=True)):
+            rows.append({"property_id": prop, "org_id": org, "person_id": person})
+    return rows
+
+
+def rollup_edges(p: Pools) -> tuple[dt.datetime, ...]:
+    """as_of, 1µs after it, and the 7d/30d/90d window starts (and 1µs either side)."""
+    micro = dt.timedelta(microseconds=1)
+    out = {p.as_of, p.as_of + micro, p.as_of - micro}
+    for days in (7, 30, 90):
+        start = calendar_step(p.as_of, -days, p.tz)
+        out |= {start, start - micro, start + micro}
+    return tuple(sorted(out))
+
+
+@st.composite
+def events(draw: st.DrawFn, p: Pools, ids: list[str]) -> list[dict[str, Any]]:
+    """Events of every kind naming an organization, a person or both; on window edges, after
+    as_of, anywhere."""
+    when = st.one_of(st.sampled_from(rollup_edges(p)), instant_values(p))
+    rows = []
+    for prop in PROPERTIES:
+        for _ in range(draw(st.integers(0, 3 * len(ids)))):
+            names = draw(st.sampled_from(("org", "person", "both")))
+            rows.append(
+                {
+                    "event_id": f"e{len(rows)}",
+                    "property_id": prop,
+                    "org_id": draw(st.sampled_from(ids)) if names != "person" else None,
+                    "person_id": draw(st.sampled_from(ids)) if names != "org" else None,
+                    "kind": draw(st.sampled_from(EVENT_KINDS)),
+                    "occurred_at": draw(when),
+                    "author": None,
+                }
+            )
+    return rows
 
 
 # -- definition values as YAML text ----------------------------------------------------------
@@ -580,3 +631,150 @@ def scenarios(
     ids = draw(segment_ids(count)) if adversarial_ids else [f"s{n}" for n in range(count)]
     texts = tuple(draw(segment_text(p, segment_id, families)) for segment_id in ids)
     return Scenario(timezone, as_of, data, texts)
+
+
+# -- timeline, relationship, rollup and reference conditions ---------------------------------
+
+ROLLUP_NUMBERS = tuple(f"{k}s_{w}" for k in EVENT_KINDS for w in ("7d", "30d", "90d", "total"))
+OTHER = {"organization": "person", "person": "organization"}
+RELATION = {"organization": "people", "person": "organizations"}
+
+
+@st.composite
+def count_condition(draw: st.DrawFn) -> str:
+    op = draw(st.sampled_from(("is", "is_not", "gt", "gte", "lt", "lte", "between")))
+    if op == "between":
+        low, high = sorted(draw(st.lists(st.integers(0, 4), min_size=2, max_size=2)))
+        return f"{{{op}: [{low}, {high}]}}"
+    return f"{{{op}: {draw(st.integers(0, 4))}}}"
+
+
+@st.composite
+def timeline_leaf(draw: st.DrawFn, p: Pools) -> list[str]:
+    parts = []
+    kind = draw(st.sampled_from(("default", "any", "one", "list")))
+    if kind == "any":
+        parts.append("kind: any")
+    elif kind == "one":
+        parts.append(f"kind: {draw(st.sampled_from(EVENT_KINDS))}")
+    elif kind == "list":
+        kinds = draw(st.lists(st.sampled_from(EVENT_KINDS), min_size=1, max_size=4, unique=True))
+        parts.append(f"kind: [{', '.join(kinds)}]")
+    if draw(st.booleans()):
+        parts.append(f"count: {draw(count_condition())}")
+    window = draw(st.sampled_from(("all", "within_last", "between")))
+    if window == "within_last":
+        duration = draw(st.sampled_from((*p.durations, "7d", "30d", "90d")))
+        parts.append(f"within_last: {duration}")
+    elif window == "between":
+        points = sorted(draw(st.lists(temporal_point(p), min_size=2, max_size=2)))
+        parts.append(f"between: [{points[0][1]}, {points[1][1]}]")
+    parts = draw(st.permutations(parts))
+    return ["timeline: {" + ", ".join(parts) + "}"]
+
+
+@st.composite
+def rollup_leaf(draw: st.DrawFn, p: Pools) -> list[str]:
+    if draw(st.integers(0, 3)):
+        column = draw(st.sampled_from(ROLLUP_NUMBERS))
+        op = draw(st.sampled_from((*OPERATORS["number"], *PRESENCE)))
+        if op == "between":
+            low, high = sorted(draw(st.lists(st.integers(0, 4), min_size=2, max_size=2)))
+            value = f"[{low}, {high}]"
+        elif op in PRESENCE:
+            value = draw(st.sampled_from(("true", "false")))
+        else:
+            value = str(draw(st.integers(0, 4))) if draw(st.integers(0, 3)) else "0.5"
+        return [f"rollup.{column}: {{{op}: {value}}}"]
+    column = draw(st.sampled_from(("first_interaction_at", "last_interaction_at")))
+    op = draw(st.sampled_from((*OPERATORS["temporal"], *PRESENCE)))
+    return [f"rollup.{column}: {{{op}: {draw(operand(p, 'temporal', False, op))}}}"]
+
+
+@st.composite
+def relationship_leaf(
+    draw: st.DrawFn, p: Pools, entity: str, earlier: dict[str, list[str]], depth: int, nest: int
+) -> list[str]:
+    key = RELATION[entity]
+    count = draw(count_condition()) if draw(st.booleans()) else None
+    if not draw(st.integers(0, 3)):
+        return [f"{key}: {{count: {count}}}" if count else f"{key}: {{}}"]
+    lines = [f"{key}:"]
+    if count:
+        lines.append(f"  count: {count}")
+    where = draw(relational_condition(p, OTHER[entity], earlier, depth + 1, nest + 1))
+    lines.append("  where:")
+    lines.extend("    " + line for line in where)
+    return lines
+
+
+@st.composite
+def relational_leaf(
+    draw: st.DrawFn, p: Pools, entity: str, earlier: dict[str, list[str]], depth: int, nest: int
+) -> list[str]:
+    choices = ["attribute", "timeline", "timeline"]
+    if nest < 2:
+        choices += ["relationship", "relationship"]
+    if entity == "organization":
+        choices.append("rollup")
+    if earlier[entity]:
+        choices.append("reference")
+    choice = draw(st.sampled_from(choices))
+    if choice == "attribute":
+        return draw(leaf(p, entity, FAMILIES))
+    if choice == "timeline":
+        return draw(timeline_leaf(p))
+    if choice == "rollup":
+        return draw(rollup_leaf(p))
+    if choice == "reference":
+        key = draw(st.sampled_from(("in_segment", "not_in_segment")))
+        return [f"{key}: {quoted(draw(st.sampled_from(earlier[entity])))}"]
+    return draw(relationship_leaf(p, entity, earlier, depth, nest))
+
+
+@st.composite
+def relational_condition(
+    draw: st.DrawFn,
+    p: Pools,
+    entity: str,
+    earlier: dict[str, list[str]],
+    depth: int = 0,
+    nest: int = 0,
+) -> list[str]:
+    """Like ``condition``, with timeline, rollup, people/organizations (nested at most two
+    deep) and references to the ``earlier`` segments of each entity."""
+    if depth >= 3 or not draw(st.booleans()):
+        return draw(relational_leaf(p, entity, earlier, depth, nest))
+    key = draw(st.sampled_from(("all", "any", "none")))
+    lines = [f"{key}:"]
+    for _ in range(draw(st.integers(1, 3))):
+        child = draw(relational_condition(p, entity, earlier, depth + 1, nest))
+        lines.append("  - " + child[0])
+        lines.extend("    " + line for line in child[1:])
+    return lines
+
+
+@st.composite
+def relational_scenarios(draw: st.DrawFn, segments: tuple[int, int] = (4, 8)) -> Scenario:
+    """Timeline events and links over small tables, and a batch of segments in which each
+    may reference the earlier ones (so the batch has no cycle)."""
+    timezone, as_of = draw(clocks())
+    p = draw(pools(timezone, as_of))
+    data = draw(tables(p, relations=True, max_size=6))
+    ids = draw(segment_ids(draw(st.integers(*segments))))
+    earlier: dict[str, list[str]] = {"organization": [], "person": []}
+    texts = []
+    for segment_id in ids:
+        entity = draw(st.sampled_from(("organization", "organization", "person")))
+        lines = [f"id: {quoted(segment_id)}", f"name: Segment {segment_id}"]
+        if entity == "person" or draw(st.booleans()):
+            lines.append(f"entity: {entity}")
+        scope = draw(st.sampled_from((None, None, None, [0], [1], [1, 0])))
+        if scope is not None:
+            lines.append("properties: [" + ", ".join(quoted(PROPERTIES[i]) for i in scope) + "]")
+        where = draw(relational_condition(p, entity, earlier))
+        lines.append("where:")
+        lines.extend("  " + line for line in where)
+        texts.append("\n".join(lines) + "\n")
+        earlier = {**earlier, entity: [*earlier[entity], segment_id]}
+    return Scenario(timezone, as_of, data, tuple(texts))

@@ -8,6 +8,7 @@ differ, the engine(s) that differ from the reference, and the rows of the entiti
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -23,13 +24,14 @@ from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.engines.polars import PolarsEngine
 from pipeline.errors import Problem, ProblemCollector
 from pipeline.inputs.schema import TABLES
+from pipeline.language import ir
 from pipeline.language.check import CheckContext
-from pipeline.language.segments import check_document
+from pipeline.language.segments import check_folder_documents
 from pipeline.language.source import parse_text
 from pipeline.language.temporal import clock as run_clock
 
 from . import PROFILE
-from .strategies import CUSTOM, PROPERTIES, Scenario, scenarios
+from .strategies import CUSTOM, PROPERTIES, Scenario, relational_scenarios, scenarios
 
 try:  # the repository root is on sys.path (python -m pytest, or tests/ became a package)
     from tests import reference
@@ -37,6 +39,7 @@ except ModuleNotFoundError:  # pytest put tests/ itself on sys.path
     import reference  # type: ignore[no-redef]
 
 Member = tuple[str, str, str]
+PROFILE_NAME = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
 
 def write_tables(tables: dict[str, list[dict[str, Any]]], directory: Path) -> dict[str, Path]:
@@ -52,45 +55,62 @@ def _members(table: pa.Table) -> set[Member]:
     return {(row["segment_id"], row["property_id"], row["entity_id"]) for row in table.to_pylist()}
 
 
-def engine_membership(scenario: Scenario) -> dict[str, set[Member]]:
-    """Members per engine, every segment of the scenario evaluated in one call."""
-    catalog = Catalog.build(
-        CustomAttribute(entity, key, kind, key.title(), frozenset(PROPERTIES))
-        for (entity, key), kind in CUSTOM.items()
-    )
-    ctx = CheckContext(catalog, scenario.as_of, ZoneInfo(scenario.timezone))
-    clock = run_clock(scenario.as_of, ZoneInfo(scenario.timezone))
+def check_batch(scenario: Scenario, ctx: CheckContext) -> list[Any]:
+    """Check the batch as one folder (so that ``in_segment`` references resolve)."""
     problems = ProblemCollector()
-    segments = []
+    parsed = []
     for number, text in enumerate(scenario.segments):
         root = parse_text(text, f"segment-{number}.yaml")
         assert not isinstance(root, Problem), f"{root}\n{text}"
-        try:
-            segment = check_document(root, f"segment-{number}", ctx, problems)
-        except Exception as error:  # a crash, not a located definition error
-            raise AssertionError(
-                f"checking a valid definition raised {error!r}:\n{text}"
-            ) from error
-        assert not problems.problems, "a valid definition was rejected:\n" + "\n".join(
-            [*(str(p) for p in problems.problems), text]
-        )
-        assert segment is not None
-        segments.append(segment)
+        parsed.append((root, f"segment-{number}"))
+    texts = "\n".join(scenario.segments)
+    try:
+        segments = check_folder_documents(parsed, ctx, problems)
+    except Exception as error:  # a crash, not a located definition error
+        raise AssertionError(f"checking valid definitions raised {error!r}:\n{texts}") from error
+    assert not problems.problems, "a valid definition was rejected:\n" + "\n".join(
+        [*(str(p) for p in problems.problems), texts]
+    )
+    assert len(segments) == len(scenario.segments)
+    return segments
+
+
+def engine_membership(
+    scenario: Scenario, rollups: dict[str, pa.Table] | None = None
+) -> dict[str, set[Member]]:
+    """Members per engine, every segment of the scenario evaluated in one call.
+
+    With ``rollups`` (a dict to fill), each engine builds ``timeline_rollups`` first (as a run
+    does) and its table is stored there under the engine's name.
+    """
+    catalog = Catalog.build(
+        [
+            CustomAttribute(entity, key, kind, key.title(), frozenset(PROPERTIES))
+            for (entity, key), kind in CUSTOM.items()
+        ],
+        ir.rollup_columns(),
+    )
+    ctx = CheckContext(catalog, scenario.as_of, ZoneInfo(scenario.timezone))
+    clock = run_clock(scenario.as_of, ZoneInfo(scenario.timezone))
+    segments = check_batch(scenario, ctx)
     ids = ", ".join(s.id for s in segments)
+    found = {}
     with tempfile.TemporaryDirectory() as directory:
         paths = write_tables(scenario.tables, Path(directory))
-        duck = DuckDBEngine(paths, threads=1)
-        try:
-            by_duckdb = _members(duck.membership(segments, CUSTOM, clock))
-        except Exception as error:
-            raise AssertionError(f"DuckDB failed on segments {ids}: {error}") from error
-        finally:
-            duck.close()
-        try:
-            by_polars = _members(PolarsEngine(paths).membership(segments, CUSTOM, clock))
-        except Exception as error:
-            raise AssertionError(f"Polars failed on segments {ids}: {error}") from error
-    return {"duckdb": by_duckdb, "polars": by_polars}
+        for name, make in (
+            ("duckdb", lambda: DuckDBEngine(paths, threads=1)),
+            ("polars", lambda: PolarsEngine(paths)),
+        ):
+            engine = make()
+            try:
+                if rollups is not None:
+                    rollups[name] = engine.timeline(clock)[0]
+                found[name] = _members(engine.membership(segments, CUSTOM, clock))
+            except Exception as error:
+                raise AssertionError(f"{name} failed on segments {ids}: {error}") from error
+            finally:
+                engine.close()
+    return found
 
 
 def _rows_of(scenario: Scenario, text: str, entity: str, keys: set[tuple[str, str]]) -> list[str]:
@@ -110,11 +130,35 @@ def _rows_of(scenario: Scenario, text: str, entity: str, keys: set[tuple[str, st
     return lines
 
 
-def assert_agreement(scenario: Scenario) -> None:
+def assert_rollups_agree(scenario: Scenario, tables: dict[str, pa.Table]) -> None:
+    want = reference.rollups(scenario.tables, scenario.as_of, scenario.timezone)
+    for engine, table in tables.items():
+        got = {(r.pop("property_id"), r.pop("org_id")): r for r in table.to_pylist()}
+        assert set(got) == set(want), f"{engine}: timeline_rollups rows differ"
+        for key, row in want.items():
+            if got[key] != row:
+                columns = sorted(c for c in row if got[key].get(c) != row[c])
+                events = [
+                    e
+                    for e in scenario.tables["timeline"]
+                    if e["property_id"] == key[0] and (e["org_id"] == key[1] or e["org_id"] is None)
+                ]
+                raise AssertionError(
+                    f"{engine} timeline_rollups differ for {key} ({scenario.timezone}, as_of "
+                    f"{scenario.as_of.isoformat()}) in {columns}: engine "
+                    f"{ {c: got[key].get(c) for c in columns} }, reference "
+                    f"{ {c: row[c] for c in columns} }; events {events}"
+                )
+
+
+def assert_agreement(scenario: Scenario, with_timeline: bool = False) -> None:
     expected = reference.membership(
         scenario.tables, scenario.segments, scenario.as_of, scenario.timezone
     )
-    found = engine_membership(scenario)
+    rollups: dict[str, pa.Table] | None = {} if with_timeline else None
+    found = engine_membership(scenario, rollups)
+    if rollups is not None:
+        assert_rollups_agree(scenario, rollups)
     for text in scenario.segments:
         doc = reference.load_yaml(text)
         segment_id = doc["id"].text
@@ -139,6 +183,16 @@ def assert_agreement(scenario: Scenario) -> None:
                 differing |= {(m[1], m[2]) for m in members ^ want}
         report.append("rows of the entities involved:")
         report.extend(_rows_of(scenario, text, entity, differing))
+        if with_timeline:  # links and events decide timeline and relationship conditions
+            props = {prop for prop, _ in differing}
+            for table in ("organization_people", "timeline"):
+                report.extend(
+                    f"  {table}: {row!r}"
+                    for row in scenario.tables[table]
+                    if row["property_id"] in props
+                )
+            report.append("the batch (for in_segment / not_in_segment):")
+            report.extend(scenario.segments)
         raise AssertionError("\n".join(report))
 
 
@@ -171,3 +225,16 @@ def test_date_and_datetime_attributes(scenario: Scenario) -> None:
 def test_every_attribute_type_together(scenario: Scenario) -> None:
     """Also draws segment ids that name the query's own columns (``entity_id``, ``member``)."""
     assert_agreement(scenario)
+
+
+#: Each example here checks a whole batch with events and links; ``ci`` runs fewer of them so
+#: that the module stays within its few minutes.
+RELATIONAL = settings(PROFILE, max_examples=30) if PROFILE_NAME == "ci" else PROFILE
+
+
+@settings(RELATIONAL)
+@given(relational_scenarios())
+def test_timeline_relationships_references_and_rollups(scenario: Scenario) -> None:
+    """Timeline, people/organizations, in_segment/not_in_segment, rollup attributes and the
+    ``timeline_rollups`` table itself, over events on window edges and many-to-many links."""
+    assert_agreement(scenario, with_timeline=True)
