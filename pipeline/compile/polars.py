@@ -123,7 +123,7 @@ def leaf_expr(leaf: ir.Leaf) -> pl.Expr:
             else:
                 hit = element.is_in(pl.lit(list(values), dtype=pl.List(pl.String)).first())
             return column.list.eval(hit).list.any()
-        case ir.NumberRange(low=low, high=high):
+        case ir.NumberRange(low=low, high=high) | ir.TimeRange(low=low, high=high):
             return range_expr(
                 column,
                 None if low is None else lit(low),
@@ -133,14 +133,6 @@ def leaf_expr(leaf: ir.Leaf) -> pl.Expr:
             )
         case ir.BoolIs(value=value):
             return column == value
-        case ir.TimeRange(low=low, high=high):
-            return range_expr(
-                column,
-                None if low is None else lit(low),
-                None if high is None else lit(high),
-                leaf.low_inclusive,
-                leaf.high_inclusive,
-            )
         case ir.DateRange(low=low, high=high):
             return range_expr(
                 column,

@@ -192,7 +192,7 @@ def leaf_sql(leaf: ir.Leaf) -> exp.Expr:
                 hit = exp.In(this=var, expressions=[lit(v) for v in values])
             matches = exp.ArrayFilter(this=column, expression=_lambda(hit))
             return exp.GT(this=exp.ArraySize(this=matches), expression=exp.Literal.number(0))
-        case ir.NumberRange(low=low, high=high):
+        case ir.NumberRange(low=low, high=high) | ir.TimeRange(low=low, high=high):
             return range_sql(
                 column,
                 None if low is None else lit(low),
@@ -202,14 +202,6 @@ def leaf_sql(leaf: ir.Leaf) -> exp.Expr:
             )
         case ir.BoolIs(value=value):
             return exp.EQ(this=column, expression=lit(value))
-        case ir.TimeRange(low=low, high=high):
-            return range_sql(
-                column,
-                None if low is None else lit(low),
-                None if high is None else lit(high),
-                leaf.low_inclusive,
-                leaf.high_inclusive,
-            )
         case ir.DateRange(low=low, high=high):
             return range_sql(
                 column,
