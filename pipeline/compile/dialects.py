@@ -113,9 +113,11 @@ def render(tree: exp.Expr, dialect: str, *, pretty: bool = False, what: str = "q
         raise DialectError(f"unknown dialect {dialect!r}", f"dialects: {', '.join(DIALECTS)}")
     reason = _refusal(tree, dialect)
     if reason is None:
-        rewritten = tree.copy().transform(_rewrite, dialect)
+        rewritten = tree.transform(_rewrite, dialect)  # a copy: the generator may change it
         try:
-            return rewritten.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+            return rewritten.sql(
+                dialect=dialect, copy=False, pretty=pretty, unsupported_level=ErrorLevel.RAISE
+            )
         except UnsupportedError as error:
             reason = str(error).splitlines()[0]
     raise DialectError(

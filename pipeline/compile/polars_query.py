@@ -127,24 +127,31 @@ def _custom_frame(ctx: _Context, entity: str, attrs: Sequence[ir.Attr]) -> pl.La
     )
 
 
-def _related_frame(ctx: _Context, entity: str, related: ir.Related) -> pl.LazyFrame:
+def _related_frame(
+    ctx: _Context, entity: str, relations: Sequence[ir.Related]
+) -> tuple[pl.LazyFrame, dict[ir.Related, str]]:
+    """Per entity, ``nK`` counts the distinct linked entities matching the K-th nested filter;
+    the filters are the columns of one frame over the other entity (see ``sql_query``)."""
     own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
-    links = ctx.frames[LINKS].select(
-        "property_id", pl.col(own).alias("entity_id"), pl.col(other).alias("other")
+    distinct = list(dict.fromkeys(relations))
+    wanted = {r.where: f"m{i}" for i, r in enumerate(distinct, 1) if r.where}
+    flags = _flags(ctx, distinct[0].other, {m: where for where, m in wanted.items()})
+    links = (
+        ctx.frames[LINKS]
+        .select("property_id", pl.col(own).alias("entity_id"), pl.col(other).alias("other"))
+        .unique()
     )
-    if related.where is not None:
-        flags = _flags(ctx, related.other, {"match": related.where})
-        matching = flags.filter(pl.col("match")).select(
-            "property_id", pl.col("entity_id").alias("other")
-        )
-    else:
-        table, id_column = ENTITY_TABLE[related.other]
-        matching = ctx.frames[table].select("property_id", pl.col(id_column).alias("other"))
-    return (
-        links.join(matching, on=["property_id", "other"], how="semi")
+    counts = {r: f"n{i}" for i, r in enumerate(distinct, 1)}
+    sums = [
+        (pl.len() if r.where is None else pl.col(wanted[r.where]).sum()).cast(pl.Int64).alias(n)
+        for r, n in counts.items()
+    ]
+    frame = (
+        links.join(flags.rename({"entity_id": "other"}), on=["property_id", "other"], how="inner")
         .group_by(KEY)
-        .agg(pl.col("other").n_unique().cast(pl.Int64).alias("n"))
+        .agg(sums)
     )
+    return frame, counts
 
 
 def _predicate_expr(
@@ -220,13 +227,12 @@ def _flags(ctx: _Context, entity: str, named: Mapping[str, ir.Condition]) -> pl.
         for i, a in enumerate(activities, 1):
             aggregate_column[a] = f"a{i}"
             counts.append(f"a{i}")
-    for i, related in enumerate(relations, 1):
-        name = f"rel{i}"
-        base = base.join(
-            _related_frame(ctx, entity, related).rename({"n": name}), on=KEY, how="left"
-        )
-        aggregate_column[related] = name
-        counts.append(name)
+    if relations:
+        related, names = _related_frame(ctx, entity, relations)
+        base = base.join(related, on=KEY, how="left")
+        for predicate, name in names.items():
+            aggregate_column[predicate] = name
+            counts.append(name)
     if rollups:
         clock = ctx.require_clock()
         source = (

@@ -79,7 +79,7 @@ def _characters(chars: str) -> exp.Expr:
         if run:
             parts.append(lit(run))
             run = ""
-        parts.append(exp.func("chr", exp.Literal.number(ord(char))))
+        parts.append(exp.func("chr", exp.Literal.number(ord(char)), copy=False))
     if run:
         parts.append(lit(run))
     combined = parts[0]
@@ -94,10 +94,12 @@ NEWER_LOWER_SQL = (_characters(NEWER_LOWER_FROM), _characters(NEWER_LOWER_TO))
 
 def normalized_text(value: exp.Expr) -> exp.Expr:
     trimmed = exp.Trim(this=value, expression=TRIMMED_CHARACTERS.copy())
-    newer = exp.func("translate", trimmed, NEWER_LOWER_SQL[0].copy(), NEWER_LOWER_SQL[1].copy())
+    newer = exp.func(
+        "translate", trimmed, NEWER_LOWER_SQL[0].copy(), NEWER_LOWER_SQL[1].copy(), copy=False
+    )
     text: exp.Expr = exp.Lower(this=newer)
     for old, new in CASE_FIXES:
-        text = exp.func("replace", text, _characters(old), _characters(new))
+        text = exp.func("replace", text, _characters(old), _characters(new), copy=False)
     return exp.Nullif(this=text, expression=lit(""))
 
 

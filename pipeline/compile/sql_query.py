@@ -5,15 +5,16 @@ A membership query is a chain of CTEs over one scan of the entity's table:
     custom    the custom attributes read, pivoted from attribute_values
     events    timeline events attributed to the entity, never after as_of
     activity  one count per distinct timeline condition
-    related   per relationship condition: linked entities matching its nested filter
+    related   per relationship condition, the distinct linked entities matching its filter
     rollups   the timeline rollup columns read (``rollup.chats_30d``)
     base      one row per entity: every attribute normalized once, every count
     preds     each distinct predicate once, two-valued
     wide      one boolean per segment (references expand to the referenced definition)
     SELECT property_id, segment_id, entity, entity_id FROM wide UNPIVOT (...) WHERE member
 
-A relationship's nested filter over the other entity is the same chain again, with its CTE
-names prefixed, so filters nest to any depth.
+The nested filters of all the relationship conditions of one level are columns of one chain
+over the other entity (the same chain again, its CTE names prefixed), joined to the links
+once, so filters nest to any depth and the cost does not grow with the number of conditions.
 """
 
 from __future__ import annotations
@@ -118,39 +119,49 @@ def events_query(entity: str, clock: ir.Clock) -> exp.Query:
         return (
             exp.select(
                 col("property_id"),
-                exp.alias_(col("person_id"), "entity_id", quoted=True),
+                exp.alias_(col("person_id"), "entity_id", quoted=True, copy=False),
                 col("kind"),
                 col("occurred_at"),
+                copy=False,
             )
-            .from_("timeline")
+            .from_("timeline", copy=False)
             .where(
                 exp.and_(
                     exp.Not(this=exp.Is(this=col("person_id"), expression=exp.Null())), not_after
-                )
+                ),
+                copy=False,
             )
         )
     direct = (
         exp.select(
             col("property_id"),
-            exp.alias_(col("org_id"), "entity_id", quoted=True),
+            exp.alias_(col("org_id"), "entity_id", quoted=True, copy=False),
             col("kind"),
             col("occurred_at"),
+            copy=False,
         )
-        .from_("timeline")
-        .where(exp.and_(exp.Not(this=exp.Is(this=col("org_id"), expression=exp.Null())), not_after))
+        .from_("timeline", copy=False)
+        .where(
+            exp.and_(exp.Not(this=exp.Is(this=col("org_id"), expression=exp.Null())), not_after),
+            copy=False,
+        )
     )
     t, link = "t", "l"
     via_people = (
         exp.select(
             exp.column("property_id", table=t, quoted=True),
-            exp.alias_(exp.column("org_id", table=link, quoted=True), "entity_id", quoted=True),
+            exp.alias_(
+                exp.column("org_id", table=link, quoted=True), "entity_id", quoted=True, copy=False
+            ),
             exp.column("kind", table=t, quoted=True),
             exp.column("occurred_at", table=t, quoted=True),
+            copy=False,
         )
-        .from_(exp.alias_(exp.to_table("timeline"), t, table=True))
+        .from_(exp.alias_(exp.to_table("timeline"), t, table=True, copy=False), copy=False)
         .join(
-            exp.alias_(exp.to_table(LINKS), link, table=True),
+            exp.alias_(exp.to_table(LINKS), link, table=True, copy=False),
             on=_on(t, link, [("property_id", "property_id"), ("person_id", "person_id")]),
+            copy=False,
         )
         .where(
             exp.and_(
@@ -159,10 +170,11 @@ def events_query(entity: str, clock: ir.Clock) -> exp.Query:
                     this=exp.column("occurred_at", table=t, quoted=True),
                     expression=lit(clock.as_of),
                 ),
-            )
+            ),
+            copy=False,
         )
     )
-    return exp.union(direct, via_people, distinct=False)
+    return exp.union(direct, via_people, distinct=False, copy=False)
 
 
 def _window_sum(
@@ -192,14 +204,26 @@ def rollup_aggregate(events: str, clock: ir.Clock) -> exp.Select:
     for kind in ir.ROLLUP_KINDS:
         for label, start in clock.windows:
             columns.append(
-                exp.alias_(_window_sum([kind], start, None), f"{kind}s_{label}", quoted=True)
+                exp.alias_(
+                    _window_sum([kind], start, None), f"{kind}s_{label}", quoted=True, copy=False
+                )
             )
-        columns.append(exp.alias_(_window_sum([kind], None, None), f"{kind}s_total", quoted=True))
+        columns.append(
+            exp.alias_(_window_sum([kind], None, None), f"{kind}s_total", quoted=True, copy=False)
+        )
     columns.append(
-        exp.alias_(exp.Min(this=col("occurred_at")), "first_interaction_at", quoted=True)
+        exp.alias_(
+            exp.Min(this=col("occurred_at")), "first_interaction_at", quoted=True, copy=False
+        )
     )
-    columns.append(exp.alias_(exp.Max(this=col("occurred_at")), "last_interaction_at", quoted=True))
-    return exp.select(*columns).from_(events).group_by(col("property_id"), col("entity_id"))
+    columns.append(
+        exp.alias_(exp.Max(this=col("occurred_at")), "last_interaction_at", quoted=True, copy=False)
+    )
+    return (
+        exp.select(*columns, copy=False)
+        .from_(events, copy=False)
+        .group_by(col("property_id"), col("entity_id"), copy=False)
+    )
 
 
 def rollups_query(clock: ir.Clock) -> exp.Query:
@@ -211,9 +235,14 @@ def rollups_query(clock: ir.Clock) -> exp.Query:
     select = (
         exp.select(
             exp.alias_(
-                exp.column("property_id", table="o", quoted=True), "property_id", quoted=True
+                exp.column("property_id", table="o", quoted=True),
+                "property_id",
+                quoted=True,
+                copy=False,
             ),
-            exp.alias_(exp.column("org_id", table="o", quoted=True), "org_id", quoted=True),
+            exp.alias_(
+                exp.column("org_id", table="o", quoted=True), "org_id", quoted=True, copy=False
+            ),
             *(
                 exp.alias_(
                     exp.Coalesce(
@@ -222,6 +251,7 @@ def rollups_query(clock: ir.Clock) -> exp.Query:
                     ),
                     c,
                     quoted=True,
+                    copy=False,
                 )
                 for c in counts
             ),
@@ -229,18 +259,22 @@ def rollups_query(clock: ir.Clock) -> exp.Query:
                 exp.column("first_interaction_at", table="a", quoted=True),
                 "first_interaction_at",
                 quoted=True,
+                copy=False,
             ),
             exp.alias_(
                 exp.column("last_interaction_at", table="a", quoted=True),
                 "last_interaction_at",
                 quoted=True,
+                copy=False,
             ),
+            copy=False,
         )
-        .from_(exp.alias_(exp.to_table("organizations"), "o", table=True))
+        .from_(exp.alias_(exp.to_table("organizations"), "o", table=True, copy=False), copy=False)
         .join(
-            exp.alias_(exp.to_table(agg), "a", table=True),
+            exp.alias_(exp.to_table(agg), "a", table=True, copy=False),
             on=_on("o", "a", [("property_id", "property_id"), ("org_id", "entity_id")]),
             join_type="left",
+            copy=False,
         )
     )
     return _with(builder, select)
@@ -257,17 +291,19 @@ def daily_query(clock: ir.Clock) -> exp.Query:
     select = (
         exp.select(
             col("property_id"),
-            exp.alias_(col("entity_id"), "org_id", quoted=True),
-            exp.alias_(day, "day", quoted=True),
+            exp.alias_(col("entity_id"), "org_id", quoted=True, copy=False),
+            exp.alias_(day, "day", quoted=True, copy=False),
             col("kind"),
-            exp.alias_(exp.Count(this=exp.Star()), "events", quoted=True),
+            exp.alias_(exp.Count(this=exp.Star()), "events", quoted=True, copy=False),
+            copy=False,
         )
-        .from_(events)
+        .from_(events, copy=False)
         .group_by(
             exp.Literal.number(1),
             exp.Literal.number(2),
             exp.Literal.number(3),
             exp.Literal.number(4),
+            copy=False,
         )
     )
     return _with(builder, select)
@@ -286,44 +322,77 @@ def _custom_cte(
     for attr in attrs:
         value = col(VALUE_COLUMN[types[(entity, attr.name)]])
         picked = exp.If(this=exp.EQ(this=col("key"), expression=lit(attr.name)), true=value)
-        pivots.append(exp.alias_(exp.Max(this=exp.Case(ifs=[picked])), attr.dsl_name, quoted=True))
+        pivots.append(
+            exp.alias_(exp.Max(this=exp.Case(ifs=[picked])), attr.dsl_name, quoted=True, copy=False)
+        )
     keys = exp.In(this=col("key"), expressions=[lit(a.name) for a in attrs])
     return (
-        exp.select(col("property_id"), col("entity_id"), *pivots)
-        .from_("attribute_values")
-        .where(exp.and_(exp.EQ(this=col("entity"), expression=lit(entity)), keys))
-        .group_by(col("property_id"), col("entity_id"))
+        exp.select(col("property_id"), col("entity_id"), *pivots, copy=False)
+        .from_("attribute_values", copy=False)
+        .where(exp.and_(exp.EQ(this=col("entity"), expression=lit(entity)), keys), copy=False)
+        .group_by(col("property_id"), col("entity_id"), copy=False)
     )
 
 
-def _related_cte(builder: _Builder, entity: str, related: ir.Related, name: str) -> str:
-    """Distinct linked entities per entity, among those matching the nested filter."""
+def _related_cte(
+    builder: _Builder, entity: str, relations: Sequence[ir.Related], prefix: str
+) -> tuple[str, dict[ir.Related, str]]:
+    """One CTE for every relationship condition of a level: per entity, ``nK`` counts the
+    distinct linked entities matching the K-th nested filter.
+
+    The nested filters are evaluated together, as the columns of one chain over the other
+    entity (each attribute normalized once however many conditions read it), and the links
+    are read once: the cost no longer grows with the number of ``people:`` conditions.
+    """
     own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
-    select = exp.select(
-        exp.alias_(exp.column("property_id", table="l", quoted=True), "property_id", quoted=True),
-        exp.alias_(exp.column(own, table="l", quoted=True), "entity_id", quoted=True),
-        exp.alias_(
-            exp.Count(this=exp.Distinct(expressions=[exp.column(other, table="l", quoted=True)])),
-            "n",
-            quoted=True,
-        ),
-    ).from_(exp.alias_(exp.to_table(LINKS), "l", table=True))
-    if related.where is not None:
-        flags = _flags(builder, related.other, {"match": related.where}, builder.prefix())
-        select = select.join(
-            exp.alias_(exp.to_table(flags), "f", table=True),
-            on=_on("l", "f", [("property_id", "property_id"), (other, "entity_id")]),
-        ).where(exp.column("match", table="f", quoted=True))
-    else:  # count links to entities that exist (links are validated, this is belt and braces)
-        table, id_column = ENTITY_TABLE[related.other]
-        select = select.join(
-            exp.alias_(exp.to_table(table), "x", table=True),
-            on=_on("l", "x", [("property_id", "property_id"), (other, id_column)]),
-        )
-    select = select.group_by(
-        exp.column("property_id", table="l", quoted=True), exp.column(own, table="l", quoted=True)
+    wanted = {r.where: f"m{i}" for i, r in enumerate(dict.fromkeys(relations), 1) if r.where}
+    flags = _flags(builder, relations[0].other, {m: where for where, m in wanted.items()}, prefix)
+    links = builder.add(
+        f"{prefix}links",
+        exp.select(col("property_id"), col("org_id"), col("person_id"), copy=False)
+        .distinct(copy=False)
+        .from_(LINKS, copy=False),
     )
-    return builder.add(name, select)
+    counts: dict[ir.Related, str] = {}
+    sums: list[exp.Expr] = []
+    for i, related in enumerate(dict.fromkeys(relations), 1):
+        counts[related] = f"n{i}"
+        if related.where is None:  # every linked entity that exists (the inner join below)
+            total: exp.Expr = exp.Count(this=exp.Star())
+        else:
+            hit = exp.If(
+                this=exp.column(wanted[related.where], table="f", quoted=True),
+                true=exp.Literal.number(1),
+            )
+            total = exp.Sum(this=exp.Case(ifs=[hit], default=exp.Literal.number(0)))
+        sums.append(exp.alias_(total, f"n{i}", quoted=True, copy=False))
+    select = (
+        exp.select(
+            exp.alias_(
+                exp.column("property_id", table="l", quoted=True),
+                "property_id",
+                quoted=True,
+                copy=False,
+            ),
+            exp.alias_(
+                exp.column(own, table="l", quoted=True), "entity_id", quoted=True, copy=False
+            ),
+            *sums,
+            copy=False,
+        )
+        .from_(exp.alias_(exp.to_table(links), "l", table=True, copy=False), copy=False)
+        .join(
+            exp.alias_(exp.to_table(flags), "f", table=True, copy=False),
+            on=_on("l", "f", [("property_id", "property_id"), (other, "entity_id")]),
+            copy=False,
+        )
+        .group_by(
+            exp.column("property_id", table="l", quoted=True),
+            exp.column(own, table="l", quoted=True),
+            copy=False,
+        )
+    )
+    return builder.add(f"{prefix}related", select), counts
 
 
 def _predicate_sql(
@@ -383,8 +452,15 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
     joins: list[tuple[str, str, list[tuple[str, str]]]] = []
     aggregate_column: dict[ir.Predicate, str] = {}
     columns: list[exp.Expr] = [
-        exp.alias_(exp.column("property_id", table="e", quoted=True), "property_id", quoted=True),
-        exp.alias_(exp.column(id_column, table="e", quoted=True), "entity_id", quoted=True),
+        exp.alias_(
+            exp.column("property_id", table="e", quoted=True),
+            "property_id",
+            quoted=True,
+            copy=False,
+        ),
+        exp.alias_(
+            exp.column(id_column, table="e", quoted=True), "entity_id", quoted=True, copy=False
+        ),
     ]
     key = [("property_id", "property_id"), (id_column, "entity_id")]
     if custom:
@@ -402,12 +478,17 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
     if activities:
         sums = [
             exp.alias_(
-                _window_sum(a.kinds, a.low, (a.high, a.high_inclusive)), f"a{i}", quoted=True
+                _window_sum(a.kinds, a.low, (a.high, a.high_inclusive)),
+                f"a{i}",
+                quoted=True,
+                copy=False,
             )
             for i, a in enumerate(activities, 1)
         ]
-        activity = exp.select(col("property_id"), col("entity_id"), *sums).from_(events)
-        activity = activity.group_by(col("property_id"), col("entity_id"))
+        activity = exp.select(col("property_id"), col("entity_id"), *sums, copy=False).from_(
+            events, copy=False
+        )
+        activity = activity.group_by(col("property_id"), col("entity_id"), copy=False)
         joins.append((builder.add(f"{prefix}activity", activity), "a", key))
         for i, a in enumerate(activities, 1):
             aggregate_column[a] = f"a{i}"
@@ -415,15 +496,17 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
                 this=exp.column(f"a{i}", table="a", quoted=True),
                 expressions=[exp.Literal.number(0)],
             )
-            columns.append(exp.alias_(count, f"a{i}", quoted=True))
-    for i, related in enumerate(relations, 1):
-        alias = f"rel{i}"
-        joins.append((_related_cte(builder, entity, related, f"{prefix}related{i}"), alias, key))
-        aggregate_column[related] = alias
-        count = exp.Coalesce(
-            this=exp.column("n", table=alias, quoted=True), expressions=[exp.Literal.number(0)]
-        )
-        columns.append(exp.alias_(count, alias, quoted=True))
+            columns.append(exp.alias_(count, f"a{i}", quoted=True, copy=False))
+    if relations:
+        related, counts = _related_cte(builder, entity, relations, builder.prefix())
+        joins.append((related, "rel", key))
+        for predicate, name in counts.items():
+            aggregate_column[predicate] = name
+            count = exp.Coalesce(
+                this=exp.column(name, table="rel", quoted=True),
+                expressions=[exp.Literal.number(0)],
+            )
+            columns.append(exp.alias_(count, name, quoted=True, copy=False))
     if rollups:
         clock = builder.require_clock()
         source = builder.rollups_table or builder.add(
@@ -442,14 +525,19 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
         )
         if attr.source == "rollup" and attr.name.endswith(("_7d", "_30d", "_90d", "_total")):
             raw = exp.Coalesce(this=raw, expressions=[exp.Literal.number(0)])
-        columns.append(exp.alias_(normalized(attr, raw), column_name(attr), quoted=True))
+        columns.append(
+            exp.alias_(normalized(attr, raw), column_name(attr), quoted=True, copy=False)
+        )
 
-    base = exp.select(*columns).from_(exp.alias_(exp.to_table(table), "e", table=True))
+    base = exp.select(*columns, copy=False).from_(
+        exp.alias_(exp.to_table(table), "e", table=True, copy=False), copy=False
+    )
     for source, alias, pairs in joins:
         base = base.join(
-            exp.alias_(exp.to_table(source), alias, table=True),
+            exp.alias_(exp.to_table(source), alias, table=True, copy=False),
             on=_on("e", alias, pairs),
             join_type="left",
+            copy=False,
         )
     builder.add(f"{prefix}base", base)
 
@@ -458,16 +546,23 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
         col("property_id"),
         col("entity_id"),
         *(
-            exp.alias_(two_valued(_predicate_sql(p, aggregate_column)), name, quoted=True)
+            exp.alias_(
+                two_valued(_predicate_sql(p, aggregate_column)), name, quoted=True, copy=False
+            )
             for p, name in predicate_column.items()
         ),
-    ).from_(f"{prefix}base")
+        copy=False,
+    ).from_(f"{prefix}base", copy=False)
     builder.add(f"{prefix}preds", preds)
     wide = exp.select(
         col("property_id"),
         col("entity_id"),
-        *(exp.alias_(condition_sql(c, predicate_column), n, quoted=True) for n, c in named.items()),
-    ).from_(f"{prefix}preds")
+        *(
+            exp.alias_(condition_sql(c, predicate_column), n, quoted=True, copy=False)
+            for n, c in named.items()
+        ),
+        copy=False,
+    ).from_(f"{prefix}preds", copy=False)
     return builder.add(f"{prefix}wide", wide)
 
 
@@ -496,12 +591,13 @@ def compile_entity(
         single = (
             exp.select(
                 col("property_id"),
-                exp.alias_(lit(segments[0].id), "segment_id", quoted=True),
-                exp.alias_(lit(entity), "entity", quoted=True),
+                exp.alias_(lit(segments[0].id), "segment_id", quoted=True, copy=False),
+                exp.alias_(lit(entity), "entity", quoted=True, copy=False),
                 col("entity_id"),
+                copy=False,
             )
-            .from_(wide)
-            .where(col(name))
+            .from_(wide, copy=False)
+            .where(col(name), copy=False)
         )
         return EntityQuery(entity, (segments[0].id,), _with(builder, single))
     unpivot = exp.Pivot(
@@ -522,10 +618,11 @@ def compile_entity(
         exp.select(
             col("property_id"),
             col("segment_id"),
-            exp.alias_(lit(entity), "entity", quoted=True),
+            exp.alias_(lit(entity), "entity", quoted=True, copy=False),
             col("entity_id"),
+            copy=False,
         )
-        .from_(source)
-        .where(col("member"))
+        .from_(source, copy=False)
+        .where(col("member"), copy=False)
     )
     return EntityQuery(entity, tuple(s.id for s in segments), _with(builder, select))

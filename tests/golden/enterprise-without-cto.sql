@@ -37,18 +37,22 @@ WITH r1_base AS (
     "entity_id",
     (
       "p1" OR "p2"
-    ) AS "match"
+    ) AS "m1"
   FROM r1_preds
-), related1 AS (
+), r1_links AS (
+  SELECT DISTINCT
+    "property_id",
+    "org_id",
+    "person_id"
+  FROM organization_people
+), r1_related AS (
   SELECT
     "l"."property_id" AS "property_id",
     "l"."org_id" AS "entity_id",
-    COUNT(DISTINCT "l"."person_id") AS "n"
-  FROM organization_people AS l
+    SUM(CASE WHEN "f"."m1" THEN 1 ELSE 0 END) AS "n1"
+  FROM r1_links AS l
   JOIN r1_wide AS f
     ON "l"."property_id" = "f"."property_id" AND "l"."person_id" = "f"."entity_id"
-  WHERE
-    "f"."match"
   GROUP BY
     "l"."property_id",
     "l"."org_id"
@@ -56,7 +60,7 @@ WITH r1_base AS (
   SELECT
     "e"."property_id" AS "property_id",
     "e"."org_id" AS "entity_id",
-    COALESCE("rel1"."n", 0) AS "rel1",
+    COALESCE("rel"."n1", 0) AS "n1",
     LIST_FILTER(
       LIST_TRANSFORM(
         "e"."tags",
@@ -85,14 +89,14 @@ WITH r1_base AS (
       LAMBDA x : NOT x IS NULL
     ) AS "tags"
   FROM organizations AS e
-  LEFT JOIN related1 AS rel1
-    ON "e"."property_id" = "rel1"."property_id" AND "e"."org_id" = "rel1"."entity_id"
+  LEFT JOIN r1_related AS rel
+    ON "e"."property_id" = "rel"."property_id" AND "e"."org_id" = "rel"."entity_id"
 ), preds AS (
   SELECT
     "property_id",
     "entity_id",
     COALESCE(ARRAY_CONTAINS("tags", 'enterprise'), FALSE) AS "p1",
-    COALESCE("rel1" = 0.0, FALSE) AS "p2"
+    COALESCE("n1" = 0.0, FALSE) AS "p2"
   FROM base
 ), wide AS (
   SELECT

@@ -25,14 +25,35 @@ WITH events AS (
   GROUP BY
     "property_id",
     "entity_id"
-), related1 AS (
+), r1_base AS (
+  SELECT
+    "e"."property_id" AS "property_id",
+    "e"."org_id" AS "entity_id"
+  FROM organizations AS e
+), r1_preds AS (
+  SELECT
+    "property_id",
+    "entity_id"
+  FROM r1_base
+), r1_wide AS (
+  SELECT
+    "property_id",
+    "entity_id"
+  FROM r1_preds
+), r1_links AS (
+  SELECT DISTINCT
+    "property_id",
+    "org_id",
+    "person_id"
+  FROM organization_people
+), r1_related AS (
   SELECT
     "l"."property_id" AS "property_id",
     "l"."person_id" AS "entity_id",
-    COUNT(DISTINCT "l"."org_id") AS "n"
-  FROM organization_people AS l
-  JOIN organizations AS x
-    ON "l"."property_id" = "x"."property_id" AND "l"."org_id" = "x"."org_id"
+    COUNT(*) AS "n1"
+  FROM r1_links AS l
+  JOIN r1_wide AS f
+    ON "l"."property_id" = "f"."property_id" AND "l"."org_id" = "f"."entity_id"
   GROUP BY
     "l"."property_id",
     "l"."person_id"
@@ -41,17 +62,17 @@ WITH events AS (
     "e"."property_id" AS "property_id",
     "e"."person_id" AS "entity_id",
     COALESCE("a"."a1", 0) AS "a1",
-    COALESCE("rel1"."n", 0) AS "rel1"
+    COALESCE("rel"."n1", 0) AS "n1"
   FROM people AS e
   LEFT JOIN activity AS a
     ON "e"."property_id" = "a"."property_id" AND "e"."person_id" = "a"."entity_id"
-  LEFT JOIN related1 AS rel1
-    ON "e"."property_id" = "rel1"."property_id" AND "e"."person_id" = "rel1"."entity_id"
+  LEFT JOIN r1_related AS rel
+    ON "e"."property_id" = "rel"."property_id" AND "e"."person_id" = "rel"."entity_id"
 ), preds AS (
   SELECT
     "property_id",
     "entity_id",
-    COALESCE("rel1" >= 2.0, FALSE) AS "p1",
+    COALESCE("n1" >= 2.0, FALSE) AS "p1",
     COALESCE("a1" >= 1.0, FALSE) AS "p2"
   FROM base
 ), wide AS (

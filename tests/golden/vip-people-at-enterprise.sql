@@ -51,18 +51,22 @@ WITH custom AS (
   SELECT
     "property_id",
     "entity_id",
-    "p1" AS "match"
+    "p1" AS "m1"
   FROM r1_preds
-), related1 AS (
+), r1_links AS (
+  SELECT DISTINCT
+    "property_id",
+    "org_id",
+    "person_id"
+  FROM organization_people
+), r1_related AS (
   SELECT
     "l"."property_id" AS "property_id",
     "l"."person_id" AS "entity_id",
-    COUNT(DISTINCT "l"."org_id") AS "n"
-  FROM organization_people AS l
+    SUM(CASE WHEN "f"."m1" THEN 1 ELSE 0 END) AS "n1"
+  FROM r1_links AS l
   JOIN r1_wide AS f
     ON "l"."property_id" = "f"."property_id" AND "l"."org_id" = "f"."entity_id"
-  WHERE
-    "f"."match"
   GROUP BY
     "l"."property_id",
     "l"."person_id"
@@ -70,19 +74,19 @@ WITH custom AS (
   SELECT
     "e"."property_id" AS "property_id",
     "e"."person_id" AS "entity_id",
-    COALESCE("rel1"."n", 0) AS "rel1",
+    COALESCE("rel"."n1", 0) AS "n1",
     "c"."custom.is_vip" AS "custom.is_vip"
   FROM people AS e
   LEFT JOIN custom AS c
     ON "e"."property_id" = "c"."property_id" AND "e"."person_id" = "c"."entity_id"
-  LEFT JOIN related1 AS rel1
-    ON "e"."property_id" = "rel1"."property_id" AND "e"."person_id" = "rel1"."entity_id"
+  LEFT JOIN r1_related AS rel
+    ON "e"."property_id" = "rel"."property_id" AND "e"."person_id" = "rel"."entity_id"
 ), preds AS (
   SELECT
     "property_id",
     "entity_id",
     COALESCE("custom.is_vip" = TRUE, FALSE) AS "p1",
-    COALESCE("rel1" >= 1.0, FALSE) AS "p2"
+    COALESCE("n1" >= 1.0, FALSE) AS "p2"
   FROM base
 ), wide AS (
   SELECT
