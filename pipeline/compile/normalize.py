@@ -47,6 +47,32 @@ NEWER_LOWER_TO: Final = (
     "\U00016ecd\U00016ece\U00016ecf\U00016ed0\U00016ed1\U00016ed2\U00016ed3"
 )
 
+
+def _pattern_class(chars: str) -> str:
+    """A regular-expression character class of ``chars``, each written ``\\x{hex}`` (RE2,
+    Java and Rust regular expressions all read that spelling), so the SQL stays printable."""
+    points = sorted(ord(c) for c in set(chars))
+    runs: list[list[int]] = []
+    for point in points:
+        if runs and point == runs[-1][1] + 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    spelled = (
+        f"\\x{{{low:x}}}" if low == high else f"\\x{{{low:x}}}-\\x{{{high:x}}}"
+        for low, high in runs
+    )
+    return "[" + "".join(spelled) + "]"
+
+
+#: Matches a text that starts or ends with white space or holds a ``NEWER_LOWER_FROM``
+#: letter: only those need trimming and translating, and the SQL compiler guards those two
+#: (costly) functions with this (cheap) test.
+TRIM_OR_TRANSLATE_PATTERN: Final = (
+    f"^{_pattern_class(WHITESPACE)}|{_pattern_class(WHITESPACE)}$"
+    f"|{_pattern_class(NEWER_LOWER_FROM)}"
+)
+
 #: Replacements applied after lower-casing, in order, so that every engine agrees.
 CASE_FIXES: Final = (("i\u0307", "i"), ("ς", "σ"))
 

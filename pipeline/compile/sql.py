@@ -22,6 +22,7 @@ from pipeline.compile.normalize import (
     NEWER_LOWER_FROM,
     NEWER_LOWER_TO,
     PHONE_STRIP_PATTERN,
+    TRIM_OR_TRANSLATE_PATTERN,
     WHITESPACE,
 )
 from pipeline.language import ir
@@ -92,11 +93,27 @@ TRIMMED_CHARACTERS = _characters(WHITESPACE)
 NEWER_LOWER_SQL = (_characters(NEWER_LOWER_FROM), _characters(NEWER_LOWER_TO))
 
 
+def guarded_change(node: exp.Expr) -> exp.Expr | None:
+    """The changed value of the guard ``normalized_text`` writes, if ``node`` is one (for
+    dialects whose regular expressions read the pattern differently)."""
+    if not isinstance(node, exp.Case) or len(node.args.get("ifs") or []) != 1:
+        return None
+    test = node.args["ifs"][0].this
+    if isinstance(test, exp.RegexpLike) and test.expression.name == TRIM_OR_TRANSLATE_PATTERN:
+        changed: exp.Expr = node.args["ifs"][0].args["true"]
+        return changed
+    return None
+
+
 def normalized_text(value: exp.Expr) -> exp.Expr:
-    trimmed = exp.Trim(this=value, expression=TRIMMED_CHARACTERS.copy())
-    newer = exp.func(
+    trimmed = exp.Trim(this=value.copy(), expression=TRIMMED_CHARACTERS.copy())
+    changed = exp.func(
         "translate", trimmed, NEWER_LOWER_SQL[0].copy(), NEWER_LOWER_SQL[1].copy(), copy=False
     )
+    # Trim with a character set and translate cost 10x more in DuckDB than the regular
+    # expression that tells whether a text needs either (measured at 100k people).
+    test = exp.RegexpLike(this=value.copy(), expression=lit(TRIM_OR_TRANSLATE_PATTERN))
+    newer = exp.Case(ifs=[exp.If(this=test, true=changed)], default=value.copy())
     text: exp.Expr = exp.Lower(this=newer)
     for old, new in CASE_FIXES:
         text = exp.func("replace", text, _characters(old), _characters(new), copy=False)

@@ -1,0 +1,97 @@
+"""Text normalization: every engine gives the normalized form of ``compile/normalize.py``.
+
+The SQL compiler skips trim and translate where a regular expression says a text needs neither
+(a guard for speed); these tests show the guard loses nothing, over every code point alone, at
+the start, the end and inside a text, and over white space combinations.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import duckdb
+import polars as pl
+import pytest
+from sqlglot import exp
+
+from pipeline.compile import polars as polars_compile
+from pipeline.compile import sql as sql_compile
+from pipeline.compile.dialects import DIALECTS, render
+from pipeline.compile.normalize import (
+    NEWER_LOWER_FROM,
+    NEWER_LOWER_TO,
+    TRIM_OR_TRANSLATE_PATTERN,
+    WHITESPACE,
+    normalize_text,
+)
+
+Normalizer = Callable[[list[str | None]], list[str | None]]
+
+
+def _texts() -> list[str | None]:
+    """Every code point (surrogates excepted) alone, leading, trailing and inside a word; white
+    space around rare letters; blanks and nulls."""
+    points = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    texts: list[str | None] = []
+    for char in points:
+        texts += [char, f"{char}Ab", f"aB{char}", f"a{char}B"]
+    for space in WHITESPACE:
+        for letter in NEWER_LOWER_FROM[:3] + NEWER_LOWER_FROM[-3:] + "İΣ":
+            texts += [f"{space}{letter}", f"{letter}{space}", f"{space}x{letter}x{space}"]
+        texts += [space * 3, f"{space} {space}Mixed Case{space}\n"]
+    return [*texts, "", None, "ΟΔΟΣ", "İstanbul"]
+
+
+def _duckdb(texts: list[str | None]) -> list[str | None]:
+    select = exp.select(exp.alias_(sql_compile.normalized_text(exp.column("t")), "n")).from_("x")
+    connection = duckdb.connect()
+    connection.register("x", pl.DataFrame({"t": texts}, schema={"t": pl.String}).to_arrow())
+    rows = connection.execute(render(select, "duckdb")).fetchall()
+    return [row[0] for row in rows]
+
+
+def _polars(texts: list[str | None]) -> list[str | None]:
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    return frame.select(polars_compile.normalized_text(pl.col("t"))).to_series().to_list()
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str | None]:
+    return _texts()
+
+
+@pytest.mark.parametrize("engine", [_duckdb, _polars], ids=["duckdb", "polars"])
+def test_every_code_point_normalizes_as_specified(engine: Normalizer, texts: list[str]) -> None:
+    expected = [None if t is None else normalize_text(t) for t in texts]
+    got = engine(texts)
+    wrong = [(t, e, g) for t, e, g in zip(texts, expected, got, strict=True) if e != g]
+    assert wrong == [], f"{len(wrong)} texts differ, first: {wrong[:5]!r}"
+
+
+def test_the_guard_matches_every_text_that_trim_or_translate_would_change(
+    texts: list[str | None],
+) -> None:
+    connection = duckdb.connect()
+    connection.register("x", pl.DataFrame({"t": texts}, schema={"t": pl.String}).to_arrow())
+    missed = connection.execute(
+        "SELECT t FROM x WHERE NOT regexp_matches(t, ?) AND t <> translate(trim(t, ?), ?, ?)",
+        [TRIM_OR_TRANSLATE_PATTERN, WHITESPACE, NEWER_LOWER_FROM, NEWER_LOWER_TO],
+    ).fetchall()
+    assert missed == []
+    ordinary = connection.execute(
+        "SELECT count(*) FROM x WHERE regexp_matches(t, ?) AND t = trim(t, ?)"
+        " AND NOT regexp_matches(t, ?)",
+        [TRIM_OR_TRANSLATE_PATTERN, WHITESPACE, f"[{NEWER_LOWER_FROM}]"],
+    ).fetchone()
+    assert ordinary == (0,), "the guard fires only where there is work to do"
+
+
+@pytest.mark.parametrize("dialect", [d for d in DIALECTS if d not in ("duckdb", "spark")])
+def test_dialects_that_read_patterns_differently_get_the_unguarded_form(dialect: str) -> None:
+    select = exp.select(sql_compile.normalized_text(exp.column("t"))).from_("x")
+    text = render(select, dialect)
+    assert "TRANSLATE(" in text.upper()
+    assert "x{20}" not in text
+    guarded = render(select, "spark")
+    assert "x{20}" in guarded and " RLIKE " in guarded.upper()
