@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from pipeline.inputs import (
     find_tables,
     read_custom_attributes,
     read_inputs,
+    validate,
 )
 from pipeline.inputs.schema import TABLES, VALUE_COLUMNS
 
@@ -84,6 +86,43 @@ def test_valid_dataset_is_written_in_canonical_form(tmp_path: Path) -> None:
     assert inputs.quarantine.schema == QUARANTINE_SCHEMA
     assert inputs.quarantine.num_rows == 0
     assert len(inputs.fingerprint) == 64
+
+
+def test_a_canonical_file_with_nothing_set_aside_is_copied_byte_for_byte(
+    tmp_path: Path, rows: Rows
+) -> None:
+    rows["timeline"][1]["kind"] = "meeting"  # quarantined: the timeline is rewritten
+    raw = raw_table(rows, "organizations")
+    millis = raw.column("created_at").cast(pa.timestamp("ms", tz="UTC"))
+    raw = replace_column(raw, "created_at", millis)  # cast to microseconds: rewritten
+    inputs = run(tmp_path, rows, organizations=raw)
+    data = tmp_path / "data"
+    for table in ("people", "organization_people", "attributes", "attribute_values"):
+        copied = inputs.tables[table].read_bytes()
+        assert copied == (data / f"{table}.parquet").read_bytes(), table
+    for table in ("timeline", "organizations"):
+        assert inputs.tables[table].read_bytes() != (data / f"{table}.parquet").read_bytes()
+        assert pq.read_schema(inputs.tables[table]).remove_metadata() == TABLES[table]
+    assert output(inputs, "timeline").height == 2 == inputs.row_counts["timeline"]
+    assert "meeting" not in output(inputs, "timeline").get_column("kind").to_list()
+    assert output(inputs, "organizations").equals(pl.from_arrow(raw_table(rows, "organizations")))
+
+
+def test_a_file_that_changes_while_it_is_read_is_written_from_what_was_validated(
+    tmp_path: Path, rows: Rows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_dataset(tmp_path / "data", rows)
+    real_copy = shutil.copyfile
+
+    def copy_then_change(source: Path, target: Path) -> None:
+        real_copy(source, target)
+        if source.name == "people.parquet":  # a writer replaces the file meanwhile
+            pq.write_table(raw_table(rows, "people").slice(0, 1), source)
+
+    monkeypatch.setattr(validate.shutil, "copyfile", copy_then_change)
+    inputs = read_inputs(data, tmp_path / "work")
+    assert output(inputs, "people").height == 2 == inputs.row_counts["people"]
+    assert not list((tmp_path / "work").glob("*.partial"))
 
 
 def test_same_ids_in_two_properties_are_not_duplicates(tmp_path: Path, rows: Rows) -> None:
