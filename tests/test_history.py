@@ -228,3 +228,56 @@ def test_segment_sizes_cover_every_property_in_scope(tmp_path: Path, engine: str
         ("acme", "q", 0),
         ("scoped", "q", 0),
     }
+
+
+def test_published_tables_are_in_code_point_order(project: Project) -> None:
+    # Ids and segment ids whose order differs between code points, case-insensitive and
+    # locale collations; both entity kinds' segments interleave.
+    ids = ["o10", "o2", "O3", "é1", "e2", "Z", "z", "ä", "10", "9", "o-1", "o_1", "😀", "ａ"]
+    segments = {
+        "a_b": "where:\n  tags: {contains: vip}\n",
+        "a-b": "where:\n  name: {has_any_value: true}\n",
+        "a10": "entity: person\nwhere:\n  name: {is_unknown: true}\n",
+        "a2": "where:\n  tags: {contains: vip}\n",
+    }
+    for name, text in segments.items():
+        (project.segments / f"{name}.yaml").write_text(text)
+    data = _write_data(project.root, _orgs({i: ["vip"] for i in ids}))
+    for table in ("people", "timeline"):
+        rows = (
+            [{"property_id": "p", "person_id": i} for i in ids]
+            if table == "people"
+            else [
+                {
+                    "property_id": "p",
+                    "event_id": f"e{n}",
+                    "org_id": org,
+                    "kind": kind,
+                    "occurred_at": T1 - dt.timedelta(days=day),
+                }
+                for n, (org, kind, day) in enumerate(
+                    (o, k, d) for o in ids for k in ("note", "chat") for d in (1, 2)
+                )
+            ]
+        )
+        pq.write_table(pa.Table.from_pylist(rows, schema=TABLES[table]), data / f"{table}.parquet")
+    run(
+        RunConfig(
+            data=data,
+            segments=project.segments,
+            out=project.out,
+            as_of=T1.isoformat(),
+            engine=project.engine,
+        )
+    )
+
+    def keys(table: str, columns: tuple[str, ...]) -> list[tuple[object, ...]]:
+        return [tuple(r[c] for c in columns) for r in project.rows(table)]
+
+    membership = keys("segment_membership", ("segment_id", "property_id", "entity_id"))
+    assert len(membership) > 3 * len(ids)
+    assert membership == sorted(membership)
+    rollups = keys("timeline_rollups", ("property_id", "org_id"))
+    assert len(rollups) == len(ids) and rollups == sorted(rollups)
+    daily = keys("timeline_daily", ("property_id", "org_id", "day", "kind"))
+    assert len(daily) == 4 * len(ids) and daily == sorted(daily)

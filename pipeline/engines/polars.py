@@ -9,14 +9,16 @@ import pyarrow as pa
 
 from pipeline.compile.polars_query import compile_entity, daily_frame, rollups_frame
 from pipeline.engines.base import (
+    DAILY_ORDER,
     DAILY_SCHEMA,
+    MEMBERSHIP_ORDER,
     MEMBERSHIP_SCHEMA,
+    ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
     InputPaths,
     by_entity,
-    canonical,
-    sort_membership,
+    published,
 )
 from pipeline.language import ir
 
@@ -32,13 +34,16 @@ class PolarsEngine:
 
     def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
         rollups, daily = pl.collect_all(
-            [rollups_frame(self.frames, clock), daily_frame(self.frames, clock)]
+            [
+                rollups_frame(self.frames, clock).sort(ROLLUPS_ORDER),
+                daily_frame(self.frames, clock).sort(DAILY_ORDER),
+            ]
         )
         # Segments reading rollup columns join this frame instead of aggregating again.
         self.rollups = rollups.lazy()
         return (
-            canonical(rollups.to_arrow(), ROLLUPS_SCHEMA, ["property_id", "org_id"]),
-            canonical(daily.to_arrow(), DAILY_SCHEMA, ["property_id", "org_id", "day", "kind"]),
+            published(rollups.to_arrow(), ROLLUPS_SCHEMA),
+            published(daily.to_arrow(), DAILY_SCHEMA),
         )
 
     def membership(
@@ -50,8 +55,8 @@ class PolarsEngine:
         ]
         if not queries:
             return MEMBERSHIP_SCHEMA.empty_table()
-        frames = pl.collect_all(queries)
-        return sort_membership(pa.concat_tables([frame.to_arrow() for frame in frames]))
+        (members,) = pl.collect_all([pl.concat(queries).sort(MEMBERSHIP_ORDER)])
+        return published(members.to_arrow(), MEMBERSHIP_SCHEMA)
 
     def close(self) -> None:
         self.frames.clear()
