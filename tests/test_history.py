@@ -152,6 +152,22 @@ def test_sequence_of_runs_gives_exact_history_changes_and_sizes(project: Project
     assert [(r["entered"], r["exited"]) for r in runs] == [(2, 0), (2, 1), (1, 1)]
 
 
+def test_a_segment_emptied_then_refilled_keeps_its_closed_stays(project: Project) -> None:
+    project.run(_orgs({"o1": ["vip"], "o2": ["vip"]}), T1)
+    project.run(_orgs({"o1": [], "o2": []}), T2)  # no open stay is left anywhere
+    project.run(_orgs({"o1": ["vip"], "o2": []}), T3)
+    assert project.history() == {
+        ("vip", "o1", T1, T2),
+        ("vip", "o2", T1, T2),
+        ("vip", "o1", T3, None),
+    }
+    assert {c for c in project.changes() if c[0] == T3} == {(T3, "vip", "o1", "entered")}
+    assert {s for s in project.sizes() if s[0] == T3} == {
+        (T3, "vip", 1, 1, 0),
+        (T3, "acme", 0, 0, 0),
+    }
+
+
 def test_identical_rerun_changes_nothing(project: Project) -> None:
     orgs = _orgs({"o1": ["vip"], "o2": []})
     project.run(orgs, T1)
@@ -281,3 +297,5 @@ def test_published_tables_are_in_code_point_order(project: Project) -> None:
     assert len(rollups) == len(ids) and rollups == sorted(rollups)
     daily = keys("timeline_daily", ("property_id", "org_id", "day", "kind"))
     assert len(daily) == 4 * len(ids) and daily == sorted(daily)
+    history = keys("segment_membership_history", ("segment_id", "property_id", "entity_id"))
+    assert history == membership

@@ -17,6 +17,8 @@ import polars as pl
 import pyarrow as pa
 
 KEY: Final = ["property_id", "segment_id", "entity", "entity_id"]
+#: The published order of the history: membership's (segment, property, entity id).
+HISTORY_ORDER: Final = ["segment_id", "property_id", "entity", "entity_id", "valid_from"]
 UTC: Final = pl.Datetime("us", "UTC")
 
 HISTORY: Final = pa.schema(
@@ -110,23 +112,28 @@ def diff(
     current = pl.from_arrow(members.select(KEY))
     assert isinstance(current, pl.DataFrame)
     open_stays = previous.history.filter(pl.col("valid_to").is_null()).select(KEY)
-    entered = current.join(open_stays, on=KEY, how="anti")
-    exited = open_stays.join(current, on=KEY, how="anti")
+    if open_stays.height:
+        entered = current.join(open_stays, on=KEY, how="anti")
+        exited = open_stays.join(current, on=KEY, how="anti")
+    else:  # a first run (or everything had exited): no join over the whole membership
+        entered, exited = current, open_stays
 
-    closing = previous.history.join(
-        exited.with_columns(pl.lit(True).alias("__exit")), on=KEY, how="left"
-    )
+    closing = previous.history
+    if exited.height:
+        closing = closing.join(
+            exited.with_columns(pl.lit(True).alias("__exit")), on=KEY, how="left"
+        ).with_columns(
+            pl.when(pl.col("__exit") & pl.col("valid_to").is_null())
+            .then(at)
+            .otherwise(pl.col("valid_to"))
+            .alias("valid_to")
+        )
     history = pl.concat(
         [
-            closing.with_columns(
-                pl.when(pl.col("__exit") & pl.col("valid_to").is_null())
-                .then(at)
-                .otherwise(pl.col("valid_to"))
-                .alias("valid_to")
-            ).drop("__exit"),
+            closing.select(HISTORY.names),
             entered.with_columns(at.alias("valid_from"), pl.lit(None, dtype=UTC).alias("valid_to")),
         ]
-    ).sort([*KEY, "valid_from"])
+    ).sort(HISTORY_ORDER)  # cheap: both parts come sorted (membership's order)
 
     stamp = [pl.lit(run_id).alias("run_id"), at.alias("as_of")]
     changes_now = pl.concat(
