@@ -163,7 +163,7 @@ def compiled_sql(
 ) -> str:
     """A self-contained query over the input tables for one segment."""
     query = compile_entity(segment.entity, [segment], custom_types(catalog), clock)
-    return query.sql(dialect, pretty=True)
+    return query.sql(dialect, pretty=True, consume=True)
 
 
 def _fingerprint(parts: Sequence[str]) -> str:

@@ -118,7 +118,14 @@ def _refusal(tree: exp.Expr, dialect: str) -> str | None:
     return None
 
 
-def render(tree: exp.Expr, dialect: str, *, pretty: bool = False, what: str = "query") -> str:
+def render(
+    tree: exp.Expr,
+    dialect: str,
+    *,
+    pretty: bool = False,
+    what: str = "query",
+    consume: bool = False,
+) -> str:
     """``tree`` in ``dialect``, or a ``DialectError`` naming what the dialect cannot express.
 
     >>> render(exp.select("a").from_("t"), "spark")
@@ -128,7 +135,9 @@ def render(tree: exp.Expr, dialect: str, *, pretty: bool = False, what: str = "q
         raise DialectError(f"unknown dialect {dialect!r}", f"dialects: {', '.join(DIALECTS)}")
     reason = _refusal(tree, dialect)
     if reason is None:
-        rewritten = tree.copy()  # ours: the rewrites and the generator may change it
+        # The rewrites and the generator may change the tree: work on a copy, unless the caller
+        # renders it once and drops it (copying a large tree costs as much as rendering it).
+        rewritten = tree if consume else tree.copy()
         if dialect not in _GUARDED:
             rewritten = rewritten.transform(_unguarded, copy=False)
         rewritten = rewritten.transform(_rewrite, dialect, copy=False)

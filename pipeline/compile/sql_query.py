@@ -52,9 +52,11 @@ class EntityQuery:
     segment_ids: tuple[str, ...]
     tree: exp.Query
 
-    def sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
+    def sql(self, dialect: str = "duckdb", *, pretty: bool = False, consume: bool = False) -> str:
+        """The query in ``dialect``; ``consume`` renders without a copy, after which the tree
+        must not be rendered again."""
         what = f"segment {self.segment_ids[0]!r}" if len(self.segment_ids) == 1 else "query"
-        return render(self.tree, dialect, pretty=pretty, what=what)
+        return render(self.tree, dialect, pretty=pretty, what=what, consume=consume)
 
 
 @dataclass(slots=True)

@@ -77,7 +77,7 @@ class DuckDBEngine:
                 custom_types,
                 clock,
                 rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
-            ).sql("duckdb")
+            ).sql("duckdb", consume=True)
             for entity, group in by_entity(segments).items()
         ]
         if not queries:

@@ -128,7 +128,7 @@ class SparkEngine:
                 clock,
                 rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
             )
-            tables.append(self._arrow(query.sql("spark")))
+            tables.append(self._arrow(query.sql("spark", consume=True)))
         if not tables:
             return MEMBERSHIP_SCHEMA.empty_table()
         return sort_membership(
