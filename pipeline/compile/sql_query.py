@@ -228,10 +228,19 @@ def rollup_aggregate(events: str, clock: ir.Clock) -> exp.Select:
     )
 
 
-def rollups_query(clock: ir.Clock) -> exp.Query:
-    """``timeline_rollups``: one row per organization, zero counts where it has no events."""
+def _events(builder: _Builder, clock: ir.Clock, events_table: str | None) -> str:
+    if events_table is not None:
+        return events_table
+    return builder.add("events", events_query("organization", clock))
+
+
+def rollups_query(clock: ir.Clock, events_table: str | None = None) -> exp.Query:
+    """``timeline_rollups``: one row per organization, zero counts where it has no events.
+
+    ``events_table`` names a table already holding ``events_query("organization", clock)``.
+    """
     builder = _Builder({}, clock, None)
-    events = builder.add("events", events_query("organization", clock))
+    events = _events(builder, clock, events_table)
     agg = builder.add("rollup_agg", rollup_aggregate(events, clock))
     counts = [c for c in ir.rollup_columns() if c.endswith(("_7d", "_30d", "_90d", "_total"))]
     select = (
@@ -282,10 +291,10 @@ def rollups_query(clock: ir.Clock) -> exp.Query:
     return _with(builder, select)
 
 
-def daily_query(clock: ir.Clock) -> exp.Query:
+def daily_query(clock: ir.Clock, events_table: str | None = None) -> exp.Query:
     """``timeline_daily``: events per organization, local day (run timezone) and kind."""
     builder = _Builder({}, clock, None)
-    events = builder.add("events", events_query("organization", clock))
+    events = _events(builder, clock, events_table)
     day = exp.cast(
         exp.AtTimeZone(this=col("occurred_at"), zone=lit(clock.timezone)),
         exp.DataType.build("date"),

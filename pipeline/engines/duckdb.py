@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline.compile.sql_query import compile_entity, daily_query, rollups_query
+from pipeline.compile.dialects import render
+from pipeline.compile.sql_query import compile_entity, daily_query, events_query, rollups_query
 from pipeline.engines.base import (
     DAILY_ORDER,
     DAILY_SCHEMA,
@@ -24,6 +25,7 @@ from pipeline.engines.base import (
 from pipeline.language import ir
 
 ROLLUPS_TABLE = "timeline_rollups"
+EVENTS_TABLE = "timeline_events"
 
 
 class DuckDBEngine:
@@ -60,11 +62,15 @@ class DuckDBEngine:
         return self.con.sql(f"SELECT * FROM ({sql}) ORDER BY {keys}").to_arrow_table()
 
     def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
-        rollups = self._ordered(rollups_query(clock).sql("duckdb"), ROLLUPS_ORDER)
+        # Both tables read the same events (direct, and through the people links): once.
+        events = render(events_query("organization", clock), "duckdb")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {EVENTS_TABLE} AS {events}")
+        rollups = self._ordered(rollups_query(clock, EVENTS_TABLE).sql("duckdb"), ROLLUPS_ORDER)
         # Segments reading rollup columns join this table instead of aggregating again.
         self.con.register(ROLLUPS_TABLE, rollups)
         self.rollups_ready = True
-        daily = self._ordered(daily_query(clock).sql("duckdb"), DAILY_ORDER)
+        daily = self._ordered(daily_query(clock, EVENTS_TABLE).sql("duckdb"), DAILY_ORDER)
+        self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
         return published(rollups, ROLLUPS_SCHEMA), published(daily, DAILY_SCHEMA)
 
     def membership(
