@@ -308,9 +308,9 @@ def render(results: dict[str, Any]) -> str:
         f"- Python {m['python']}, DuckDB {m['duckdb']}, Polars {m['polars']}, "
         f"pyarrow {m['pyarrow']}; pipeline at commit `{m['git_commit'][:10]}`",
         f"- Shared machine: load average {m['load_average_at_start']} when the run started "
-        "(other sessions run tests; it ranged from 2 to 13 during the benchmark), which moved "
-        "single runs by up to 3x: compare the CPU seconds, the load column and ratios of runs "
-        "measured side by side. `pipeline/` is unchanged from the branch point (3c4cf27).",
+        "(the `load after` column gives it at the end of every run): compare the CPU seconds "
+        "and the ratios of runs measured side by side rather than single wall times."
+        + (f" Note: {results['label']}." if results.get("label") else ""),
         "",
         "## Command",
         "",
