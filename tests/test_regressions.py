@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from engine_helpers import Dataset, midnight_utc
 
 from pipeline.catalog import Catalog
 from pipeline.engines.duckdb import DuckDBEngine
@@ -185,4 +186,45 @@ def test_dates_at_the_ends_of_the_calendar(engine: str, tmp_path: Path) -> None:
         ("before-last", "p", "first"),
         ("before-last", "p", "now"),
         ("on-first", "p", "first"),
+    }
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_duration_longer_than_the_calendar_on_a_date_west_of_utc(
+    engine: str, tmp_path: Path
+) -> None:
+    """Found by the long differential run. SPEC 3: a date's instant is its midnight in the
+    run's timezone. ``as_of - 5000000d`` clamps to the first instant of year 1, which in
+    America/New_York is still year 0: no day starts before it (``more_than_ago`` holds for
+    none), every day up to ``as_of`` starts after it (``within_last``). The checker raised
+    OverflowError converting that instant to a local day."""
+    days = {"o1": "0001-01-01", "o2": "1969-12-31", "o3": "2026-03-14", "o4": "2027-01-01"}
+    data = Dataset.write(
+        tmp_path,
+        {
+            "organizations": [{"property_id": "p", "org_id": eid} for eid in days],
+            "attributes": [
+                {"property_id": "p", "entity": "organization", "key": "day", "type": "date"}
+            ],
+            "attribute_values": [
+                {"property_id": "p", "entity": "organization", "entity_id": eid, "key": "day",
+                 "value_datetime": midnight_utc(day)}
+                for eid, day in days.items()
+            ],
+        },
+    )  # fmt: skip
+    got = data.run(
+        engine,
+        {
+            "ago": {"custom.day": {"more_than_ago": "5000000d"}},
+            "last": {"custom.day": {"within_last": "5000000d"}},
+            "next": {"custom.day": {"within_next": "5000000d"}},
+        },
+        tz="America/New_York",
+    )
+    assert got == {
+        ("last", "p", "o1"),
+        ("last", "p", "o2"),
+        ("last", "p", "o3"),
+        ("next", "p", "o4"),
     }

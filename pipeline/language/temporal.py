@@ -62,7 +62,12 @@ def day_start(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
 
 
 def local_date(instant: dt.datetime, tz: dt.tzinfo) -> dt.date:
-    return instant.astimezone(tz).date()
+    """The calendar day of ``instant`` in ``tz``; the first or last representable day where the
+    local day lies beyond them (the first instant of year 1 is still year 0 west of UTC)."""
+    try:
+        return instant.astimezone(tz).date()
+    except OverflowError:
+        return dt.date.min if instant.year == dt.MINYEAR else dt.date.max
 
 
 def shift(instant: dt.datetime, duration: Duration, tz: dt.tzinfo, sign: int) -> dt.datetime:
