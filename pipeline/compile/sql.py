@@ -43,8 +43,9 @@ def lit(value: str | float | bool | dt.datetime | dt.date) -> exp.Expr:
     return exp.Literal.string(value)
 
 
-def col(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
+def col(name: str, table: str | None = None) -> exp.Column:
+    """A quoted column, qualified by ``table`` if given."""
+    return exp.column(name, table=table, quoted=True)
 
 
 def _lambda(body: exp.Expr, var: str = "x") -> exp.Lambda:

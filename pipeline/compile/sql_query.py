@@ -1,4 +1,4 @@
-"""Assembling the SQL of a run: one membership query per entity, and the timeline rollups.
+"""Assembling the membership SQL of a run: one query per entity for all of its segments.
 
 A membership query is a chain of CTEs over one scan of the entity's table:
 
@@ -19,10 +19,9 @@ once, so filters nest to any depth and the cost does not grow with the number of
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Final, assert_never
+from dataclasses import dataclass
+from typing import assert_never
 
 from sqlglot import exp
 
@@ -38,10 +37,18 @@ from pipeline.compile.sql import (
     range_sql,
     two_valued,
 )
+from pipeline.compile.sql_timeline import (
+    LINKS,
+    Builder,
+    alias,
+    events_query,
+    on_keys,
+    rollup_aggregate,
+    window_sum,
+    with_ctes,
+)
 from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
 from pipeline.language import ir
-
-LINKS: Final = "organization_people"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,46 +66,6 @@ class EntityQuery:
         return render(self.tree, dialect, pretty=pretty, what=what, consume=consume)
 
 
-@dataclass(slots=True)
-class _Builder:
-    """Collects the CTEs of one query under unique names."""
-
-    custom_types: Mapping[tuple[str, str], str]
-    clock: ir.Clock | None
-    rollups_table: str | None
-    ctes: list[tuple[str, exp.Query]] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)
-    counter: int = 0
-
-    def add(self, name: str, query: exp.Query) -> str:
-        if name in self.names:
-            raise AssertionError(f"duplicate CTE {name}")
-        self.names.add(name)
-        self.ctes.append((name, query))
-        return name
-
-    def prefix(self) -> str:
-        self.counter += 1
-        return f"r{self.counter}_"
-
-    def require_clock(self) -> ir.Clock:
-        if self.clock is None:
-            raise ValueError("timeline conditions need the run's clock")
-        return self.clock
-
-
-def _on(left: str, right: str, pairs: Sequence[tuple[str, str]]) -> exp.Expr:
-    return and_all(
-        [
-            exp.EQ(
-                this=exp.column(a, table=left, quoted=True),
-                expression=exp.column(b, table=right, quoted=True),
-            )
-            for a, b in pairs
-        ]
-    )
-
-
 def _count_sql(column: exp.Expr, count: ir.Count) -> exp.Expr:
     return range_sql(
         column,
@@ -109,223 +76,6 @@ def _count_sql(column: exp.Expr, count: ir.Count) -> exp.Expr:
     )
 
 
-def events_query(entity: str, clock: ir.Clock) -> exp.Query:
-    """Events attributed to each entity (``entity_id``), none after ``as_of``.
-
-    An event with an ``org_id`` belongs to that organization; one with only a ``person_id``
-    belongs to every organization linked to that person, within the same property. For
-    people, an event belongs to its ``person_id``.
-    """
-    not_after = exp.LTE(this=col("occurred_at"), expression=lit(clock.as_of))
-    if entity == "person":
-        return (
-            exp.select(
-                col("property_id"),
-                exp.alias_(col("person_id"), "entity_id", quoted=True, copy=False),
-                col("kind"),
-                col("occurred_at"),
-                copy=False,
-            )
-            .from_("timeline", copy=False)
-            .where(
-                exp.and_(
-                    exp.Not(this=exp.Is(this=col("person_id"), expression=exp.Null())), not_after
-                ),
-                copy=False,
-            )
-        )
-    direct = (
-        exp.select(
-            col("property_id"),
-            exp.alias_(col("org_id"), "entity_id", quoted=True, copy=False),
-            col("kind"),
-            col("occurred_at"),
-            copy=False,
-        )
-        .from_("timeline", copy=False)
-        .where(
-            exp.and_(exp.Not(this=exp.Is(this=col("org_id"), expression=exp.Null())), not_after),
-            copy=False,
-        )
-    )
-    t, link = "t", "l"
-    via_people = (
-        exp.select(
-            exp.column("property_id", table=t, quoted=True),
-            exp.alias_(
-                exp.column("org_id", table=link, quoted=True), "entity_id", quoted=True, copy=False
-            ),
-            exp.column("kind", table=t, quoted=True),
-            exp.column("occurred_at", table=t, quoted=True),
-            copy=False,
-        )
-        .from_(exp.alias_(exp.to_table("timeline"), t, table=True, copy=False), copy=False)
-        .join(
-            exp.alias_(exp.to_table(LINKS), link, table=True, copy=False),
-            on=_on(t, link, [("property_id", "property_id"), ("person_id", "person_id")]),
-            copy=False,
-        )
-        .where(
-            exp.and_(
-                exp.Is(this=exp.column("org_id", table=t, quoted=True), expression=exp.Null()),
-                exp.LTE(
-                    this=exp.column("occurred_at", table=t, quoted=True),
-                    expression=lit(clock.as_of),
-                ),
-            ),
-            copy=False,
-        )
-    )
-    return exp.union(direct, via_people, distinct=False, copy=False)
-
-
-def _window_sum(
-    kinds: Sequence[str] | None, since: dt.datetime | None, until: tuple[dt.datetime, bool] | None
-) -> exp.Expr:
-    parts: list[exp.Expr] = []
-    if kinds is not None:
-        parts.append(
-            exp.EQ(this=col("kind"), expression=lit(kinds[0]))
-            if len(kinds) == 1
-            else exp.In(this=col("kind"), expressions=[lit(k) for k in kinds])
-        )
-    if since is not None:
-        parts.append(exp.GTE(this=col("occurred_at"), expression=lit(since)))
-    if until is not None:
-        high, inclusive = until
-        parts.append(
-            (exp.LTE if inclusive else exp.LT)(this=col("occurred_at"), expression=lit(high))
-        )
-    hit = exp.If(this=and_all(parts), true=exp.Literal.number(1))
-    return exp.Sum(this=exp.Case(ifs=[hit], default=exp.Literal.number(0)))
-
-
-def rollup_aggregate(events: str, clock: ir.Clock) -> exp.Select:
-    """Per organization with events: every rollup column (SPEC section 5)."""
-    columns: list[exp.Expr] = [col("property_id"), col("entity_id")]
-    for kind in ir.ROLLUP_KINDS:
-        for label, start in clock.windows:
-            columns.append(
-                exp.alias_(
-                    _window_sum([kind], start, None), f"{kind}s_{label}", quoted=True, copy=False
-                )
-            )
-        columns.append(
-            exp.alias_(_window_sum([kind], None, None), f"{kind}s_total", quoted=True, copy=False)
-        )
-    columns.append(
-        exp.alias_(
-            exp.Min(this=col("occurred_at")), "first_interaction_at", quoted=True, copy=False
-        )
-    )
-    columns.append(
-        exp.alias_(exp.Max(this=col("occurred_at")), "last_interaction_at", quoted=True, copy=False)
-    )
-    return (
-        exp.select(*columns, copy=False)
-        .from_(events, copy=False)
-        .group_by(col("property_id"), col("entity_id"), copy=False)
-    )
-
-
-def _events(builder: _Builder, clock: ir.Clock, events_table: str | None) -> str:
-    if events_table is not None:
-        return events_table
-    return builder.add("events", events_query("organization", clock))
-
-
-def rollups_query(clock: ir.Clock, events_table: str | None = None) -> exp.Query:
-    """``timeline_rollups``: one row per organization, zero counts where it has no events.
-
-    ``events_table`` names a table already holding ``events_query("organization", clock)``.
-    """
-    builder = _Builder({}, clock, None)
-    events = _events(builder, clock, events_table)
-    agg = builder.add("rollup_agg", rollup_aggregate(events, clock))
-    counts = [c for c in ir.rollup_columns() if c.endswith(("_7d", "_30d", "_90d", "_total"))]
-    select = (
-        exp.select(
-            exp.alias_(
-                exp.column("property_id", table="o", quoted=True),
-                "property_id",
-                quoted=True,
-                copy=False,
-            ),
-            exp.alias_(
-                exp.column("org_id", table="o", quoted=True), "org_id", quoted=True, copy=False
-            ),
-            *(
-                exp.alias_(
-                    exp.Coalesce(
-                        this=exp.column(c, table="a", quoted=True),
-                        expressions=[exp.Literal.number(0)],
-                    ),
-                    c,
-                    quoted=True,
-                    copy=False,
-                )
-                for c in counts
-            ),
-            exp.alias_(
-                exp.column("first_interaction_at", table="a", quoted=True),
-                "first_interaction_at",
-                quoted=True,
-                copy=False,
-            ),
-            exp.alias_(
-                exp.column("last_interaction_at", table="a", quoted=True),
-                "last_interaction_at",
-                quoted=True,
-                copy=False,
-            ),
-            copy=False,
-        )
-        .from_(exp.alias_(exp.to_table("organizations"), "o", table=True, copy=False), copy=False)
-        .join(
-            exp.alias_(exp.to_table(agg), "a", table=True, copy=False),
-            on=_on("o", "a", [("property_id", "property_id"), ("org_id", "entity_id")]),
-            join_type="left",
-            copy=False,
-        )
-    )
-    return _with(builder, select)
-
-
-def daily_query(clock: ir.Clock, events_table: str | None = None) -> exp.Query:
-    """``timeline_daily``: events per organization, local day (run timezone) and kind."""
-    builder = _Builder({}, clock, None)
-    events = _events(builder, clock, events_table)
-    day = exp.cast(
-        exp.AtTimeZone(this=col("occurred_at"), zone=lit(clock.timezone)),
-        exp.DataType.build("date"),
-    )
-    select = (
-        exp.select(
-            col("property_id"),
-            exp.alias_(col("entity_id"), "org_id", quoted=True, copy=False),
-            exp.alias_(day, "day", quoted=True, copy=False),
-            col("kind"),
-            exp.alias_(exp.Count(this=exp.Star()), "events", quoted=True, copy=False),
-            copy=False,
-        )
-        .from_(events, copy=False)
-        .group_by(
-            exp.Literal.number(1),
-            exp.Literal.number(2),
-            exp.Literal.number(3),
-            exp.Literal.number(4),
-            copy=False,
-        )
-    )
-    return _with(builder, select)
-
-
-def _with(builder: _Builder, select: exp.Select) -> exp.Query:
-    for name, query in builder.ctes:
-        select = select.with_(name, as_=query, copy=False)
-    return select
-
-
 def _custom_cte(
     entity: str, attrs: Sequence[ir.Attr], types: Mapping[tuple[str, str], str]
 ) -> exp.Select:
@@ -333,9 +83,7 @@ def _custom_cte(
     for attr in attrs:
         value = col(VALUE_COLUMN[types[(entity, attr.name)]])
         picked = exp.If(this=exp.EQ(this=col("key"), expression=lit(attr.name)), true=value)
-        pivots.append(
-            exp.alias_(exp.Max(this=exp.Case(ifs=[picked])), attr.dsl_name, quoted=True, copy=False)
-        )
+        pivots.append(alias(exp.Max(this=exp.Case(ifs=[picked])), attr.dsl_name))
     keys = exp.In(this=col("key"), expressions=[lit(a.name) for a in attrs])
     return (
         exp.select(col("property_id"), col("entity_id"), *pivots, copy=False)
@@ -346,7 +94,7 @@ def _custom_cte(
 
 
 def _related_cte(
-    builder: _Builder, entity: str, relations: Sequence[ir.Related], prefix: str
+    builder: Builder, entity: str, relations: Sequence[ir.Related], prefix: str
 ) -> tuple[str, dict[ir.Related, str]]:
     """One CTE for every relationship condition of a level: per entity, ``nK`` counts the
     distinct linked entities matching the K-th nested filter.
@@ -372,34 +120,27 @@ def _related_cte(
             total: exp.Expr = exp.Count(this=exp.Star())
         else:
             hit = exp.If(
-                this=exp.column(wanted[related.where], table="f", quoted=True),
+                this=col(wanted[related.where], "f"),
                 true=exp.Literal.number(1),
             )
             total = exp.Sum(this=exp.Case(ifs=[hit], default=exp.Literal.number(0)))
-        sums.append(exp.alias_(total, f"n{i}", quoted=True, copy=False))
+        sums.append(alias(total, f"n{i}"))
     select = (
         exp.select(
-            exp.alias_(
-                exp.column("property_id", table="l", quoted=True),
-                "property_id",
-                quoted=True,
-                copy=False,
-            ),
-            exp.alias_(
-                exp.column(own, table="l", quoted=True), "entity_id", quoted=True, copy=False
-            ),
+            alias(col("property_id", "l"), "property_id"),
+            alias(col(own, "l"), "entity_id"),
             *sums,
             copy=False,
         )
         .from_(exp.alias_(exp.to_table(links), "l", table=True, copy=False), copy=False)
         .join(
             exp.alias_(exp.to_table(flags), "f", table=True, copy=False),
-            on=_on("l", "f", [("property_id", "property_id"), (other, "entity_id")]),
+            on=on_keys("l", "f", [("property_id", "property_id"), (other, "entity_id")]),
             copy=False,
         )
         .group_by(
-            exp.column("property_id", table="l", quoted=True),
-            exp.column(own, table="l", quoted=True),
+            col("property_id", "l"),
+            col(own, "l"),
             copy=False,
         )
     )
@@ -449,7 +190,7 @@ def condition_sql(
             return col(predicate_column[condition])
 
 
-def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], prefix: str) -> str:
+def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], prefix: str) -> str:
     """CTEs ending in one with ``property_id``, ``entity_id`` and a boolean per name."""
     table, id_column = ENTITY_TABLE[entity]
     conditions = list(named.values())
@@ -463,15 +204,8 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
     joins: list[tuple[str, str, list[tuple[str, str]]]] = []
     aggregate_column: dict[ir.Predicate, str] = {}
     columns: list[exp.Expr] = [
-        exp.alias_(
-            exp.column("property_id", table="e", quoted=True),
-            "property_id",
-            quoted=True,
-            copy=False,
-        ),
-        exp.alias_(
-            exp.column(id_column, table="e", quoted=True), "entity_id", quoted=True, copy=False
-        ),
+        alias(col("property_id", "e"), "property_id"),
+        alias(col(id_column, "e"), "entity_id"),
     ]
     key = [("property_id", "property_id"), (id_column, "entity_id")]
     if custom:
@@ -488,12 +222,7 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
         builder.add(events, events_query(entity, clock))
     if activities:
         sums = [
-            exp.alias_(
-                _window_sum(a.kinds, a.low, (a.high, a.high_inclusive)),
-                f"a{i}",
-                quoted=True,
-                copy=False,
-            )
+            alias(window_sum(a.kinds, a.low, (a.high, a.high_inclusive)), f"a{i}")
             for i, a in enumerate(activities, 1)
         ]
         activity = exp.select(col("property_id"), col("entity_id"), *sums, copy=False).from_(
@@ -504,20 +233,20 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
         for i, a in enumerate(activities, 1):
             aggregate_column[a] = f"a{i}"
             count = exp.Coalesce(
-                this=exp.column(f"a{i}", table="a", quoted=True),
+                this=col(f"a{i}", "a"),
                 expressions=[exp.Literal.number(0)],
             )
-            columns.append(exp.alias_(count, f"a{i}", quoted=True, copy=False))
+            columns.append(alias(count, f"a{i}"))
     if relations:
         related, counts = _related_cte(builder, entity, relations, builder.prefix())
         joins.append((related, "rel", key))
         for predicate, name in counts.items():
             aggregate_column[predicate] = name
             count = exp.Coalesce(
-                this=exp.column(name, table="rel", quoted=True),
+                this=col(name, "rel"),
                 expressions=[exp.Literal.number(0)],
             )
-            columns.append(exp.alias_(count, name, quoted=True, copy=False))
+            columns.append(alias(count, name))
     if rollups:
         clock = builder.require_clock()
         source = builder.rollups_table or builder.add(
@@ -531,22 +260,18 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
 
     for attr in attrs:
         table_alias = {"builtin": "e", "custom": "c", "rollup": "ro"}[attr.source]
-        raw: exp.Expr = exp.column(
-            attr.dsl_name if attr.source == "custom" else attr.name, table=table_alias, quoted=True
-        )
+        raw: exp.Expr = col(attr.dsl_name if attr.source == "custom" else attr.name, table_alias)
         if attr.source == "rollup" and attr.name.endswith(("_7d", "_30d", "_90d", "_total")):
             raw = exp.Coalesce(this=raw, expressions=[exp.Literal.number(0)])
-        columns.append(
-            exp.alias_(normalized(attr, raw), column_name(attr), quoted=True, copy=False)
-        )
+        columns.append(alias(normalized(attr, raw), column_name(attr)))
 
     base = exp.select(*columns, copy=False).from_(
         exp.alias_(exp.to_table(table), "e", table=True, copy=False), copy=False
     )
-    for source, alias, pairs in joins:
+    for source, table_alias, pairs in joins:
         base = base.join(
-            exp.alias_(exp.to_table(source), alias, table=True, copy=False),
-            on=_on("e", alias, pairs),
+            exp.alias_(exp.to_table(source), table_alias, table=True, copy=False),
+            on=on_keys("e", table_alias, pairs),
             join_type="left",
             copy=False,
         )
@@ -557,9 +282,7 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
         col("property_id"),
         col("entity_id"),
         *(
-            exp.alias_(
-                two_valued(_predicate_sql(p, aggregate_column)), name, quoted=True, copy=False
-            )
+            alias(two_valued(_predicate_sql(p, aggregate_column)), name)
             for p, name in predicate_column.items()
         ),
         copy=False,
@@ -568,10 +291,7 @@ def _flags(builder: _Builder, entity: str, named: Mapping[str, ir.Condition], pr
     wide = exp.select(
         col("property_id"),
         col("entity_id"),
-        *(
-            exp.alias_(condition_sql(c, predicate_column), n, quoted=True, copy=False)
-            for n, c in named.items()
-        ),
+        *(alias(condition_sql(c, predicate_column), n) for n, c in named.items()),
         copy=False,
     ).from_(f"{prefix}preds", copy=False)
     return builder.add(f"{prefix}wide", wide)
@@ -591,7 +311,7 @@ def compile_entity(
     ``attributes`` table. ``rollups_table`` names an already computed ``timeline_rollups``
     table to join; without it the query computes the rollups it reads itself.
     """
-    builder = _Builder(custom_types, clock, rollups_table)
+    builder = Builder(custom_types, clock, rollups_table)
     # Internal column names, so that no segment id can collide with ours ("property_id").
     columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
     wide = _flags(builder, entity, {name: ir.scoped(s) for name, s in columns.items()}, "")
@@ -602,15 +322,15 @@ def compile_entity(
         single = (
             exp.select(
                 col("property_id"),
-                exp.alias_(lit(segments[0].id), "segment_id", quoted=True, copy=False),
-                exp.alias_(lit(entity), "entity", quoted=True, copy=False),
+                alias(lit(segments[0].id), "segment_id"),
+                alias(lit(entity), "entity"),
                 col("entity_id"),
                 copy=False,
             )
             .from_(wide, copy=False)
             .where(col(name), copy=False)
         )
-        return EntityQuery(entity, (segments[0].id,), _with(builder, single))
+        return EntityQuery(entity, (segments[0].id,), with_ctes(builder, single))
     unpivot = exp.Pivot(
         unpivot=True,
         expressions=[exp.to_identifier("member")],
@@ -629,11 +349,11 @@ def compile_entity(
         exp.select(
             col("property_id"),
             col("segment_id"),
-            exp.alias_(lit(entity), "entity", quoted=True, copy=False),
+            alias(lit(entity), "entity"),
             col("entity_id"),
             copy=False,
         )
         .from_(source, copy=False)
         .where(col("member"), copy=False)
     )
-    return EntityQuery(entity, tuple(s.id for s in segments), _with(builder, select))
+    return EntityQuery(entity, tuple(s.id for s in segments), with_ctes(builder, select))

@@ -9,7 +9,8 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.compile.dialects import render
-from pipeline.compile.sql_query import compile_entity, daily_query, events_query, rollups_query
+from pipeline.compile.sql_query import compile_entity
+from pipeline.compile.sql_timeline import daily_query, events_query, rollups_query
 from pipeline.engines.base import (
     DAILY_ORDER,
     DAILY_SCHEMA,

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.compile.dialects import render
-from pipeline.compile.sql_query import compile_entity, daily_query, rollups_query
+from pipeline.compile.sql_query import compile_entity
+from pipeline.compile.sql_timeline import daily_query, rollups_query
 from pipeline.engines.base import (
     DAILY_SCHEMA,
     MEMBERSHIP_SCHEMA,

@@ -1,0 +1,250 @@
+"""Building blocks of the SQL queries, and the timeline queries built from them.
+
+``Builder`` collects the CTEs of one query; ``events_query`` attributes timeline events to
+organizations or people (never after ``as_of``); ``rollups_query`` and ``daily_query`` are
+the ``timeline_rollups`` and ``timeline_daily`` tables. ``sql_query`` assembles the membership
+queries from the same pieces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlglot import exp
+
+from pipeline.compile.sql import and_all, col, lit
+from pipeline.language import ir
+
+LINKS: Final = "organization_people"
+
+
+@dataclass(slots=True)
+class Builder:
+    """Collects the CTEs of one query under unique names."""
+
+    custom_types: Mapping[tuple[str, str], str]
+    clock: ir.Clock | None
+    rollups_table: str | None
+    ctes: list[tuple[str, exp.Query]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    counter: int = 0
+
+    def add(self, name: str, query: exp.Query) -> str:
+        if name in self.names:
+            raise AssertionError(f"duplicate CTE {name}")
+        self.names.add(name)
+        self.ctes.append((name, query))
+        return name
+
+    def prefix(self) -> str:
+        self.counter += 1
+        return f"r{self.counter}_"
+
+    def require_clock(self) -> ir.Clock:
+        if self.clock is None:
+            raise ValueError("timeline conditions need the run's clock")
+        return self.clock
+
+
+def alias(expression: exp.Expr, name: str) -> exp.Expr:
+    """``expression AS "name"`` (the compiler owns its trees: no copy)."""
+    return exp.alias_(expression, name, quoted=True, copy=False)
+
+
+def on_keys(left: str, right: str, pairs: Sequence[tuple[str, str]]) -> exp.Expr:
+    return and_all(
+        [
+            exp.EQ(
+                this=col(a, left),
+                expression=col(b, right),
+            )
+            for a, b in pairs
+        ]
+    )
+
+
+def events_query(entity: str, clock: ir.Clock) -> exp.Query:
+    """Events attributed to each entity (``entity_id``), none after ``as_of``.
+
+    An event with an ``org_id`` belongs to that organization; one with only a ``person_id``
+    belongs to every organization linked to that person, within the same property. For
+    people, an event belongs to its ``person_id``.
+    """
+    not_after = exp.LTE(this=col("occurred_at"), expression=lit(clock.as_of))
+    if entity == "person":
+        return (
+            exp.select(
+                col("property_id"),
+                alias(col("person_id"), "entity_id"),
+                col("kind"),
+                col("occurred_at"),
+                copy=False,
+            )
+            .from_("timeline", copy=False)
+            .where(
+                exp.and_(
+                    exp.Not(this=exp.Is(this=col("person_id"), expression=exp.Null())), not_after
+                ),
+                copy=False,
+            )
+        )
+    direct = (
+        exp.select(
+            col("property_id"),
+            alias(col("org_id"), "entity_id"),
+            col("kind"),
+            col("occurred_at"),
+            copy=False,
+        )
+        .from_("timeline", copy=False)
+        .where(
+            exp.and_(exp.Not(this=exp.Is(this=col("org_id"), expression=exp.Null())), not_after),
+            copy=False,
+        )
+    )
+    t, link = "t", "l"
+    via_people = (
+        exp.select(
+            col("property_id", t),
+            alias(col("org_id", link), "entity_id"),
+            col("kind", t),
+            col("occurred_at", t),
+            copy=False,
+        )
+        .from_(exp.alias_(exp.to_table("timeline"), t, table=True, copy=False), copy=False)
+        .join(
+            exp.alias_(exp.to_table(LINKS), link, table=True, copy=False),
+            on=on_keys(t, link, [("property_id", "property_id"), ("person_id", "person_id")]),
+            copy=False,
+        )
+        .where(
+            exp.and_(
+                exp.Is(this=col("org_id", t), expression=exp.Null()),
+                exp.LTE(
+                    this=col("occurred_at", t),
+                    expression=lit(clock.as_of),
+                ),
+            ),
+            copy=False,
+        )
+    )
+    return exp.union(direct, via_people, distinct=False, copy=False)
+
+
+def window_sum(
+    kinds: Sequence[str] | None, since: dt.datetime | None, until: tuple[dt.datetime, bool] | None
+) -> exp.Expr:
+    parts: list[exp.Expr] = []
+    if kinds is not None:
+        parts.append(
+            exp.EQ(this=col("kind"), expression=lit(kinds[0]))
+            if len(kinds) == 1
+            else exp.In(this=col("kind"), expressions=[lit(k) for k in kinds])
+        )
+    if since is not None:
+        parts.append(exp.GTE(this=col("occurred_at"), expression=lit(since)))
+    if until is not None:
+        high, inclusive = until
+        parts.append(
+            (exp.LTE if inclusive else exp.LT)(this=col("occurred_at"), expression=lit(high))
+        )
+    hit = exp.If(this=and_all(parts), true=exp.Literal.number(1))
+    return exp.Sum(this=exp.Case(ifs=[hit], default=exp.Literal.number(0)))
+
+
+def rollup_aggregate(events: str, clock: ir.Clock) -> exp.Select:
+    """Per organization with events: every rollup column (SPEC section 5)."""
+    columns: list[exp.Expr] = [col("property_id"), col("entity_id")]
+    for kind in ir.ROLLUP_KINDS:
+        for label, start in clock.windows:
+            columns.append(alias(window_sum([kind], start, None), f"{kind}s_{label}"))
+        columns.append(alias(window_sum([kind], None, None), f"{kind}s_total"))
+    columns.append(alias(exp.Min(this=col("occurred_at")), "first_interaction_at"))
+    columns.append(alias(exp.Max(this=col("occurred_at")), "last_interaction_at"))
+    return (
+        exp.select(*columns, copy=False)
+        .from_(events, copy=False)
+        .group_by(col("property_id"), col("entity_id"), copy=False)
+    )
+
+
+def _events(builder: Builder, clock: ir.Clock, events_table: str | None) -> str:
+    if events_table is not None:
+        return events_table
+    return builder.add("events", events_query("organization", clock))
+
+
+def rollups_query(clock: ir.Clock, events_table: str | None = None) -> exp.Query:
+    """``timeline_rollups``: one row per organization, zero counts where it has no events.
+
+    ``events_table`` names a table already holding ``events_query("organization", clock)``.
+    """
+    builder = Builder({}, clock, None)
+    events = _events(builder, clock, events_table)
+    agg = builder.add("rollup_agg", rollup_aggregate(events, clock))
+    counts = [c for c in ir.rollup_columns() if c.endswith(("_7d", "_30d", "_90d", "_total"))]
+    select = (
+        exp.select(
+            alias(col("property_id", "o"), "property_id"),
+            alias(col("org_id", "o"), "org_id"),
+            *(
+                alias(
+                    exp.Coalesce(
+                        this=col(c, "a"),
+                        expressions=[exp.Literal.number(0)],
+                    ),
+                    c,
+                )
+                for c in counts
+            ),
+            alias(col("first_interaction_at", "a"), "first_interaction_at"),
+            alias(col("last_interaction_at", "a"), "last_interaction_at"),
+            copy=False,
+        )
+        .from_(exp.alias_(exp.to_table("organizations"), "o", table=True, copy=False), copy=False)
+        .join(
+            exp.alias_(exp.to_table(agg), "a", table=True, copy=False),
+            on=on_keys("o", "a", [("property_id", "property_id"), ("org_id", "entity_id")]),
+            join_type="left",
+            copy=False,
+        )
+    )
+    return with_ctes(builder, select)
+
+
+def daily_query(clock: ir.Clock, events_table: str | None = None) -> exp.Query:
+    """``timeline_daily``: events per organization, local day (run timezone) and kind."""
+    builder = Builder({}, clock, None)
+    events = _events(builder, clock, events_table)
+    day = exp.cast(
+        exp.AtTimeZone(this=col("occurred_at"), zone=lit(clock.timezone)),
+        exp.DataType.build("date"),
+    )
+    select = (
+        exp.select(
+            col("property_id"),
+            alias(col("entity_id"), "org_id"),
+            alias(day, "day"),
+            col("kind"),
+            alias(exp.Count(this=exp.Star()), "events"),
+            copy=False,
+        )
+        .from_(events, copy=False)
+        .group_by(
+            exp.Literal.number(1),
+            exp.Literal.number(2),
+            exp.Literal.number(3),
+            exp.Literal.number(4),
+            copy=False,
+        )
+    )
+    return with_ctes(builder, select)
+
+
+def with_ctes(builder: Builder, select: exp.Select) -> exp.Query:
+    for name, query in builder.ctes:
+        select = select.with_(name, as_=query, copy=False)
+    return select
