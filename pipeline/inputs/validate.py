@@ -78,8 +78,10 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
     findings: dict[str, list[Finding]] = {table: [] for table in TABLES}
     canonical: dict[str, tuple[Path, os.stat_result]] = {}
     for table, paths in files.items():
-        if len(paths) == 1 and _is_canonical(paths[0], TABLES[table]):
-            canonical[table] = (paths[0], paths[0].stat())
+        if len(paths) == 1:
+            seen = _stat(paths[0])  # before anything is read: any later change shows
+            if seen is not None and _is_canonical(paths[0], TABLES[table]):
+                canonical[table] = (paths[0], seen)
         loaded = load_table(table, paths, data_dir)
         issues[table].extend(loaded.issues)
         frames[table] = loaded.frame
@@ -135,6 +137,13 @@ def _claim(findings: Sequence[Finding], height: int) -> tuple[list[Finding], pl.
             kept.append(Finding(finding.rule, rows))
             claimed.scatter(rows, True)
     return kept, claimed
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None  # load_table reports it
 
 
 def _is_canonical(path: Path, schema: pa.Schema) -> bool:
