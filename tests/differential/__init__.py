@@ -6,7 +6,7 @@ Hypothesis profiles, chosen with the ``HYPOTHESIS_PROFILE`` environment variable
   does not shrink (each shrink step runs both engines, and shrinking a batch of segments over
   a few dozen rows takes far longer than the budget): the failure message already names the
   first differing segment and the rows of the entities involved.
-- ``long``: 2,000 examples per test (10,000 for the module), shrinking failures, for a
+- ``long``: 2,000 examples per test (12,000 for the module), shrinking failures, for a
   nightly or pre-release run.
 
 The profile is applied to these tests only (not loaded globally), so that other Hypothesis
@@ -32,7 +32,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "long",
-    max_examples=2_000,  # per test: 10,000 examples for the module, about an hour
+    max_examples=2_000,  # per test: 12,000 examples for the module, about 75 minutes
     deadline=None,
     suppress_health_check=_SLOW_IS_FINE,
 )
