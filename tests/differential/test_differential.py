@@ -229,7 +229,7 @@ def test_every_attribute_type_together(scenario: Scenario) -> None:
 
 #: Each example here checks a whole batch with events and links; ``ci`` runs fewer of them so
 #: that the module stays within its few minutes.
-RELATIONAL = settings(PROFILE, max_examples=30) if PROFILE_NAME == "ci" else PROFILE
+RELATIONAL = settings(PROFILE, max_examples=60) if PROFILE_NAME == "ci" else PROFILE
 
 
 @settings(RELATIONAL)
