@@ -73,38 +73,21 @@ def events_query(entity: str, clock: ir.Clock) -> exp.Query:
     belongs to every organization linked to that person, within the same property. For
     people, an event belongs to its ``person_id``.
     """
-    not_after = exp.LTE(this=col("occurred_at"), expression=lit(clock.as_of))
-    if entity == "person":
+
+    def keyed_by(id_column: str) -> exp.Select:
+        """Events whose ``id_column`` is set, with it as ``entity_id``."""
+        known = exp.Not(this=exp.Is(this=col(id_column), expression=exp.Null()))
+        not_after = exp.LTE(this=col("occurred_at"), expression=lit(clock.as_of))
+        columns = [alias(col(id_column), "entity_id"), col("kind"), col("occurred_at")]
         return (
-            exp.select(
-                col("property_id"),
-                alias(col("person_id"), "entity_id"),
-                col("kind"),
-                col("occurred_at"),
-                copy=False,
-            )
+            exp.select(col("property_id"), *columns, copy=False)
             .from_("timeline", copy=False)
-            .where(
-                exp.and_(
-                    exp.Not(this=exp.Is(this=col("person_id"), expression=exp.Null())), not_after
-                ),
-                copy=False,
-            )
+            .where(exp.and_(known, not_after), copy=False)
         )
-    direct = (
-        exp.select(
-            col("property_id"),
-            alias(col("org_id"), "entity_id"),
-            col("kind"),
-            col("occurred_at"),
-            copy=False,
-        )
-        .from_("timeline", copy=False)
-        .where(
-            exp.and_(exp.Not(this=exp.Is(this=col("org_id"), expression=exp.Null())), not_after),
-            copy=False,
-        )
-    )
+
+    if entity == "person":
+        return keyed_by("person_id")
+    direct = keyed_by("org_id")
     t, link = "t", "l"
     via_people = (
         exp.select(
