@@ -69,23 +69,13 @@ def by_entity(segments: Sequence[ir.Segment]) -> dict[str, list[ir.Segment]]:
 
 
 #: The published row orders (every key set is unique, so the order is total). Strings sort
-#: by their UTF-8 bytes, that is by code point, in DuckDB, Polars and Arrow alike.
+#: by their UTF-8 bytes, that is by code point, in DuckDB, Polars and Spark alike; each engine
+#: sorts its own results (in parallel) before handing them over.
 MEMBERSHIP_ORDER: Final = ("segment_id", "property_id", "entity_id")
 ROLLUPS_ORDER: Final = ("property_id", "org_id")
 DAILY_ORDER: Final = ("property_id", "org_id", "day", "kind")
 
 
-def sort_membership(table: pa.Table) -> pa.Table:
-    """Membership in the canonical order BI reads it: segment, property, entity id."""
-    return canonical(table, MEMBERSHIP_SCHEMA, MEMBERSHIP_ORDER)
-
-
 def published(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """A table the engine has already put in its published order, in the published schema."""
     return table.select(schema.names).cast(schema)
-
-
-def canonical(table: pa.Table, schema: pa.Schema, keys: Sequence[str]) -> pa.Table:
-    """A table in its published schema and order (sorted here, single-threaded: engines that
-    can sort in parallel order their result themselves and call ``published``)."""
-    return published(table, schema).sort_by([(k, "ascending") for k in keys])

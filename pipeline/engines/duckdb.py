@@ -7,10 +7,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from sqlglot import exp
 
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_entity
-from pipeline.compile.sql_timeline import daily_query, events_query, rollups_query
+from pipeline.compile.sql_timeline import daily_query, events_query, ordered, rollups_query
 from pipeline.engines.base import (
     DAILY_ORDER,
     DAILY_SCHEMA,
@@ -57,20 +58,22 @@ class DuckDBEngine:
             self.con.read_parquet(str(path)).to_view(table)
         self.rollups_ready = False
 
-    def _ordered(self, sql: str, order: Sequence[str]) -> pa.Table:
-        """The query's rows sorted by DuckDB (in parallel; Arrow sorts on one core)."""
-        keys = ", ".join(f'"{column}"' for column in order)
-        return self.con.sql(f"SELECT * FROM ({sql}) ORDER BY {keys}").to_arrow_table()
+    def _fetch(self, query: exp.Query) -> pa.Table:
+        return self.con.sql(render(query, "duckdb", consume=True)).to_arrow_table()
 
     def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
         # Both tables read the same events (direct, and through the people links): once.
-        events = render(events_query("organization", clock), "duckdb")
+        events = render(events_query("organization", clock), "duckdb", consume=True)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {EVENTS_TABLE} AS {events}")
-        rollups = self._ordered(rollups_query(clock, EVENTS_TABLE).sql("duckdb"), ROLLUPS_ORDER)
+        rollups = self._fetch(
+            ordered([rollups_query(clock, EVENTS_TABLE)], ROLLUPS_SCHEMA.names, ROLLUPS_ORDER)
+        )
         # Segments reading rollup columns join this table instead of aggregating again.
         self.con.register(ROLLUPS_TABLE, rollups)
         self.rollups_ready = True
-        daily = self._ordered(daily_query(clock, EVENTS_TABLE).sql("duckdb"), DAILY_ORDER)
+        daily = self._fetch(
+            ordered([daily_query(clock, EVENTS_TABLE)], DAILY_SCHEMA.names, DAILY_ORDER)
+        )
         self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
         return published(rollups, ROLLUPS_SCHEMA), published(daily, DAILY_SCHEMA)
 
@@ -84,14 +87,13 @@ class DuckDBEngine:
                 custom_types,
                 clock,
                 rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
-            ).sql("duckdb", consume=True)
+            ).tree
             for entity, group in by_entity(segments).items()
         ]
         if not queries:
             return MEMBERSHIP_SCHEMA.empty_table()
-        columns = ", ".join(f'"{c}"' for c in MEMBERSHIP_SCHEMA.names)
-        union = " UNION ALL ".join(f"SELECT {columns} FROM ({q})" for q in queries)
-        return published(self._ordered(union, MEMBERSHIP_ORDER), MEMBERSHIP_SCHEMA)
+        members = self._fetch(ordered(queries, MEMBERSHIP_SCHEMA.names, MEMBERSHIP_ORDER))
+        return published(members, MEMBERSHIP_SCHEMA)
 
     def close(self) -> None:
         self.con.close()

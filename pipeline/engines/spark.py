@@ -11,24 +11,28 @@ read (``s3a://``, ``hdfs://``, ``abfss://``) when the engine is built directly w
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlglot import exp
 
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_entity
 from pipeline.compile.sql_timeline import daily_query, rollups_query
 from pipeline.engines.base import (
+    DAILY_ORDER,
     DAILY_SCHEMA,
+    MEMBERSHIP_ORDER,
     MEMBERSHIP_SCHEMA,
+    ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
     by_entity,
-    canonical,
-    sort_membership,
+    published,
 )
 from pipeline.errors import RunError
 from pipeline.language import ir
@@ -100,43 +104,39 @@ class SparkEngine:
         self.rollups_ready = False
         self.cached: Any = None
 
-    def _arrow(self, sql: str) -> pa.Table:
-        table: pa.Table = self.spark.sql(sql).toArrow()
-        return table
+    def _frame(self, query: exp.Query) -> Any:
+        return self.spark.sql(render(query, "spark", consume=True))
 
     def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
-        rollups_frame = self.spark.sql(render(rollups_query(clock), "spark"))
+        rollups_frame = self._frame(rollups_query(clock)).orderBy(*ROLLUPS_ORDER)
         # Segments reading rollup columns join this cached view instead of aggregating again.
         self.cached = rollups_frame.cache()
         self.cached.createOrReplaceTempView(ROLLUPS_TABLE)
         self.rollups_ready = True
         rollups: pa.Table = rollups_frame.toArrow()
-        daily = self._arrow(render(daily_query(clock), "spark"))
-        return (
-            canonical(rollups, ROLLUPS_SCHEMA, ["property_id", "org_id"]),
-            canonical(daily, DAILY_SCHEMA, ["property_id", "org_id", "day", "kind"]),
-        )
+        daily = self._frame(daily_query(clock)).orderBy(*DAILY_ORDER)
+        return published(rollups, ROLLUPS_SCHEMA), published(daily.toArrow(), DAILY_SCHEMA)
 
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
-        tables = []
-        for entity, group in by_entity(segments).items():
-            query = compile_entity(
-                entity,
-                group,
-                custom_types,
-                clock,
-                rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
-            )
-            tables.append(self._arrow(query.sql("spark", consume=True)))
-        if not tables:
+        frames = [
+            self._frame(
+                compile_entity(
+                    entity,
+                    group,
+                    custom_types,
+                    clock,
+                    rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
+                ).tree
+            ).select(*MEMBERSHIP_SCHEMA.names)
+            for entity, group in by_entity(segments).items()
+        ]
+        if not frames:
             return MEMBERSHIP_SCHEMA.empty_table()
-        return sort_membership(
-            pa.concat_tables(
-                [t.select(MEMBERSHIP_SCHEMA.names).cast(MEMBERSHIP_SCHEMA) for t in tables]
-            )
-        )
+        # One Spark job: the union of the entities' queries, sorted by Spark (in parallel).
+        members = functools.reduce(lambda a, b: a.unionByName(b), frames)
+        return published(members.orderBy(*MEMBERSHIP_ORDER).toArrow(), MEMBERSHIP_SCHEMA)
 
     def close(self) -> None:
         if self.cached is not None:
