@@ -133,15 +133,16 @@ def _related_frame(
     """Per entity, ``nK`` counts the distinct linked entities matching the K-th nested filter;
     the filters are the columns of one frame over the other entity (see ``sql_query``)."""
     own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
-    distinct = list(dict.fromkeys(relations))
-    wanted = {r.where: f"m{i}" for i, r in enumerate(distinct, 1) if r.where}
-    flags = _flags(ctx, distinct[0].other, {m: where for where, m in wanted.items()})
+    # ``relations`` are distinct; conditions with the same nested filter share its column.
+    wheres = dict.fromkeys(r.where for r in relations if r.where is not None)
+    wanted = {where: f"m{i}" for i, where in enumerate(wheres, 1)}
+    flags = _flags(ctx, relations[0].other, {m: where for where, m in wanted.items()})
     links = (
         ctx.frames[LINKS]
         .select("property_id", pl.col(own).alias("entity_id"), pl.col(other).alias("other"))
         .unique()
     )
-    counts = {r: f"n{i}" for i, r in enumerate(distinct, 1)}
+    counts = {r: f"n{i}" for i, r in enumerate(relations, 1)}
     sums = [
         (pl.len() if r.where is None else pl.col(wanted[r.where]).sum()).cast(pl.Int64).alias(n)
         for r, n in counts.items()

@@ -41,6 +41,7 @@ from pipeline.compile.sql_timeline import (
     LINKS,
     Builder,
     alias,
+    count_where,
     events_query,
     on_keys,
     rollup_aggregate,
@@ -104,7 +105,9 @@ def _related_cte(
     are read once: the cost no longer grows with the number of ``people:`` conditions.
     """
     own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
-    wanted = {r.where: f"m{i}" for i, r in enumerate(dict.fromkeys(relations), 1) if r.where}
+    # ``relations`` are distinct; conditions with the same nested filter share its column.
+    wheres = dict.fromkeys(r.where for r in relations if r.where is not None)
+    wanted = {where: f"m{i}" for i, where in enumerate(wheres, 1)}
     flags = _flags(builder, relations[0].other, {m: where for where, m in wanted.items()}, prefix)
     links = builder.add(
         f"{prefix}links",
@@ -112,19 +115,17 @@ def _related_cte(
         .distinct(copy=False)
         .from_(LINKS, copy=False),
     )
-    counts: dict[ir.Related, str] = {}
-    sums: list[exp.Expr] = []
-    for i, related in enumerate(dict.fromkeys(relations), 1):
-        counts[related] = f"n{i}"
-        if related.where is None:  # every linked entity that exists (the inner join below)
-            total: exp.Expr = exp.Count(this=exp.Star())
-        else:
-            hit = exp.If(
-                this=col(wanted[related.where], "f"),
-                true=exp.Literal.number(1),
-            )
-            total = exp.Sum(this=exp.Case(ifs=[hit], default=exp.Literal.number(0)))
-        sums.append(alias(total, f"n{i}"))
+    counts = {r: f"n{i}" for i, r in enumerate(relations, 1)}
+    sums = [
+        # without a filter: every linked entity that exists (the inner join below)
+        alias(
+            exp.Count(this=exp.Star())
+            if r.where is None
+            else count_where(col(wanted[r.where], "f")),
+            n,
+        )
+        for r, n in counts.items()
+    ]
     select = (
         exp.select(
             alias(col("property_id", "l"), "property_id"),

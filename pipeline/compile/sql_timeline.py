@@ -134,7 +134,12 @@ def window_sum(
         parts.append(
             (exp.LTE if inclusive else exp.LT)(this=col("occurred_at"), expression=lit(high))
         )
-    hit = exp.If(this=and_all(parts), true=exp.Literal.number(1))
+    return count_where(and_all(parts))
+
+
+def count_where(condition: exp.Expr) -> exp.Expr:
+    """``SUM(CASE WHEN condition THEN 1 ELSE 0 END)``: rows of a group where it holds."""
+    hit = exp.If(this=condition, true=exp.Literal.number(1))
     return exp.Sum(this=exp.Case(ifs=[hit], default=exp.Literal.number(0)))
 
 
