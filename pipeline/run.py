@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.catalog import Catalog
+from pipeline.compile.collector import collector_paused
 from pipeline.compile.sql_query import compile_entity
 from pipeline.engines import ENGINES, make_engine
 from pipeline.engines.base import CustomTypes
@@ -423,17 +424,18 @@ def _membership(members: pa.Table, run_id: str, as_of: dt.datetime) -> pa.Table:
 
 
 def _catalog(segments: Sequence[ir.Segment], catalog: Catalog, clock: ir.Clock) -> pa.Table:
-    rows = [
-        {
-            "segment_id": s.id,
-            "name": s.name,
-            "description": s.description,
-            "entity": s.entity,
-            "definition_hash": s.definition_hash,
-            "compiled_sql": compiled_sql(s, catalog, clock),
-        }
-        for s in sorted(segments, key=lambda s: s.id)
-    ]
+    with collector_paused():
+        rows = [
+            {
+                "segment_id": s.id,
+                "name": s.name,
+                "description": s.description,
+                "entity": s.entity,
+                "definition_hash": s.definition_hash,
+                "compiled_sql": compiled_sql(s, catalog, clock),
+            }
+            for s in sorted(segments, key=lambda s: s.id)
+        ]
     return pa.Table.from_pylist(rows, schema=SEGMENTS)
 
 

@@ -105,3 +105,22 @@ def test_cli_unknown_dialect(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 4
     err = capsys.readouterr().err
     assert "unknown dialect 'sparks'" in err and "spark" in err
+
+
+def test_collector_paused_restores_the_collectors_state() -> None:
+    import gc
+
+    from pipeline.compile.collector import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), collector_paused():
+        assert not gc.isenabled()
+        _ = 1 / 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from pipeline.compile.collector import collector_paused
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_entity
 from pipeline.compile.sql_timeline import daily_query, events_query, ordered, rollups_query
@@ -80,19 +81,23 @@ class DuckDBEngine:
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
-        queries = [
-            compile_entity(
-                entity,
-                group,
-                custom_types,
-                clock,
-                rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
-            ).tree
-            for entity, group in by_entity(segments).items()
-        ]
-        if not queries:
-            return MEMBERSHIP_SCHEMA.empty_table()
-        members = self._fetch(ordered(queries, MEMBERSHIP_SCHEMA.names, MEMBERSHIP_ORDER))
+        with collector_paused():
+            queries = [
+                compile_entity(
+                    entity,
+                    group,
+                    custom_types,
+                    clock,
+                    rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
+                ).tree
+                for entity, group in by_entity(segments).items()
+            ]
+            if not queries:
+                return MEMBERSHIP_SCHEMA.empty_table()
+            sql = render(
+                ordered(queries, MEMBERSHIP_SCHEMA.names, MEMBERSHIP_ORDER), "duckdb", consume=True
+            )
+        members = self.con.sql(sql).to_arrow_table()
         return published(members, MEMBERSHIP_SCHEMA)
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 import pyarrow as pa
 
+from pipeline.compile.collector import collector_paused
 from pipeline.compile.polars_query import compile_entity, daily_frame, rollups_frame
 from pipeline.engines.base import (
     DAILY_ORDER,
@@ -49,10 +50,13 @@ class PolarsEngine:
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
-        queries = [
-            compile_entity(entity, group, custom_types, self.frames, clock, rollups=self.rollups)
-            for entity, group in by_entity(segments).items()
-        ]
+        with collector_paused():
+            queries = [
+                compile_entity(
+                    entity, group, custom_types, self.frames, clock, rollups=self.rollups
+                )
+                for entity, group in by_entity(segments).items()
+            ]
         if not queries:
             return MEMBERSHIP_SCHEMA.empty_table()
         (members,) = pl.collect_all([pl.concat(queries).sort(MEMBERSHIP_ORDER)])

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from pipeline.compile.collector import collector_paused
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_entity
 from pipeline.compile.sql_timeline import daily_query, rollups_query
@@ -120,8 +121,8 @@ class SparkEngine:
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
-        frames = [
-            self._frame(
+        with collector_paused():
+            trees = [
                 compile_entity(
                     entity,
                     group,
@@ -129,9 +130,9 @@ class SparkEngine:
                     clock,
                     rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
                 ).tree
-            ).select(*MEMBERSHIP_SCHEMA.names)
-            for entity, group in by_entity(segments).items()
-        ]
+                for entity, group in by_entity(segments).items()
+            ]
+        frames = [self._frame(tree).select(*MEMBERSHIP_SCHEMA.names) for tree in trees]
         if not frames:
             return MEMBERSHIP_SCHEMA.empty_table()
         # One Spark job: the union of the entities' queries, sorted by Spark (in parallel).
