@@ -299,3 +299,35 @@ def test_published_tables_are_in_code_point_order(project: Project) -> None:
     assert len(daily) == 4 * len(ids) and daily == sorted(daily)
     history = keys("segment_membership_history", ("segment_id", "property_id", "entity_id"))
     assert history == membership
+
+
+def test_later_runs_keep_history_and_changes_in_order(project: Project) -> None:
+    # Entries and exits interleave in code point order, within and across the two segments,
+    # so that neither this run's nor the earlier rows can simply be appended.
+    ids = ["o10", "o2", "O3", "é1", "e2", "Z", "z", "10", "9", "o-1"]
+    first = {i: ["vip"] for i in ids[::2]} | {i: [] for i in ids[1::2]}
+    project.run(_orgs(first, {i: "acme" for i in ids[::3]}), T1)
+    second = {i: ["vip"] for i in ids[1::2]} | {i: ["vip"] for i in ids[:4:2]}
+    second |= {i: [] for i in ids if i not in second}
+    project.run(_orgs(second, {i: "acme" for i in ids[1::3]}), T2)
+
+    history = [
+        (r["segment_id"], r["property_id"], r["entity"], r["entity_id"], r["valid_from"])
+        for r in project.rows("segment_membership_history")
+    ]
+    changes = [
+        (r["as_of"], r["segment_id"], r["property_id"], r["entity_id"], r["change"])
+        for r in project.rows("segment_changes")
+    ]
+    kinds = {c[-1] for c in changes if c[0] == T2}
+    assert kinds == {"entered", "exited"}
+    assert len(history) == len(set(history)) > len(ids)
+    assert history == sorted(history)
+    assert [c[:4] for c in changes] == sorted(c[:4] for c in changes)
+    # The closed stays are still there, closed at T2.
+    closed = {
+        (r["segment_id"], r["entity_id"])
+        for r in project.rows("segment_membership_history")
+        if r["valid_to"] == T2
+    }
+    assert ("vip", "e2") in closed and ("vip", "o10") not in closed

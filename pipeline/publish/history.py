@@ -105,44 +105,104 @@ def diff(
 ) -> Diffed:
     """New history, changes and sizes after a run whose current members are ``members``.
 
-    ``scopes`` lists every (segment_id, property_id) the run evaluated, so that a segment with
-    no members still gets a size row of 0. Segments that disappeared close their open stays.
+    ``members`` comes in membership's published order (segment, property, entity id), the
+    order the history and the changes are published in too. ``scopes`` lists every
+    (segment_id, property_id) the run evaluated, so that a segment with no members still gets
+    a size row of 0. Segments that disappeared close their open stays.
     """
-    at = pl.lit(as_of, dtype=UTC)
-    current = pl.from_arrow(members.select(KEY))
-    assert isinstance(current, pl.DataFrame)
+    current = _frame(members.select(KEY))
     open_stays = previous.history.filter(pl.col("valid_to").is_null()).select(KEY)
     if open_stays.height:
-        entered = current.join(open_stays, on=KEY, how="anti")
-        exited = open_stays.join(current, on=KEY, how="anti")
+        # Joins keep the left side's order: every part below stays in membership order.
+        entered = current.join(open_stays, on=KEY, how="anti", maintain_order="left")
+        exited = open_stays.join(current, on=KEY, how="anti", maintain_order="left")
     else:  # a first run (or everything had exited): no join over the whole membership
         entered, exited = current, open_stays
+    sizes = _sizes(previous.sizes, current, entered, exited, run_id, as_of, scopes)
 
-    closing = previous.history
+    if previous.history.height == 0 and previous.changes.height == 0:
+        # A first run: the history and the changes are the membership with stamps, in its
+        # order already; they are built from the engine's table, with no conversion.
+        history, changes = _first(members, run_id, as_of)
+    else:
+        history = _arrow(_history(previous.history, entered, exited, as_of), HISTORY)
+        changes = _arrow(_changes(previous.changes, entered, exited, run_id, as_of), CHANGES)
+    return Diffed(history, changes, _arrow(sizes, SIZES), entered.height, exited.height)
+
+
+def _history(
+    history: pl.DataFrame, entered: pl.DataFrame, exited: pl.DataFrame, as_of: dt.datetime
+) -> pl.DataFrame:
+    """The stays of ``exited`` closed at ``as_of``, and a new open stay per ``entered`` row."""
+    at = pl.lit(as_of, dtype=UTC)
     if exited.height:
-        closing = closing.join(
-            exited.with_columns(pl.lit(True).alias("__exit")), on=KEY, how="left"
+        history = history.join(
+            exited.with_columns(pl.lit(True).alias("__exit")),
+            on=KEY,
+            how="left",
+            maintain_order="left",
         ).with_columns(
             pl.when(pl.col("__exit") & pl.col("valid_to").is_null())
             .then(at)
             .otherwise(pl.col("valid_to"))
             .alias("valid_to")
         )
-    history = pl.concat(
-        [
-            closing.select(HISTORY.names),
-            entered.with_columns(at.alias("valid_from"), pl.lit(None, dtype=UTC).alias("valid_to")),
-        ]
-    ).sort(HISTORY_ORDER)  # cheap: both parts come sorted (membership's order)
+    opened = entered.with_columns(at.alias("valid_from"), pl.lit(None, dtype=UTC).alias("valid_to"))
+    return pl.concat([history.select(HISTORY.names), opened.select(HISTORY.names)]).sort(
+        HISTORY_ORDER
+    )
 
-    stamp = [pl.lit(run_id).alias("run_id"), at.alias("as_of")]
-    changes_now = pl.concat(
+
+def _changes(
+    changes: pl.DataFrame,
+    entered: pl.DataFrame,
+    exited: pl.DataFrame,
+    run_id: str,
+    as_of: dt.datetime,
+) -> pl.DataFrame:
+    """The earlier changes, then this run's entries and exits."""
+    now = pl.concat(
         [
             entered.with_columns(pl.lit("entered").alias("change")),
             exited.with_columns(pl.lit("exited").alias("change")),
         ]
-    ).with_columns(stamp)
-    changes = pl.concat([previous.changes, changes_now.select(CHANGES.names)])
+    ).with_columns(pl.lit(run_id).alias("run_id"), pl.lit(as_of, dtype=UTC).alias("as_of"))
+    if entered.height and exited.height:  # each part is in order, their concatenation is not
+        now = now.sort("segment_id", "property_id", "entity_id")
+    # Every earlier change is older than this run (a rebuild cut the later ones) and was
+    # published in order, so this run's changes go after them.
+    return pl.concat([changes, now.select(CHANGES.names)])
+
+
+def _first(members: pa.Table, run_id: str, as_of: dt.datetime) -> tuple[pa.Table, pa.Table]:
+    """History and changes of a first run: every member entered at ``as_of``."""
+    rows = members.num_rows
+    stamp = pa.repeat(pa.scalar(as_of, HISTORY.field("valid_from").type), rows)
+    keys = members.select(KEY)
+    history = keys.append_column("valid_from", stamp).append_column(
+        "valid_to", pa.nulls(rows, stamp.type)
+    )
+    changes = (
+        keys.append_column("run_id", pa.repeat(pa.scalar(run_id, pa.string()), rows))
+        .append_column("as_of", stamp)
+        .append_column("change", pa.repeat(pa.scalar("entered", pa.string()), rows))
+    )
+    return (
+        history.select(HISTORY.names).cast(HISTORY),
+        changes.select(CHANGES.names).cast(CHANGES),
+    )
+
+
+def _sizes(
+    sizes: pl.DataFrame,
+    current: pl.DataFrame,
+    entered: pl.DataFrame,
+    exited: pl.DataFrame,
+    run_id: str,
+    as_of: dt.datetime,
+    scopes: Iterable[tuple[str, str]],
+) -> pl.DataFrame:
+    """The earlier sizes, and a row per evaluated or emptied (segment, property) of this run."""
 
     def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         return frame.group_by("segment_id", "property_id").agg(pl.len().cast(pl.Int64).alias(name))
@@ -153,22 +213,34 @@ def diff(
         schema={"segment_id": pl.String, "property_id": pl.String},
     )
     touched = pl.concat([evaluated, exited.select("segment_id", "property_id")]).unique()
-    sizes_now = (
-        touched.join(count(current, "members"), on=["segment_id", "property_id"], how="left")
-        .join(count(entered, "entered"), on=["segment_id", "property_id"], how="left")
-        .join(count(exited, "exited"), on=["segment_id", "property_id"], how="left")
-        .with_columns(pl.col("members", "entered", "exited").fill_null(0), *stamp)
+    members = count(current, "members")
+    # On a first run every member entered: count once.
+    entries = (
+        members.rename({"members": "entered"}) if entered is current else count(entered, "entered")
     )
-    sizes = pl.concat([previous.sizes, sizes_now.select(SIZES.names)]).sort(
-        "as_of", "segment_id", "property_id"
+    keys = ["segment_id", "property_id"]
+    now = (
+        touched.join(members, on=keys, how="left")
+        .join(entries, on=keys, how="left")
+        .join(count(exited, "exited"), on=keys, how="left")
+        .with_columns(
+            pl.col("members", "entered", "exited").fill_null(0),
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(as_of, dtype=UTC).alias("as_of"),
+        )
     )
-    return Diffed(
-        history.to_arrow().cast(HISTORY),
-        changes.sort("as_of", "segment_id", "property_id", "entity_id").to_arrow().cast(CHANGES),
-        sizes.to_arrow().cast(SIZES),
-        entered.height,
-        exited.height,
-    )
+    return pl.concat([sizes, now.select(SIZES.names)]).sort("as_of", "segment_id", "property_id")
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
+    """``frame`` in the published schema (Polars hands over large strings; we publish strings)."""
+    return frame.to_arrow().cast(schema)
 
 
 def published(
