@@ -87,6 +87,11 @@ def link_findings(frames: Mapping[str, pl.DataFrame]) -> list[Finding]:
     return found
 
 
+def columns_read(table: str) -> set[str]:
+    """The columns of ``table`` that the rules across tables read."""
+    return {c for needs, _ in _CHECKS for c in needs.get(table, ())}
+
+
 def _has(frame: pl.DataFrame, columns: Sequence[str]) -> bool:
     return all(c in frame.columns for c in columns)
 

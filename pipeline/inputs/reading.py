@@ -61,9 +61,16 @@ class _File:
     partition: str | None
 
 
-def load_table(table: str, files: Sequence[Path], data_dir: Path) -> LoadedTable:
-    """Read and cast every file of ``table``; the issues name the files at fault."""
+def load_table(
+    table: str, files: Sequence[Path], data_dir: Path, columns: Sequence[str] | None = None
+) -> LoadedTable:
+    """Read and cast every file of ``table``; the issues name the files at fault.
+
+    ``columns`` reads only those canonical columns (all of them by default).
+    """
     target: pa.Schema = TABLES[table]
+    if columns is not None:
+        target = pa.schema([f for f in target if f.name in columns])
     opened: list[_File] = []
     issues: list[DataIssue] = []
     for path in files:

@@ -118,6 +118,17 @@ VALUE_CHECKS: Final[dict[str, tuple[_ValueCheck, ...]]] = {
 }
 
 _NOT_NULLABLE: Final = "not_nullable"
+_ROW: Final = "__row"
+
+
+def columns_read(table: str) -> set[str]:
+    """The columns of ``table`` that its own rules read."""
+    unique = UNIQUE.get(table)
+    return {
+        *REQUIRED[table],
+        *(unique.columns if unique else ()),
+        *(v.column for v in VALUE_CHECKS.get(table, ())),
+    }
 
 
 def null_rule(table: str, column: str) -> Rule:
@@ -165,10 +176,29 @@ def _distinct(keys: tuple[str, ...]) -> Callable[[pa.PolarsData], pl.LazyFrame]:
     """
 
     def check(data: pa.PolarsData) -> pl.LazyFrame:
-        has_null = pl.any_horizontal(*(pl.col(k).is_null() for k in keys))
-        return data.lazyframe.select(has_null | ~pl.struct(keys).is_duplicated())
+        keyed = data.lazyframe.select(*keys).collect()
+        duplicated = duplicated_rows(keyed, keys).cast(pl.Int64).implode()
+        return data.lazyframe.select(~pl.int_range(pl.len(), dtype=pl.Int64).is_in(duplicated))
 
     return check
+
+
+def duplicated_rows(
+    frame: pl.DataFrame, keys: Sequence[str], row_hash: pl.Expr | None = None
+) -> pl.Series:
+    """The positions of the rows whose keys (none null) equal another row's.
+
+    Grouping by the key texts costs seconds and gigabytes over millions of rows
+    (attribute_values has four keys): a 64-bit hash per row, sorted, finds the few candidate
+    rows first, and only those are compared exactly, so a hash collision is no duplicate.
+    ``row_hash`` replaces the hash (tests force collisions with it).
+    """
+    keyed = frame.select(*keys).with_row_index(_ROW).drop_nulls(keys)
+    hashes = keyed.select(pl.struct(keys).hash() if row_hash is None else row_hash).to_series()
+    ordered = hashes.sort()
+    repeated = ordered.filter(ordered == ordered.shift(1))
+    candidates = keyed.filter(hashes.is_in(repeated.implode()))
+    return candidates.filter(pl.struct(keys).is_duplicated()).get_column(_ROW)
 
 
 def _findings(

@@ -36,10 +36,18 @@ from pipeline.inputs.findings import (
     quarantine_rows,
     to_issue,
 )
+from pipeline.inputs.link_rules import columns_read as link_columns
 from pipeline.inputs.link_rules import link_findings
 from pipeline.inputs.reading import load_table
 from pipeline.inputs.schema import TABLES
 from pipeline.inputs.table_rules import check_table
+from pipeline.inputs.table_rules import columns_read as table_columns
+
+#: The columns the rules read, per table (in canonical order).
+_RULE_COLUMNS: Final = {
+    table: [c for c in schema.names if c in table_columns(table) | link_columns(table)]
+    for table, schema in TABLES.items()
+}
 
 #: Rows per Arrow batch when writing: keeps every string buffer far below 2 GiB.
 _BATCH_ROWS: Final = 64 * 1024
@@ -74,20 +82,28 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
     for issue in missing:
         issues[issue.table].append(issue)
 
+    work_dir.mkdir(parents=True, exist_ok=True)
     frames: dict[str, pl.DataFrame] = {}
     findings: dict[str, list[Finding]] = {table: [] for table in TABLES}
-    canonical: dict[str, tuple[Path, os.stat_result]] = {}
+    copies: dict[str, Path] = {}
     for table, paths in files.items():
+        copy = None
         if len(paths) == 1:
-            seen = _stat(paths[0])  # before anything is read: any later change shows
-            if seen is not None and _is_canonical(paths[0], TABLES[table]):
-                canonical[table] = (paths[0], seen)
-        loaded = load_table(table, paths, data_dir)
+            copy = _copy(paths[0], TABLES[table], work_dir / f"{table}.parquet")
+        if copy is not None:
+            # The copy is the output unless a rule sets rows aside: read what the rules read.
+            copies[table] = copy
+            loaded = load_table(table, [copy], work_dir, _RULE_COLUMNS[table])
+        else:
+            loaded = load_table(table, paths, data_dir)
         issues[table].extend(loaded.issues)
         frames[table] = loaded.frame
         findings[table].extend(check_table(table, loaded.frame))
     for finding in link_findings(frames):
         findings[finding.rule.table].append(finding)
+    for table, found in findings.items():
+        if found and table in copies:  # examples and set-aside rows show whole rows
+            frames[table] = load_table(table, [copies[table]], work_dir).frame
 
     set_aside: dict[str, list[Finding]] = {}
     masks: dict[str, pl.Series] = {}
@@ -102,16 +118,14 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
     if any(issue.severity == "error" for issue in every_issue):
         raise InputDataError(every_issue)
 
-    work_dir.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, Path] = {}
     counts: dict[str, int] = {}
     for table, frame in frames.items():
-        target = work_dir / f"{table}.parquet"
-        if table in canonical and not masks[table].any() and _copied(*canonical[table], target):
-            outputs[table], counts[table] = target, frame.height
+        if table in copies and not masks[table].any():
+            outputs[table], counts[table] = copies[table], frame.height
             continue
         kept = frame.filter(~masks[table])
-        outputs[table] = _write(kept, TABLES[table], target)
+        outputs[table] = _write(kept, TABLES[table], work_dir / f"{table}.parquet")
         counts[table] = kept.height
 
     quarantine = [quarantine_rows(f, frames[t]) for t in TABLES for f in set_aside[t]]
@@ -146,6 +160,15 @@ def _stat(path: Path) -> os.stat_result | None:
         return None  # load_table reports it
 
 
+def _same(now: os.stat_result, seen: os.stat_result) -> bool:
+    """Whether a file is unchanged since ``seen`` (same inode, size and modification time)."""
+    return (now.st_size, now.st_mtime_ns, now.st_ino) == (
+        seen.st_size,
+        seen.st_mtime_ns,
+        seen.st_ino,
+    )
+
+
 def _is_canonical(path: Path, schema: pa.Schema) -> bool:
     """Whether the file holds exactly the canonical columns and types (nothing to cast)."""
     try:
@@ -155,18 +178,23 @@ def _is_canonical(path: Path, schema: pa.Schema) -> bool:
     return bool(found.equals(schema, check_metadata=False))
 
 
-def _copied(source: Path, seen: os.stat_result, target: Path) -> bool:
-    """Copy a canonical file that needs no change, byte for byte: far cheaper than decoding and
-    encoding it again. False (write the validated rows instead) if the file changed since it
-    was read."""
+def _copy(source: Path, schema: pa.Schema, target: Path) -> Path | None:
+    """A byte-for-byte copy of ``source`` at ``target`` if it is a canonical file (exactly the
+    canonical columns and types); None otherwise, or if it changed while it was copied.
+
+    The run then reads the copy, which nothing else writes: what is validated is what is
+    published. Copying is far cheaper than decoding and encoding the file again.
+    """
+    seen = _stat(source)
+    if seen is None or not _is_canonical(source, schema):
+        return None
     partial = target.with_name(target.name + ".partial")
     shutil.copyfile(source, partial)
-    now = source.stat()
-    if (now.st_size, now.st_mtime_ns, now.st_ino) != (seen.st_size, seen.st_mtime_ns, seen.st_ino):
+    now = _stat(source)
+    if now is None or not _same(now, seen):
         partial.unlink()
-        return False
-    partial.replace(target)
-    return True
+        return None  # read from the source like any other file
+    return partial.replace(target)
 
 
 def _write(frame: pl.DataFrame, schema: pa.Schema, path: Path) -> Path:
