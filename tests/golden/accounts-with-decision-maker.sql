@@ -57,7 +57,7 @@ WITH r1_base AS (
   SELECT
     "l"."property_id" AS "property_id",
     "l"."org_id" AS "entity_id",
-    SUM(CASE WHEN "f"."m1" THEN 1 ELSE 0 END) AS "n1"
+    COUNT_IF("f"."m1") AS "n1"
   FROM r1_links AS l
   JOIN r1_wide AS f
     ON "l"."property_id" = "f"."property_id" AND "l"."person_id" = "f"."entity_id"

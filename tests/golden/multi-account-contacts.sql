@@ -12,14 +12,10 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    SUM(
-      CASE
-        WHEN "kind" IN ('note', 'chat', 'ticket', 'call')
-        AND "occurred_at" >= CAST('2026-05-24 11:00:00+00:00' AS TIMESTAMPTZ)
-        AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" IN ('note', 'chat', 'ticket', 'call')
+      AND "occurred_at" >= CAST('2026-05-24 11:00:00+00:00' AS TIMESTAMPTZ)
+      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "a1"
   FROM events
   GROUP BY

@@ -24,14 +24,10 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    SUM(
-      CASE
-        WHEN "kind" IN ('chat', 'call')
-        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-        AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" IN ('chat', 'call')
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "a1"
   FROM events
   GROUP BY
@@ -41,106 +37,58 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    SUM(
-      CASE
-        WHEN "kind" = 'note'
-        AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'note'
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "notes_7d",
-    SUM(
-      CASE
-        WHEN "kind" = 'note'
-        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'note'
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "notes_30d",
-    SUM(
-      CASE
-        WHEN "kind" = 'note'
-        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'note'
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "notes_90d",
-    SUM(CASE WHEN "kind" = 'note' THEN 1 ELSE 0 END) AS "notes_total",
-    SUM(
-      CASE
-        WHEN "kind" = 'chat'
-        AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF("kind" = 'note') AS "notes_total",
+    COUNT_IF(
+      "kind" = 'chat'
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "chats_7d",
-    SUM(
-      CASE
-        WHEN "kind" = 'chat'
-        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'chat'
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "chats_30d",
-    SUM(
-      CASE
-        WHEN "kind" = 'chat'
-        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'chat'
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "chats_90d",
-    SUM(CASE WHEN "kind" = 'chat' THEN 1 ELSE 0 END) AS "chats_total",
-    SUM(
-      CASE
-        WHEN "kind" = 'ticket'
-        AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF("kind" = 'chat') AS "chats_total",
+    COUNT_IF(
+      "kind" = 'ticket'
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "tickets_7d",
-    SUM(
-      CASE
-        WHEN "kind" = 'ticket'
-        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'ticket'
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "tickets_30d",
-    SUM(
-      CASE
-        WHEN "kind" = 'ticket'
-        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'ticket'
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "tickets_90d",
-    SUM(CASE WHEN "kind" = 'ticket' THEN 1 ELSE 0 END) AS "tickets_total",
-    SUM(
-      CASE
-        WHEN "kind" = 'call'
-        AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF("kind" = 'ticket') AS "tickets_total",
+    COUNT_IF(
+      "kind" = 'call'
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "calls_7d",
-    SUM(
-      CASE
-        WHEN "kind" = 'call'
-        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'call'
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "calls_30d",
-    SUM(
-      CASE
-        WHEN "kind" = 'call'
-        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'call'
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "calls_90d",
-    SUM(CASE WHEN "kind" = 'call' THEN 1 ELSE 0 END) AS "calls_total",
+    COUNT_IF("kind" = 'call') AS "calls_total",
     MIN("occurred_at") AS "first_interaction_at",
     MAX("occurred_at") AS "last_interaction_at"
   FROM events

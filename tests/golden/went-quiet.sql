@@ -24,23 +24,15 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    SUM(
-      CASE
-        WHEN "kind" = 'chat'
-        AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-        AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'chat'
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "a1",
-    SUM(
-      CASE
-        WHEN "kind" = 'chat'
-        AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-        AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
-        THEN 1
-        ELSE 0
-      END
+    COUNT_IF(
+      "kind" = 'chat'
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
     ) AS "a2"
   FROM events
   GROUP BY
