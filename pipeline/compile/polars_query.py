@@ -272,6 +272,36 @@ def _flags(ctx: _Context, entity: str, named: Mapping[str, ir.Condition]) -> pl.
     )
 
 
+def _wide(
+    entity: str,
+    segments: Sequence[ir.Segment],
+    custom_types: Mapping[tuple[str, str], str],
+    frames: Mapping[str, pl.LazyFrame],
+    clock: ir.Clock | None,
+    rollups: pl.LazyFrame | None,
+) -> pl.LazyFrame:
+    """One row per entity and a flag column per segment (``s1``, ``s2``, ... in order)."""
+    ctx = _Context(frames, custom_types, clock, rollups)
+    # Internal column names, so that no segment id can collide with ours ("property_id").
+    return _flags(ctx, entity, {f"s{i}": ir.scoped(s) for i, s in enumerate(segments, 1)})
+
+
+def compile_flags(
+    entity: str,
+    segments: Sequence[ir.Segment],
+    custom_types: Mapping[tuple[str, str], str],
+    frames: Mapping[str, pl.LazyFrame],
+    clock: ir.Clock | None = None,
+    *,
+    rollups: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """Every entity once, sorted by ``property_id`` and ``entity_id``, with a true/false
+    column per segment in the order of ``segments`` (as ``sql_query.compile_flags``)."""
+    wide = _wide(entity, segments, custom_types, frames, clock, rollups)
+    flags = [f"s{i}" for i in range(1, len(segments) + 1)]
+    return wide.select(*KEY, *flags).sort(KEY)
+
+
 def compile_entity(
     entity: str,
     segments: Sequence[ir.Segment],
@@ -282,11 +312,8 @@ def compile_entity(
     rollups: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """The one lazy membership query for all ``segments`` of ``entity``."""
-    ctx = _Context(frames, custom_types, clock, rollups)
-    # Internal column names, so that no segment id can collide with ours ("property_id").
     columns = {f"s{i}": s.id for i, s in enumerate(segments, 1)}
-    by_name = {s.id: s for s in segments}
-    wide = _flags(ctx, entity, {name: ir.scoped(by_name[sid]) for name, sid in columns.items()})
+    wide = _wide(entity, segments, custom_types, frames, clock, rollups)
     return (
         wide.unpivot(
             on=list(columns),
@@ -304,4 +331,11 @@ def compile_entity(
     )
 
 
-__all__ = ["UTC_DATETIME", "compile_entity", "daily_frame", "events_frame", "rollups_frame"]
+__all__ = [
+    "UTC_DATETIME",
+    "compile_entity",
+    "compile_flags",
+    "daily_frame",
+    "events_frame",
+    "rollups_frame",
+]

@@ -219,8 +219,7 @@ def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], pre
         )
     if activities or rollups:
         clock = builder.require_clock()
-        events = f"{prefix}events"
-        builder.add(events, events_query(entity, clock))
+        events = builder.add(f"{prefix}events", events_query(entity, clock))
     if activities:
         sums = [
             alias(window_sum(a.kinds, a.low, (a.high, a.high_inclusive)), f"a{i}")
@@ -298,6 +297,45 @@ def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], pre
     return builder.add(f"{prefix}wide", wide)
 
 
+def _wide(
+    entity: str,
+    segments: Sequence[ir.Segment],
+    custom_types: Mapping[tuple[str, str], str],
+    clock: ir.Clock | None,
+    rollups_table: str | None,
+) -> tuple[Builder, dict[str, ir.Segment], str]:
+    """The CTEs up to ``wide``: one row per entity and a flag column per segment."""
+    builder = Builder(custom_types, clock, rollups_table)
+    # Internal column names, so that no segment id can collide with ours ("property_id").
+    columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
+    wide = _flags(builder, entity, {name: ir.scoped(s) for name, s in columns.items()}, "")
+    return builder, columns, wide
+
+
+def compile_flags(
+    entity: str,
+    segments: Sequence[ir.Segment],
+    custom_types: Mapping[tuple[str, str], str],
+    clock: ir.Clock | None = None,
+    *,
+    rollups_table: str | None = None,
+) -> EntityQuery:
+    """Every entity once, ordered by ``property_id`` and ``entity_id``, with a true/false
+    column per segment (in the order of ``segments``): membership before it is unpivoted.
+
+    Arguments as :func:`compile_entity`. Engines build the long membership from it in the
+    published order (see :func:`pipeline.engines.base.membership_from_flags`), which spares
+    sorting every membership row.
+    """
+    builder, columns, wide = _wide(entity, segments, custom_types, clock, rollups_table)
+    select = (
+        exp.select(col("property_id"), col("entity_id"), *map(col, columns), copy=False)
+        .from_(wide, copy=False)
+        .order_by(col("property_id"), col("entity_id"), copy=False)
+    )
+    return EntityQuery(entity, tuple(s.id for s in segments), with_ctes(builder, select))
+
+
 def compile_entity(
     entity: str,
     segments: Sequence[ir.Segment],
@@ -312,10 +350,7 @@ def compile_entity(
     ``attributes`` table. ``rollups_table`` names an already computed ``timeline_rollups``
     table to join; without it the query computes the rollups it reads itself.
     """
-    builder = Builder(custom_types, clock, rollups_table)
-    # Internal column names, so that no segment id can collide with ours ("property_id").
-    columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
-    wide = _flags(builder, entity, {name: ir.scoped(s) for name, s in columns.items()}, "")
+    builder, columns, wide = _wide(entity, segments, custom_types, clock, rollups_table)
     if len(segments) == 1:
         # One segment (``segments compile``): a plain filter, which every dialect can express,
         # where UNPIVOT is missing from Trino and PostgreSQL.

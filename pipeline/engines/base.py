@@ -76,6 +76,47 @@ ROLLUPS_ORDER: Final = ("property_id", "org_id")
 DAILY_ORDER: Final = ("property_id", "org_id", "day", "kind")
 
 
+_FLAG_KEYS: Final = pa.schema([("property_id", pa.string()), ("entity_id", pa.string())])
+
+
+def membership_from_flags(flags: Mapping[str, tuple[Sequence[str], pa.Table]]) -> pa.Table:
+    """The long membership, in ``MEMBERSHIP_ORDER``, from each entity's flags.
+
+    ``flags`` maps an entity to its segment ids and a table of ``property_id``, ``entity_id``
+    and then one true/false column per segment id, in that order, sorted by ``property_id``
+    and ``entity_id``. Each segment's members are then already in order, and the segments
+    are taken in id order: no sort of the membership rows (21.7M rows at 1M organizations and
+    200 segments, ~12 s in DuckDB) and no unpivot.
+    """
+    order = sorted(
+        (segment_id, entity, position)
+        for entity, (segment_ids, _) in flags.items()
+        for position, segment_id in enumerate(segment_ids)
+    )
+    # The keys in published types once per entity, not once per membership row.
+    keys = {
+        entity: table.select(list(_FLAG_KEYS.names)).cast(_FLAG_KEYS)
+        for entity, (_, table) in flags.items()
+    }
+    parts = []
+    for segment_id, entity, position in order:
+        members = keys[entity].filter(flags[entity][1].column(2 + position))
+        rows = members.num_rows
+        parts.append(
+            pa.table(
+                {
+                    "property_id": members.column("property_id"),
+                    "segment_id": pa.repeat(pa.scalar(segment_id, pa.string()), rows),
+                    "entity": pa.repeat(pa.scalar(entity, pa.string()), rows),
+                    "entity_id": members.column("entity_id"),
+                }
+            )
+        )
+    if not parts:
+        return MEMBERSHIP_SCHEMA.empty_table()
+    return published(pa.concat_tables(parts), MEMBERSHIP_SCHEMA)
+
+
 def published(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """A table the engine has already put in its published order, in the published schema."""
     return table.select(schema.names).cast(schema)

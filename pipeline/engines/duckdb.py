@@ -11,18 +11,17 @@ from sqlglot import exp
 
 from pipeline.compile.collector import collector_paused
 from pipeline.compile.dialects import render
-from pipeline.compile.sql_query import compile_entity
+from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import daily_query, events_query, ordered, rollups_query
 from pipeline.engines.base import (
     DAILY_ORDER,
     DAILY_SCHEMA,
-    MEMBERSHIP_ORDER,
-    MEMBERSHIP_SCHEMA,
     ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
     InputPaths,
     by_entity,
+    membership_from_flags,
     published,
 )
 from pipeline.language import ir
@@ -81,24 +80,19 @@ class DuckDBEngine:
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
-        with collector_paused():
-            queries = [
-                compile_entity(
+        flags = {}
+        for entity, group in by_entity(segments).items():
+            with collector_paused():
+                query = compile_flags(
                     entity,
                     group,
                     custom_types,
                     clock,
                     rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
-                ).tree
-                for entity, group in by_entity(segments).items()
-            ]
-            if not queries:
-                return MEMBERSHIP_SCHEMA.empty_table()
-            sql = render(
-                ordered(queries, MEMBERSHIP_SCHEMA.names, MEMBERSHIP_ORDER), "duckdb", consume=True
-            )
-        members = self.con.sql(sql).to_arrow_table()
-        return published(members, MEMBERSHIP_SCHEMA)
+                )
+                sql = query.sql("duckdb", consume=True)
+            flags[entity] = (query.segment_ids, self.con.sql(sql).to_arrow_table())
+        return membership_from_flags(flags)
 
     def close(self) -> None:
         self.con.close()

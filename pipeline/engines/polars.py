@@ -8,17 +8,16 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.compile.collector import collector_paused
-from pipeline.compile.polars_query import compile_entity, daily_frame, rollups_frame
+from pipeline.compile.polars_query import compile_flags, daily_frame, rollups_frame
 from pipeline.engines.base import (
     DAILY_ORDER,
     DAILY_SCHEMA,
-    MEMBERSHIP_ORDER,
-    MEMBERSHIP_SCHEMA,
     ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
     InputPaths,
     by_entity,
+    membership_from_flags,
     published,
 )
 from pipeline.language import ir
@@ -50,17 +49,19 @@ class PolarsEngine:
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
+        groups = by_entity(segments)
         with collector_paused():
             queries = [
-                compile_entity(
-                    entity, group, custom_types, self.frames, clock, rollups=self.rollups
-                )
-                for entity, group in by_entity(segments).items()
+                compile_flags(entity, group, custom_types, self.frames, clock, rollups=self.rollups)
+                for entity, group in groups.items()
             ]
-        if not queries:
-            return MEMBERSHIP_SCHEMA.empty_table()
-        (members,) = pl.collect_all([pl.concat(queries).sort(MEMBERSHIP_ORDER)])
-        return published(members.to_arrow(), MEMBERSHIP_SCHEMA)
+        tables = pl.collect_all(queries) if queries else []
+        return membership_from_flags(
+            {
+                entity: ([s.id for s in group], table.to_arrow())
+                for (entity, group), table in zip(groups.items(), tables, strict=True)
+            }
+        )
 
     def close(self) -> None:
         self.frames.clear()
