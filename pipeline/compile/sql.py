@@ -11,6 +11,7 @@ dialect renders its own spelling (``list_contains`` in DuckDB, ``array_contains`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import assert_never
 
@@ -30,14 +31,24 @@ from pipeline.language import ir
 # -- literals and small helpers -------------------------------------------------------------
 
 
+@functools.cache
+def _parsed_type(name: str) -> exp.DataType:
+    return exp.DataType.build(name)
+
+
+def sql_type(name: str) -> exp.DataType:
+    """The data type ``name``, parsed once (sqlglot parses the text on every ``build``)."""
+    return _parsed_type(name).copy()
+
+
 def lit(value: str | float | bool | dt.datetime | dt.date) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, dt.datetime):
         text = value.astimezone(dt.UTC).isoformat(sep=" ")
-        return exp.cast(exp.Literal.string(text), exp.DataType.build("timestamptz"))
+        return exp.cast(exp.Literal.string(text), sql_type("timestamptz"))
     if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("date"))
+        return exp.cast(exp.Literal.string(value.isoformat()), sql_type("date"))
     if isinstance(value, float | int):
         return exp.Literal.number(repr(float(value)))
     return exp.Literal.string(value)
@@ -144,12 +155,12 @@ def normalized(attr: ir.Attr, raw: exp.Expr) -> exp.Expr:
             # Empty lists stay empty (not NULL): every list leaf is false on them anyway.
             return exp.ArrayFilter(this=mapped, expression=_lambda(kept))
         case AttrType.NUMBER:
-            nan = exp.cast(lit("NaN"), exp.DataType.build("double"))
-            return exp.Nullif(this=exp.cast(raw, exp.DataType.build("double")), expression=nan)
+            nan = exp.cast(lit("NaN"), sql_type("double"))
+            return exp.Nullif(this=exp.cast(raw, sql_type("double")), expression=nan)
         case AttrType.BOOLEAN | AttrType.DATETIME:
             return raw
         case AttrType.DATE:
-            return exp.cast(raw, exp.DataType.build("date"))
+            return exp.cast(raw, sql_type("date"))
         case _:
             assert_never(attr.type)
 

@@ -88,7 +88,7 @@ def _custom_cte(
     keys = exp.In(this=col("key"), expressions=[lit(a.name) for a in attrs])
     return (
         exp.select(col("property_id"), col("entity_id"), *pivots, copy=False)
-        .from_("attribute_values", copy=False)
+        .from_(exp.to_table("attribute_values"), copy=False)
         .where(exp.and_(exp.EQ(this=col("entity"), expression=lit(entity)), keys), copy=False)
         .group_by(col("property_id"), col("entity_id"), copy=False)
     )
@@ -286,14 +286,14 @@ def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], pre
             for p, name in predicate_column.items()
         ),
         copy=False,
-    ).from_(f"{prefix}base", copy=False)
+    ).from_(exp.to_table(f"{prefix}base"), copy=False)
     builder.add(f"{prefix}preds", preds)
     wide = exp.select(
         col("property_id"),
         col("entity_id"),
         *(alias(condition_sql(c, predicate_column), n) for n, c in named.items()),
         copy=False,
-    ).from_(f"{prefix}preds", copy=False)
+    ).from_(exp.to_table(f"{prefix}preds"), copy=False)
     return builder.add(f"{prefix}wide", wide)
 
 
@@ -330,7 +330,7 @@ def compile_flags(
     builder, columns, wide = _wide(entity, segments, custom_types, clock, rollups_table)
     select = (
         exp.select(col("property_id"), col("entity_id"), *map(col, columns), copy=False)
-        .from_(wide, copy=False)
+        .from_(exp.to_table(wide), copy=False)
         .order_by(col("property_id"), col("entity_id"), copy=False)
     )
     return EntityQuery(entity, tuple(s.id for s in segments), with_ctes(builder, select))
@@ -363,7 +363,7 @@ def compile_entity(
                 col("entity_id"),
                 copy=False,
             )
-            .from_(wide, copy=False)
+            .from_(exp.to_table(wide), copy=False)
             .where(col(name), copy=False)
         )
         return EntityQuery(entity, (segments[0].id,), with_ctes(builder, single))

@@ -15,7 +15,7 @@ from typing import Final
 
 from sqlglot import exp
 
-from pipeline.compile.sql import and_all, col, lit
+from pipeline.compile.sql import and_all, col, lit, sql_type
 from pipeline.language import ir
 
 LINKS: Final = "organization_people"
@@ -81,7 +81,7 @@ def events_query(entity: str, clock: ir.Clock) -> exp.Query:
         columns = [alias(col(id_column), "entity_id"), col("kind"), col("occurred_at")]
         return (
             exp.select(col("property_id"), *columns, copy=False)
-            .from_("timeline", copy=False)
+            .from_(exp.to_table("timeline"), copy=False)
             .where(exp.and_(known, not_after), copy=False)
         )
 
@@ -157,7 +157,7 @@ def rollup_aggregate(events: str, clock: ir.Clock) -> exp.Select:
     columns.append(alias(exp.Max(this=col("occurred_at")), "last_interaction_at"))
     return (
         exp.select(*columns, copy=False)
-        .from_(events, copy=False)
+        .from_(exp.to_table(events), copy=False)
         .group_by(col("property_id"), col("entity_id"), copy=False)
     )
 
@@ -212,7 +212,7 @@ def daily_query(clock: ir.Clock, events_table: str | None = None) -> exp.Query:
     events = _events(builder, clock, events_table)
     day = exp.cast(
         exp.AtTimeZone(this=col("occurred_at"), zone=lit(clock.timezone)),
-        exp.DataType.build("date"),
+        sql_type("date"),
     )
     select = (
         exp.select(
@@ -223,7 +223,7 @@ def daily_query(clock: ir.Clock, events_table: str | None = None) -> exp.Query:
             alias(exp.Count(this=exp.Star()), "events"),
             copy=False,
         )
-        .from_(events, copy=False)
+        .from_(exp.to_table(events), copy=False)
         .group_by(
             exp.Literal.number(1),
             exp.Literal.number(2),
