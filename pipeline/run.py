@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.catalog import Catalog
-from pipeline.compile.collector import collector_paused
+from pipeline.collector import collector_paused
 from pipeline.compile.sql_query import compile_entity
 from pipeline.engines import ENGINES, make_engine
 from pipeline.engines.base import CustomTypes
@@ -283,7 +283,7 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
         try:
             if config.data_url is not None:
                 config = _staged(config, work, reporter)
-            with reporter.phase("definitions") as info:
+            with reporter.phase("definitions") as info, collector_paused():
                 catalog, segments = definitions(config, as_of, tz)
                 info["segments"] = len(segments)
             record["segments"] = len(segments)

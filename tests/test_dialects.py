@@ -110,7 +110,7 @@ def test_cli_unknown_dialect(capsys: pytest.CaptureFixture[str]) -> None:
 def test_collector_paused_restores_the_collectors_state() -> None:
     import gc
 
-    from pipeline.compile.collector import collector_paused
+    from pipeline.collector import collector_paused
 
     assert gc.isenabled()
     with pytest.raises(ZeroDivisionError), collector_paused():

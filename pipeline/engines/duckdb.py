@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from pipeline.compile.collector import collector_paused
+from pipeline.collector import collector_paused
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import daily_query, events_query, ordered, rollups_query

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 import pyarrow as pa
 
-from pipeline.compile.collector import collector_paused
+from pipeline.collector import collector_paused
 from pipeline.compile.polars_query import compile_flags, daily_frame, rollups_frame
 from pipeline.engines.base import (
     DAILY_ORDER,

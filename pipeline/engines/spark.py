@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from pipeline.compile.collector import collector_paused
+from pipeline.collector import collector_paused
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_entity
 from pipeline.compile.sql_timeline import daily_query, rollups_query
