@@ -13,17 +13,30 @@ collection after the block.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_depth = 0  # blocks open, in every thread
+_was_enabled = False  # the collector's state when the first of them opened
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the block (it stays off if it was off)."""
-    enabled = gc.isenabled()
-    gc.disable()
+    """Pause the cyclic garbage collector for the block; blocks may overlap across threads
+    (the catalog is compiled beside the engine's queries). The last block to close restores
+    the state the first one found."""
+    global _depth, _was_enabled
+    with _lock:
+        if _depth == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _depth += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _was_enabled:
+                gc.enable()

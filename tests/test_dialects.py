@@ -124,3 +124,26 @@ def test_collector_paused_restores_the_collectors_state() -> None:
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
         gc.enable()
+
+
+def test_collector_paused_in_two_threads_at_once_restores_it_once_both_end() -> None:
+    import gc
+    import threading
+
+    from pipeline.collector import collector_paused
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def first_block() -> None:
+        with collector_paused():
+            inside.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=first_block)
+    other.start()
+    assert inside.wait(10)
+    with collector_paused():
+        leave.set()
+        other.join(10)  # the first block has ended; this one is still open
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -127,6 +127,23 @@ def test_a_file_that_changes_while_it_is_copied_is_written_from_what_was_validat
     assert not list((tmp_path / "work").glob("*.partial"))
 
 
+def test_a_file_that_cannot_be_copied_is_read_from_where_it_is(
+    tmp_path: Path, rows: Rows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_dataset(tmp_path / "data", rows)
+    real_copy = shutil.copyfile
+
+    def copy_or_fail(source: Path, target: Path) -> None:
+        if source.name == "people.parquet":
+            raise PermissionError(f"cannot read {source}")
+        real_copy(source, target)
+
+    monkeypatch.setattr(validate.shutil, "copyfile", copy_or_fail)
+    inputs = read_inputs(data, tmp_path / "work")
+    assert output(inputs, "people").height == 2 == inputs.row_counts["people"]
+    assert not list((tmp_path / "work").glob("*.partial"))
+
+
 def test_a_file_that_changes_after_it_is_copied_is_validated_and_written_as_copied(
     tmp_path: Path, rows: Rows, monkeypatch: pytest.MonkeyPatch
 ) -> None:

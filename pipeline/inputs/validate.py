@@ -189,7 +189,11 @@ def _copy(source: Path, schema: pa.Schema, target: Path) -> Path | None:
     if seen is None or not _is_canonical(source, schema):
         return None
     partial = target.with_name(target.name + ".partial")
-    shutil.copyfile(source, partial)
+    try:
+        shutil.copyfile(source, partial)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        return None  # reading the source reports it
     now = _stat(source)
     if now is None or not _same(now, seen):
         partial.unlink()

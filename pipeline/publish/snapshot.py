@@ -102,9 +102,13 @@ def publish(out: Path, name: str, tables: Mapping[str, pa.Table], *, keep: int =
     # row per membership). Each table still passes its checkpoint, in order.
     with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
         written = [pool.submit(write_table, staging / t, data) for t, data in tables.items()]
-        for future in written:
-            future.result()
-            checkpoint("table-written")
+        try:
+            for future in written:
+                future.result()
+                checkpoint("table-written")
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # the snapshot is abandoned: write no more
+            raise
     _fsync_dir(staging)
     checkpoint("snapshot-written")
     final = snapshots / name
