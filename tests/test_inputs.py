@@ -29,6 +29,7 @@ from pipeline.inputs import (
     read_inputs,
     validate,
 )
+from pipeline.inputs.discover import fingerprint, locate_tables
 from pipeline.inputs.schema import TABLES, VALUE_COLUMNS
 from pipeline.inputs.table_rules import duplicated_rows
 
@@ -160,6 +161,25 @@ def test_a_file_that_changes_after_it_is_copied_is_validated_and_written_as_copi
     with pytest.raises(InputDataError) as raised:
         read_inputs(data, tmp_path / "work")
     assert "people.person_id: null in a required column (1 row)" in str(raised.value)
+
+
+def test_the_fingerprint_is_of_what_was_read(
+    tmp_path: Path, rows: Rows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_dataset(tmp_path / "data", rows)
+    files, _ = locate_tables(data, TABLES)
+    before = fingerprint(data, files)
+    real_load = validate.load_table
+
+    def change_then_load(table: str, *args: Any) -> Any:
+        if table == "people":  # a writer replaces the file once the run has copied it
+            pq.write_table(raw_table(rows, "people").slice(0, 1), data / "people.parquet")
+        return real_load(table, *args)
+
+    monkeypatch.setattr(validate, "load_table", change_then_load)
+    inputs = read_inputs(data, tmp_path / "work")
+    assert inputs.row_counts["people"] == 2
+    assert inputs.fingerprint == before != fingerprint(data, files)
 
 
 def test_same_ids_in_two_properties_are_not_duplicates(tmp_path: Path, rows: Rows) -> None:

@@ -76,17 +76,22 @@ def _is_data_file(path: Path, folder: Path) -> bool:
     return path.is_file() and not any(p.startswith(("_", ".")) for p in parts)
 
 
-def fingerprint(data_dir: Path, tables: Mapping[str, Sequence[Path]]) -> str:
+def fingerprint(
+    data_dir: Path, tables: Mapping[str, Sequence[Path]], copies: Mapping[Path, Path] | None = None
+) -> str:
     """A sha256 hex digest over every input file's relative path, size and Parquet footer.
 
     The footer holds the schema, row counts and column statistics of every row group, so any
     rewrite of the data changes it; reading it costs one seek per file whatever the size.
+    ``copies`` maps an input file to the byte-for-byte copy the run read instead: the copy's
+    size and footer count, so that the fingerprint describes what the run read.
     """
     digest = hashlib.sha256()
     paths = sorted((p for files in tables.values() for p in files), key=lambda p: _rel(p, data_dir))
     for path in paths:
-        size = path.stat().st_size
-        for part in (_rel(path, data_dir).encode(), str(size).encode(), _footer(path, size)):
+        read = (copies or {}).get(path, path)
+        size = read.stat().st_size
+        for part in (_rel(path, data_dir).encode(), str(size).encode(), _footer(read, size)):
             digest.update(len(part).to_bytes(8, "little"))
             digest.update(part)
     return digest.hexdigest()

@@ -134,7 +134,7 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
         issues=every_issue,
         quarantine=_quarantine_table(quarantine),
         row_counts=counts,
-        fingerprint=fingerprint(data_dir, files),
+        fingerprint=fingerprint(data_dir, files, {files[t][0]: copy for t, copy in copies.items()}),
     )
 
 
