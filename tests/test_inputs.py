@@ -145,19 +145,26 @@ def test_a_file_that_cannot_be_copied_is_read_from_where_it_is(
     assert not list((tmp_path / "work").glob("*.partial"))
 
 
+def _rewrite_people_once_copied(
+    monkeypatch: pytest.MonkeyPatch, rows: Rows, data: Path, keep: int
+) -> None:
+    """A writer replaces people.parquet with its first ``keep`` rows once the run copied it."""
+    real_load = validate.load_table
+
+    def change_then_load(table: str, *args: Any) -> Any:
+        if table == "people":
+            pq.write_table(raw_table(rows, "people").slice(0, keep), data / "people.parquet")
+        return real_load(table, *args)
+
+    monkeypatch.setattr(validate, "load_table", change_then_load)
+
+
 def test_a_file_that_changes_after_it_is_copied_is_validated_and_written_as_copied(
     tmp_path: Path, rows: Rows, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows["people"].append({"property_id": "site-a", "person_id": None})  # an error: null id
     data = write_dataset(tmp_path / "data", rows)
-    real_load = validate.load_table
-
-    def change_then_load(table: str, *args: Any) -> Any:
-        if table == "people":  # a writer fixes the file once the run has copied it
-            pq.write_table(raw_table(rows, "people").slice(0, 2), data / "people.parquet")
-        return real_load(table, *args)
-
-    monkeypatch.setattr(validate, "load_table", change_then_load)
+    _rewrite_people_once_copied(monkeypatch, rows, data, keep=2)  # the writer fixes it
     with pytest.raises(InputDataError) as raised:
         read_inputs(data, tmp_path / "work")
     assert "people.person_id: null in a required column (1 row)" in str(raised.value)
@@ -169,14 +176,7 @@ def test_the_fingerprint_is_of_what_was_read(
     data = write_dataset(tmp_path / "data", rows)
     files, _ = locate_tables(data, TABLES)
     before = fingerprint(data, files)
-    real_load = validate.load_table
-
-    def change_then_load(table: str, *args: Any) -> Any:
-        if table == "people":  # a writer replaces the file once the run has copied it
-            pq.write_table(raw_table(rows, "people").slice(0, 1), data / "people.parquet")
-        return real_load(table, *args)
-
-    monkeypatch.setattr(validate, "load_table", change_then_load)
+    _rewrite_people_once_copied(monkeypatch, rows, data, keep=1)
     inputs = read_inputs(data, tmp_path / "work")
     assert inputs.row_counts["people"] == 2
     assert inputs.fingerprint == before != fingerprint(data, files)
