@@ -42,8 +42,10 @@ from test_crash import (
 
 
 @pytest.fixture
-def flags(tmp_path: Path) -> Path:
-    return pause_folder(tmp_path)
+def flags(tmp_path: Path) -> Iterator[Path]:
+    folder = pause_folder(tmp_path)
+    yield folder
+    release(folder)  # a test that failed half way leaves no run paused behind it
 
 
 @pytest.fixture
