@@ -21,7 +21,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from pipeline.compile.sql_query import compile_entity  # noqa: E402
+from pipeline.compile.sql_query import compile_flags  # noqa: E402
 from pipeline.engines.base import by_entity  # noqa: E402
 from pipeline.engines.duckdb import ROLLUPS_TABLE, DuckDBEngine  # noqa: E402
 from pipeline.inputs.discover import find_tables  # noqa: E402
@@ -78,14 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     con = engine.con
     for entity, group in by_entity(segments).items():
         c0 = time.perf_counter()
-        query = compile_entity(
+        query = compile_flags(
             entity, group, custom_types(catalog), clock, rollups_table=ROLLUPS_TABLE
         )
         c1 = time.perf_counter()
         sql = query.sql("duckdb")
         c2 = time.perf_counter()
         print(
-            f"{entity}: {len(group)} segments, compile_entity {c1 - c0:.2f} s, "
+            f"{entity}: {len(group)} segments, compile_flags {c1 - c0:.2f} s, "
             f"render SQL {c2 - c1:.2f} s, {len(sql):,} chars, "
             f"{sql.count(' JOIN ')} joins, {sql.count(' AS (')} CTEs"
         )
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = con.sql(sql).to_arrow_table().num_rows
         e1 = time.perf_counter()
         con.execute("PRAGMA disable_profiling")
-        print(f"  execute: {e1 - e0:.2f} s, {rows:,} membership rows")
+        print(f"  execute: {e1 - e0:.2f} s, {rows:,} entities (flag rows)")
         tree = json.loads(profile_path.read_text())
         totals: Counter[str] = Counter()
         for child in tree.get("operator", tree.get("children", [])):

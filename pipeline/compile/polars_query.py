@@ -297,9 +297,7 @@ def compile_flags(
 ) -> pl.LazyFrame:
     """Every entity once, sorted by ``property_id`` and ``entity_id``, with a true/false
     column per segment in the order of ``segments`` (as ``sql_query.compile_flags``)."""
-    wide = _wide(entity, segments, custom_types, frames, clock, rollups)
-    flags = [f"s{i}" for i in range(1, len(segments) + 1)]
-    return wide.select(*KEY, *flags).sort(KEY)
+    return _wide(entity, segments, custom_types, frames, clock, rollups).sort(KEY)
 
 
 def compile_entity(

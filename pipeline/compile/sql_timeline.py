@@ -241,22 +241,11 @@ def with_ctes(builder: Builder, select: exp.Select) -> exp.Query:
     return select
 
 
-def ordered(
-    queries: Sequence[exp.Query], columns: Sequence[str], order: Sequence[str]
-) -> exp.Query:
-    """``columns`` of every query's rows (``UNION ALL``), sorted by ``order``: the engine sorts
-    the published tables itself, in parallel."""
-    parts = [
-        exp.select(*(col(c) for c in columns), copy=False).from_(
-            query.subquery(f"q{i}", copy=False), copy=False
-        )
-        for i, query in enumerate(queries)
-    ]
-    union: exp.Query = parts[0]
-    for part in parts[1:]:
-        union = exp.union(union, part, distinct=False, copy=False)
+def ordered(query: exp.Query, columns: Sequence[str], order: Sequence[str]) -> exp.Query:
+    """``columns`` of the query's rows, sorted by ``order``: the engine sorts the published
+    tables itself, in parallel."""
     return (
         exp.select(*(col(c) for c in columns), copy=False)
-        .from_(union.subquery("sorted", copy=False), copy=False)
+        .from_(query.subquery("sorted", copy=False), copy=False)
         .order_by(*(col(c) for c in order), copy=False)
     )

@@ -66,13 +66,13 @@ class DuckDBEngine:
         events = render(events_query("organization", clock), "duckdb", consume=True)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {EVENTS_TABLE} AS {events}")
         rollups = self._fetch(
-            ordered([rollups_query(clock, EVENTS_TABLE)], ROLLUPS_SCHEMA.names, ROLLUPS_ORDER)
+            ordered(rollups_query(clock, EVENTS_TABLE), ROLLUPS_SCHEMA.names, ROLLUPS_ORDER)
         )
         # Segments reading rollup columns join this table instead of aggregating again.
         self.con.register(ROLLUPS_TABLE, rollups)
         self.rollups_ready = True
         daily = self._fetch(
-            ordered([daily_query(clock, EVENTS_TABLE)], DAILY_SCHEMA.names, DAILY_ORDER)
+            ordered(daily_query(clock, EVENTS_TABLE), DAILY_SCHEMA.names, DAILY_ORDER)
         )
         self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
         return published(rollups, ROLLUPS_SCHEMA), published(daily, DAILY_SCHEMA)

@@ -1,6 +1,6 @@
 """The Spark engine: runs the compiled SQL, rendered in the Spark dialect, on a SparkSession.
 
-The same sqlglot trees as the DuckDB engine (``compile_entity``, ``rollups_query``,
+The same sqlglot trees as the DuckDB engine (``compile_flags``, ``rollups_query``,
 ``daily_query``), rendered by ``pipeline.compile.dialects.render``. Spark runs with the session
 time zone UTC (timestamps are instants; local days come from ``from_utc_timestamp``) and ANSI
 mode on, so that a bad cast fails instead of turning into NULL.
@@ -11,7 +11,6 @@ read (``s3a://``, ``hdfs://``, ``abfss://``) when the engine is built directly w
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -22,17 +21,16 @@ from sqlglot import exp
 
 from pipeline.collector import collector_paused
 from pipeline.compile.dialects import render
-from pipeline.compile.sql_query import compile_entity
+from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import daily_query, rollups_query
 from pipeline.engines.base import (
     DAILY_ORDER,
     DAILY_SCHEMA,
-    MEMBERSHIP_ORDER,
-    MEMBERSHIP_SCHEMA,
     ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
     by_entity,
+    membership_from_flags,
     published,
 )
 from pipeline.errors import RunError
@@ -121,23 +119,21 @@ class SparkEngine:
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
-        with collector_paused():
-            trees = [
-                compile_entity(
+        # As the other engines: Spark sorts each entity's flags, the driver cuts them into
+        # membership segment by segment (see ``membership_from_flags``).
+        flags = {}
+        for entity, group in by_entity(segments).items():
+            with collector_paused():
+                query = compile_flags(
                     entity,
                     group,
                     custom_types,
                     clock,
                     rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
-                ).tree
-                for entity, group in by_entity(segments).items()
-            ]
-        frames = [self._frame(tree).select(*MEMBERSHIP_SCHEMA.names) for tree in trees]
-        if not frames:
-            return MEMBERSHIP_SCHEMA.empty_table()
-        # One Spark job: the union of the entities' queries, sorted by Spark (in parallel).
-        members = functools.reduce(lambda a, b: a.unionByName(b), frames)
-        return published(members.orderBy(*MEMBERSHIP_ORDER).toArrow(), MEMBERSHIP_SCHEMA)
+                )
+                frame = self._frame(query.tree)
+            flags[entity] = (query.segment_ids, frame.toArrow())
+        return membership_from_flags(flags)
 
     def close(self) -> None:
         if self.cached is not None:

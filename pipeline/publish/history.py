@@ -250,11 +250,7 @@ def published(
     empty = Published.empty()
 
     def frame(table: pa.Table | None, schema: pa.Schema, default: pl.DataFrame) -> pl.DataFrame:
-        if table is None:
-            return default
-        result = pl.from_arrow(table.select(schema.names).cast(schema))
-        assert isinstance(result, pl.DataFrame)
-        return result
+        return default if table is None else _frame(table.select(schema.names).cast(schema))
 
     return Published(
         frame(history, HISTORY, empty.history),
