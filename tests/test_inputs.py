@@ -149,14 +149,14 @@ def _rewrite_people_once_copied(
     monkeypatch: pytest.MonkeyPatch, rows: Rows, data: Path, keep: int
 ) -> None:
     """A writer replaces people.parquet with its first ``keep`` rows once the run copied it."""
-    real_load = validate.load_table
+    real_load = validate.load_copy
 
-    def change_then_load(table: str, *args: Any) -> Any:
-        if table == "people":
+    def change_then_load(copy: Path, *args: Any) -> Any:
+        if copy.name == "people.parquet":
             pq.write_table(raw_table(rows, "people").slice(0, keep), data / "people.parquet")
-        return real_load(table, *args)
+        return real_load(copy, *args)
 
-    monkeypatch.setattr(validate, "load_table", change_then_load)
+    monkeypatch.setattr(validate, "load_copy", change_then_load)
 
 
 def test_a_file_that_changes_after_it_is_copied_is_validated_and_written_as_copied(
@@ -294,6 +294,33 @@ def test_unreadable_file_is_an_error(tmp_path: Path) -> None:
         read_inputs(data, tmp_path / "work")
     found = issue(info.value.issues, "people", None, "not readable Parquet")
     assert found.examples == ("file people.parquet",)
+
+
+def _break_pages(path: Path) -> None:
+    """Overwrite the data pages of ``path`` with garbage, keeping its footer readable."""
+    table = pq.read_table(path)
+    pq.write_table(table, path, compression="none")
+    broken = bytearray(path.read_bytes())
+    footer = pq.ParquetFile(path).metadata.serialized_size + 8
+    broken[4 : len(broken) - footer] = b"\xff" * (len(broken) - footer - 4)
+    path.write_bytes(bytes(broken))
+
+
+@pytest.mark.parametrize("layout", ["file", "folder"])
+def test_file_with_broken_pages_is_an_error_naming_it(tmp_path: Path, layout: str) -> None:
+    data = write_dataset(tmp_path / "data")
+    if layout == "folder":  # read through the casting reader, not as a canonical copy
+        (data / "people").mkdir()
+        (data / "people.parquet").rename(data / "people" / "part-0.parquet")
+    target = data / "people" / "part-0.parquet" if layout == "folder" else data / "people.parquet"
+    _break_pages(target)
+    assert pq.read_schema(target).names  # the footer still reads
+    with pytest.raises(InputDataError) as info:
+        read_inputs(data, tmp_path / "work")
+    found = issue(info.value.issues, "people", None, "not readable Parquet")
+    label = "people/part-0.parquet" if layout == "folder" else "people.parquet"
+    assert found.examples == (f"file {label}",)
+    assert found.count == 2 and found.hint
 
 
 # --- columns and types ----------------------------------------------------------------------

@@ -38,7 +38,7 @@ from pipeline.inputs.findings import (
 )
 from pipeline.inputs.link_rules import columns_read as link_columns
 from pipeline.inputs.link_rules import link_findings
-from pipeline.inputs.reading import load_table
+from pipeline.inputs.reading import load_copy, load_table
 from pipeline.inputs.schema import TABLES
 from pipeline.inputs.table_rules import check_table
 from pipeline.inputs.table_rules import columns_read as table_columns
@@ -90,20 +90,23 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
         copy = None
         if len(paths) == 1:
             copy = _copy(paths[0], TABLES[table], work_dir / f"{table}.parquet")
-        if copy is not None:
-            # The copy is the output unless a rule sets rows aside: read what the rules read.
+        # The copy is the output unless a rule sets rows aside: read what the rules read.
+        frame = None if copy is None else load_copy(copy, _RULE_COLUMNS[table])
+        if frame is not None and copy is not None:
             copies[table] = copy
-            loaded = load_table(table, [copy], work_dir, _RULE_COLUMNS[table])
-        else:
+        else:  # not canonical, or unreadable: the reader casts it or says what is wrong
             loaded = load_table(table, paths, data_dir)
-        issues[table].extend(loaded.issues)
-        frames[table] = loaded.frame
-        findings[table].extend(check_table(table, loaded.frame))
+            issues[table].extend(loaded.issues)
+            frame = loaded.frame
+        frames[table] = frame
+        findings[table].extend(check_table(table, frame))
     for finding in link_findings(frames):
         findings[finding.rule.table].append(finding)
     for table, found in findings.items():
         if found and table in copies:  # examples and set-aside rows show whole rows
-            frames[table] = load_table(table, [copies[table]], work_dir).frame
+            whole = load_copy(copies[table])
+            assert whole is not None, "the copy was read once already"
+            frames[table] = whole
 
     set_aside: dict[str, list[Finding]] = {}
     masks: dict[str, pl.Series] = {}
