@@ -6,13 +6,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from pipeline.collector import collector_paused
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_flags
-from pipeline.compile.sql_timeline import daily_query, events_query, ordered, rollups_query
+from pipeline.compile.sql_timeline import (
+    daily_query,
+    events_query,
+    ordered,
+    ordered_by_rank,
+    rollups_query,
+)
 from pipeline.engines.base import (
     DAILY_ORDER,
     DAILY_SCHEMA,
@@ -28,6 +36,7 @@ from pipeline.language import ir
 
 ROLLUPS_TABLE = "timeline_rollups"
 EVENTS_TABLE = "timeline_events"
+ORG_RANKS_TABLE = "timeline_org_ranks"
 
 
 class DuckDBEngine:
@@ -71,9 +80,26 @@ class DuckDBEngine:
         # Segments reading rollup columns join this table instead of aggregating again.
         self.con.register(ROLLUPS_TABLE, rollups)
         self.rollups_ready = True
-        daily = self._fetch(
-            ordered(daily_query(clock, EVENTS_TABLE), DAILY_SCHEMA.names, DAILY_ORDER)
+        # The rollups hold every organization, in order: the daily rows sort on its rank.
+        ranks = rollups.select(["property_id", "org_id"]).append_column(
+            "rank", pa.array(np.arange(rollups.num_rows, dtype=np.int64))
         )
+        self.con.register(ORG_RANKS_TABLE, ranks)
+        daily = self._fetch(
+            ordered_by_rank(
+                daily_query(clock, EVENTS_TABLE),
+                DAILY_SCHEMA.names,
+                ORG_RANKS_TABLE,
+                ["property_id", "org_id"],
+                DAILY_ORDER[2:],
+            )
+        )
+        self.con.unregister(ORG_RANKS_TABLE)
+        # The inner join above would drop the events of an organization without a rank.
+        events = self.con.sql(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchall()[0][0]
+        counted = pc.sum(daily.column("events")).as_py() or 0
+        if counted != events:
+            raise AssertionError(f"timeline_daily counts {counted} of {events} events")
         self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
         return published(rollups, ROLLUPS_SCHEMA), published(daily, DAILY_SCHEMA)
 
