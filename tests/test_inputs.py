@@ -30,6 +30,7 @@ from pipeline.inputs import (
     validate,
 )
 from pipeline.inputs.discover import fingerprint, locate_tables
+from pipeline.inputs.link_rules import VALUE_TYPE
 from pipeline.inputs.schema import TABLES, VALUE_COLUMNS
 from pipeline.inputs.table_rules import duplicated_rows
 
@@ -625,6 +626,28 @@ def test_value_of_unknown_entity_is_quarantined(tmp_path: Path, rows: Rows) -> N
     found = quarantined(run(tmp_path, rows), "attribute_values", "entity_id", "not found")
     assert found.rule == "entity_id not found in people of the same property"
     assert "entity_id: 'p404'" in found.examples[0]
+
+
+def test_values_are_looked_up_among_their_own_entity_and_property(
+    tmp_path: Path, rows: Rows
+) -> None:
+    values = rows["attribute_values"]
+    values += [
+        dict(values[0], entity_id="p1"),  # a person's id, given as an organization
+        dict(values[2], entity_id="o1"),  # o1 exists in site-a only
+        dict(values[3], entity_id="o1"),  # an organization's id, given as a person
+        dict(values[1], entity_id="o404", value_text="5"),  # unknown and the wrong type
+        dict(values[1], entity_id="o2", value_text="5"),  # the wrong type only
+    ]
+    inputs = run(tmp_path, rows)
+    issues = [(i.column, i.rule, i.count) for i in inputs.issues if i.table == "attribute_values"]
+    assert issues == [
+        ("entity_id", "entity_id not found in organizations of the same property", 3),
+        ("entity_id", "entity_id not found in people of the same property", 1),
+        ("value_number", VALUE_TYPE["number"].text, 1),
+    ]
+    kept = output(inputs, "attribute_values").select("property_id", "entity", "entity_id", "key")
+    assert kept.rows() == [tuple(v[c] for c in kept.columns) for v in values[:4]]
 
 
 @pytest.mark.parametrize(
