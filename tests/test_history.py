@@ -331,3 +331,77 @@ def test_later_runs_keep_history_and_changes_in_order(project: Project) -> None:
         if r["valid_to"] == T2
     }
     assert ("vip", "e2") in closed and ("vip", "o10") not in closed
+
+
+# --- the diff itself, against a plain reference ----------------------------------------------
+
+
+def _reference_runs(
+    runs: list[tuple[dt.datetime, set[tuple[str, str, str, str]]]],
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """History and changes after ``runs``, computed the plain way: sets, then sorted()."""
+    stays: list[list[object]] = []  # [property, segment, entity, entity_id, from, to]
+    changes: list[tuple[object, ...]] = []
+    members: set[tuple[str, str, str, str]] = set()
+    for as_of, now in runs:
+        entered, exited = sorted(now - members), sorted(members - now)
+        for stay in stays:
+            if stay[5] is None and tuple(stay[:4]) in exited:
+                stay[5] = as_of
+        stays += [[*key, as_of, None] for key in entered]
+        this_run = [(as_of, *key, "entered") for key in entered]
+        this_run += [(as_of, *key, "exited") for key in exited]
+        changes += sorted(this_run, key=lambda c: (c[2], c[1], c[4]))  # segment, property, id
+        members = now
+    history = sorted((tuple(s) for s in stays), key=lambda s: (s[1], s[0], s[2], s[3], s[4]))
+    return history, changes
+
+
+@pytest.mark.parametrize("collide", [False, True], ids=["hashes", "every-hash-collides"])
+def test_diff_matches_a_plain_reference_over_many_runs(
+    collide: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    import polars as pl
+
+    from pipeline.publish import history as h
+
+    if collide:  # every key hashes alike: the exact fallbacks must decide
+        monkeypatch.setattr(
+            h, "_hashes", lambda frame: pl.Series([0] * frame.height, dtype=pl.UInt64)
+        )
+    rng = random.Random(7)
+    ids = ["o1", "o10", "o2", "O3", "é1", "e2", "Z", "z", "10", "9"]
+    universe = [
+        (prop, seg, "person" if seg == "s-p" else "organization", i)
+        for seg in ["s-a", "s_b", "s-p", "s10"]
+        for prop in ["site-b", "site-a"]
+        for i in ids
+    ]
+    runs = [
+        (T1 + dt.timedelta(hours=n), {k for k in universe if rng.random() < 0.5}) for n in range(6)
+    ]
+    runs.append((T1 + dt.timedelta(hours=6), set()))  # everyone exits
+    runs.append((T1 + dt.timedelta(hours=7), set(universe)))  # everyone comes back
+    previous = h.Published.empty()
+    for n, (as_of, now) in enumerate(runs):
+        ordered = sorted(now, key=lambda k: (k[1], k[0], k[3]))  # membership order
+        members = pa.table(
+            {c: [k[i] for k in ordered] for i, c in enumerate(h.KEY)},
+            schema=pa.schema([(c, pa.string()) for c in h.KEY]),
+        )
+        scopes = {(seg, prop) for prop, seg, _, _ in universe}
+        diffed = h.diff(previous, members, f"r{n}", as_of, scopes)
+        previous = h.published(diffed.history, diffed.changes, diffed.sizes)
+
+    history, changes = _reference_runs(runs)
+    assert [tuple(r.values()) for r in diffed.history.to_pylist()] == history
+    assert [
+        (r["as_of"], r["property_id"], r["segment_id"], r["entity"], r["entity_id"], r["change"])
+        for r in diffed.changes.to_pylist()
+    ] == changes
+    last = {(r["segment_id"], r["property_id"]): r for r in diffed.sizes.to_pylist()}
+    assert {k: (r["members"], r["entered"], r["exited"]) for k, r in last.items()} == {
+        (seg, prop): (len(ids), len(ids), 0) for prop, seg, _, _ in universe
+    }

@@ -13,13 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 KEY: Final = ["property_id", "segment_id", "entity", "entity_id"]
 #: The published order of the history: membership's (segment, property, entity id).
 HISTORY_ORDER: Final = ["segment_id", "property_id", "entity", "entity_id", "valid_from"]
 UTC: Final = pl.Datetime("us", "UTC")
+UTC_TYPE: Final = pa.timestamp("us", tz="UTC")
 
 HISTORY: Final = pa.schema(
     [
@@ -60,14 +63,14 @@ class Published:
     """The history-bearing tables of the current snapshot (empty on a first run)."""
 
     history: pl.DataFrame
-    changes: pl.DataFrame
+    changes: pa.Table  # only appended to: it stays in Arrow (21.7M rows convert in 3.7 s)
     sizes: pl.DataFrame
 
     @classmethod
     def empty(cls) -> Published:
         return cls(
             pl.from_arrow(HISTORY.empty_table()),  # type: ignore[arg-type]
-            pl.from_arrow(CHANGES.empty_table()),  # type: ignore[arg-type]
+            CHANGES.empty_table(),
             pl.from_arrow(SIZES.empty_table()),  # type: ignore[arg-type]
         )
 
@@ -82,7 +85,7 @@ class Published:
         )
         return Published(
             history,
-            self.changes.filter(pl.col("as_of") < at),
+            self.changes.filter(pc.less(self.changes["as_of"], pa.scalar(as_of, UTC_TYPE))),
             self.sizes.filter(pl.col("as_of") < at),
         )
 
@@ -113,53 +116,139 @@ def diff(
     current = _frame(members.select(KEY))
     open_stays = previous.history.filter(pl.col("valid_to").is_null()).select(KEY)
     if open_stays.height:
-        # Joins keep the left side's order: every part below stays in membership order.
-        entered = current.join(open_stays, on=KEY, how="anti", maintain_order="left")
-        exited = open_stays.join(current, on=KEY, how="anti", maintain_order="left")
+        entered, exited = _differences(current, open_stays)
     else:  # a first run (or everything had exited): no join over the whole membership
         entered, exited = current, open_stays
     sizes = _sizes(previous.sizes, current, entered, exited, run_id, as_of, scopes)
 
-    if previous.history.height == 0 and previous.changes.height == 0:
+    if previous.history.height == 0 and previous.changes.num_rows == 0:
         # A first run: the history and the changes are the membership with stamps, in its
         # order already; they are built from the engine's table, with no conversion.
         history, changes = _first(members, run_id, as_of)
     else:
         history = _arrow(_history(previous.history, entered, exited, as_of), HISTORY)
-        changes = _arrow(_changes(previous.changes, entered, exited, run_id, as_of), CHANGES)
+        changes = _changes(previous.changes, entered, exited, run_id, as_of)
     return Diffed(history, changes, _arrow(sizes, SIZES), entered.height, exited.height)
+
+
+def _differences(
+    current: pl.DataFrame, open_stays: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of ``current`` not in ``open_stays`` (entered), and the reverse (exited), each
+    in its own order.
+
+    Both come in the published order, and most members stay: the rows of ``current`` whose key
+    hash is among ``open_stays``' and the rows of ``open_stays`` whose hash is among
+    ``current``'s are then the same keys in the same order. Comparing them row by row proves
+    it exactly (a hash collision shows as a difference), for a fraction of the cost of two
+    anti-joins on four texts (21.7M stays: 9 s -> 4 s). Should the check fail, the joins
+    decide.
+    """
+    now, before = _hashes(current), _hashes(open_stays)
+    stays, stayed = _among(now, before), _among(before, now)
+    if current.filter(stays).equals(open_stays.filter(stayed)):
+        return current.filter(~stays), open_stays.filter(~stayed)
+    # Joins keep the left side's order: both parts stay in membership order.
+    return (
+        current.join(open_stays, on=KEY, how="anti", maintain_order="left"),
+        open_stays.join(current, on=KEY, how="anti", maintain_order="left"),
+    )
+
+
+def _hashes(frame: pl.DataFrame) -> pl.Series:
+    return frame.select(pl.struct(KEY).hash()).to_series()
+
+
+def _among(values: pl.Series, others: pl.Series) -> pl.Series:
+    """Whether each of ``values`` is among ``others``: a semi-join (1.8 s on 21.7M hashes
+    each side, ``is_in`` 2.5 s)."""
+    found = (
+        values.rename("h")
+        .to_frame()
+        .with_row_index("i")
+        .join(others.rename("h").to_frame(), on="h", how="semi")
+        .get_column("i")
+    )
+    mask = pl.Series(np.zeros(len(values), dtype=bool))
+    mask.scatter(found, True)
+    return mask
 
 
 def _history(
     history: pl.DataFrame, entered: pl.DataFrame, exited: pl.DataFrame, as_of: dt.datetime
 ) -> pl.DataFrame:
-    """The stays of ``exited`` closed at ``as_of``, and a new open stay per ``entered`` row."""
-    at = pl.lit(as_of, dtype=UTC)
+    """The stays of ``exited`` closed at ``as_of``, and a new open stay per ``entered`` row,
+    in ``HISTORY_ORDER`` (the order ``history`` comes in).
+
+    Few rows change between runs: the open stays to close are found by position, and the new
+    stays are inserted where they belong, instead of joining and sorting every stay (21.7M
+    stays: 14 s -> 4 s).
+    """
+    history = history.select(HISTORY.names)
     if exited.height:
-        history = history.join(
-            exited.with_columns(pl.lit(True).alias("__exit")),
-            on=KEY,
-            how="left",
-            maintain_order="left",
-        ).with_columns(
-            pl.when(pl.col("__exit") & pl.col("valid_to").is_null())
-            .then(at)
-            .otherwise(pl.col("valid_to"))
-            .alias("valid_to")
-        )
-    opened = entered.with_columns(at.alias("valid_from"), pl.lit(None, dtype=UTC).alias("valid_to"))
-    return pl.concat([history.select(HISTORY.names), opened.select(HISTORY.names)]).sort(
-        HISTORY_ORDER
+        closed = history.get_column("valid_to").clone()
+        closed.scatter(_open_positions(history, exited), as_of)
+        history = history.with_columns(closed)
+    if not entered.height:
+        return history
+    opened = entered.with_columns(
+        pl.lit(as_of, dtype=UTC).alias("valid_from"), pl.lit(None, dtype=UTC).alias("valid_to")
+    ).select(HISTORY.names)
+    before = _insertion_points(history, entered)
+    if before is None:  # not in order (never expected): sort them all
+        return pl.concat([history, opened]).sort(HISTORY_ORDER)
+    order = np.insert(
+        np.arange(history.height, dtype=np.int64),
+        before,
+        np.arange(history.height, history.height + opened.height, dtype=np.int64),
     )
+    return pl.concat([history, opened]).gather(order)
+
+
+def _open_positions(history: pl.DataFrame, exited: pl.DataFrame) -> pl.Series:
+    """The positions in ``history`` of the open stays of ``exited`` (in the same order)."""
+    numbered = history.with_row_index("__position")
+    is_open = pl.col("valid_to").is_null()
+    found = numbered.filter(is_open & _among(_hashes(history), _hashes(exited)))
+    if not found.select(KEY).equals(exited):  # a hash collision: look them up exactly
+        found = numbered.filter(is_open).join(exited, on=KEY, how="semi", maintain_order="left")
+    return found.get_column("__position")
+
+
+def _insertion_points(history: pl.DataFrame, entered: pl.DataFrame) -> np.ndarray | None:
+    """Where each ``entered`` row goes in ``history``: after every stay that sorts before it,
+    and after the earlier stays of its own key (their ``valid_from`` is earlier).
+
+    Binary searches, level by level of ``HISTORY_ORDER``: segment, property and entity
+    narrow the range; the entity ids of a group are then searched at once. None if
+    ``entered`` is not in order.
+    """
+    columns = {c: history.get_column(c) for c in KEY}
+
+    def narrow(column: str, value: str, low: int, high: int) -> tuple[int, int]:
+        part = columns[column].slice(low, high - low)
+        return low + part.search_sorted(value, "left"), low + part.search_sorted(value, "right")
+
+    points: list[np.ndarray] = []
+    groups = entered.group_by(["segment_id", "property_id", "entity"], maintain_order=True)
+    for (segment_id, property_id, entity), group in groups:
+        low, high = narrow("segment_id", str(segment_id), 0, history.height)
+        low, high = narrow("property_id", str(property_id), low, high)
+        low, high = narrow("entity", str(entity), low, high)
+        ids = columns["entity_id"].slice(low, high - low)
+        found = ids.search_sorted(group.get_column("entity_id"), "right").to_numpy()
+        points.append(low + found.astype(np.int64))
+    before = np.concatenate(points)
+    return before if bool(np.all(before[1:] >= before[:-1])) else None
 
 
 def _changes(
-    changes: pl.DataFrame,
+    changes: pa.Table,
     entered: pl.DataFrame,
     exited: pl.DataFrame,
     run_id: str,
     as_of: dt.datetime,
-) -> pl.DataFrame:
+) -> pa.Table:
     """The earlier changes, then this run's entries and exits."""
     now = pl.concat(
         [
@@ -171,7 +260,7 @@ def _changes(
         now = now.sort("segment_id", "property_id", "entity_id")
     # Every earlier change is older than this run (a rebuild cut the later ones) and was
     # published in order, so this run's changes go after them.
-    return pl.concat([changes, now.select(CHANGES.names)])
+    return pa.concat_tables([changes, _arrow(now.select(CHANGES.names), CHANGES)])
 
 
 def _first(members: pa.Table, run_id: str, as_of: dt.datetime) -> tuple[pa.Table, pa.Table]:
@@ -205,7 +294,14 @@ def _sizes(
     """The earlier sizes, and a row per evaluated or emptied (segment, property) of this run."""
 
     def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-        return frame.group_by("segment_id", "property_id").agg(pl.len().cast(pl.Int64).alias(name))
+        # Runs of equal keys first (the frames come sorted by them): 21.7M members are
+        # counted in 0.7 s instead of 2.2 s; grouping the runs keeps any order exact.
+        runs = frame.select(pl.struct("segment_id", "property_id").rle()).unnest("segment_id")
+        return (
+            runs.unnest("value")
+            .group_by("segment_id", "property_id")
+            .agg(pl.col("len").sum().cast(pl.Int64).alias(name))
+        )
 
     scope_rows = list(scopes)
     evaluated = pl.DataFrame(
@@ -254,6 +350,6 @@ def published(
 
     return Published(
         frame(history, HISTORY, empty.history),
-        frame(changes, CHANGES, empty.changes),
+        empty.changes if changes is None else changes.select(CHANGES.names).cast(CHANGES),
         frame(sizes, SIZES, empty.sizes),
     )
