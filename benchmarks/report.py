@@ -100,6 +100,36 @@ def runs_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def later_table(results: dict[str, Any]) -> list[str]:
+    """Runs one hour after the first, into the same folder: what a scheduled run costs."""
+    sizes, counts, engines = _keys(results)
+    head = (
+        "| orgs | segments | engine | first run s | later run s (median) | repeats s | "
+        + " | ".join(PHASES)
+        + " | entered | exited | peak RSS GiB |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for size in sizes:
+        for n in counts:
+            for engine in engines:
+                summary = results["runs"].get(f"{size}/{n}/{engine}", {}).get("summary", {})
+                later = summary.get("later")
+                if not later:
+                    continue
+                phases = later["phases_median"]
+                changes = later.get("changes", {})
+                lines.append(
+                    f"| {size} | {n} | {engine} | {_s(summary['seconds_median'])} | "
+                    f"**{_s(later['seconds_median'])}** | "
+                    + ", ".join(_s(x) for x in later["seconds_all"])
+                    + " | "
+                    + " | ".join(_s(phases.get(p)) for p in PHASES)
+                    + f" | {changes.get('entered', 0):,} | {changes.get('exited', 0):,} | "
+                    f"{_gib(later['peak_rss_bytes_max'])} |"
+                )
+    return lines if len(lines) > 2 else []
+
+
 def memory_table(results: dict[str, Any]) -> list[str]:
     lines = [
         "| orgs | segments | engine | " + " | ".join(PHASES) + " | whole run |",
@@ -347,6 +377,21 @@ def render(results: dict[str, Any]) -> str:
         "",
         *runs_table(results),
         "",
+        *(
+            [
+                "## Later runs",
+                "",
+                "A scheduled run finds the previous run's history: after the first run of a "
+                "repeat, the same command runs again into the same folder with `--as-of` one "
+                "hour later (relative dates and the timeline move on, so members enter and "
+                "exit). Its history phase diffs the membership against every open stay.",
+                "",
+                *later_table(results),
+                "",
+            ]
+            if later_table(results)
+            else []
+        ),
         "## Peak RSS by phase (GiB; sampled, max over repeats; recorded from the later stages on)",
         "",
         *memory_table(results),

@@ -39,6 +39,8 @@ from measure import Measured, run_measured  # noqa: E402
 from segment_sets import kinds_used, write_set  # noqa: E402
 
 AS_OF = "2026-11-20T12:00:00Z"
+#: A later run's as_of (``--later``): one hour on.
+LATER_AS_OF = "2026-11-20T13:00:00Z"
 OUTPUT_TABLES = (
     "segment_membership",
     "segment_membership_history",
@@ -175,27 +177,33 @@ def _membership_digest(out: Path) -> tuple[str, dict[str, int]]:
     return f"{digest or 0:016x}", {str(s): int(c) for s, c in sorted(rows)}
 
 
-def full_run(data: Path, segments: Path, engine: str, work: Path, timeout: float) -> dict[str, Any]:
+def _run_command(data: Path, segments: Path, out: Path, as_of: str, engine: str) -> list[str]:
+    return _cli(
+        "run",
+        "--data",
+        str(data),
+        "--segments",
+        str(segments),
+        "--out",
+        str(out),
+        "--as-of",
+        as_of,
+        "--engine",
+        engine,
+    )
+
+
+def full_run(
+    data: Path, segments: Path, engine: str, work: Path, timeout: float, later: bool = False
+) -> dict[str, Any]:
+    """A first run into a fresh folder; with ``later``, then a run one hour later into the
+    same folder (relative dates and the timeline move on: members enter and exit), which
+    diffs against the first run's history."""
     out = work / f"out-{engine}"
     if out.exists():
         shutil.rmtree(out)
     measured = run_measured(
-        _cli(
-            "run",
-            "--data",
-            str(data),
-            "--segments",
-            str(segments),
-            "--out",
-            str(out),
-            "--as-of",
-            AS_OF,
-            "--engine",
-            engine,
-        ),
-        env=_env(),
-        cwd=ROOT,
-        timeout=timeout,
+        _run_command(data, segments, out, AS_OF, engine), env=_env(), cwd=ROOT, timeout=timeout
     )
     result: dict[str, Any] = _basics(measured)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -204,6 +212,21 @@ def full_run(data: Path, segments: Path, engine: str, work: Path, timeout: float
     if measured.returncode == 0:
         result["rows"] = _count_rows(out)
         result["membership_digest"], result["segment_sizes"] = _membership_digest(out)
+    if later and measured.returncode == 0:
+        again = run_measured(
+            _run_command(data, segments, out, LATER_AS_OF, engine),
+            env=_env(),
+            cwd=ROOT,
+            timeout=timeout,
+        )
+        result["later"] = _basics(again)
+        result["later"]["phases"] = again.phases()
+        result["later"]["changes"] = {
+            key: e[key]
+            for e in again.events()
+            if e.get("event") == "history done"
+            for key in ("entered", "exited")
+        }
     shutil.rmtree(out, ignore_errors=True)
     return result
 
@@ -277,6 +300,20 @@ def summarize(repeats: list[dict[str, Any]]) -> dict[str, Any]:
         summary["rows"] = ok[0]["rows"]
         summary["membership_digest"] = ok[0].get("membership_digest")
         summary["digests_agree_across_repeats"] = len({r.get("membership_digest") for r in ok}) == 1
+    later = [r["later"] for r in ok if r.get("later", {}).get("returncode") == 0]
+    if later:
+        later_phases: dict[str, list[float]] = {}
+        for r in later:
+            for name, seconds in r.get("phases", {}).items():
+                later_phases.setdefault(name, []).append(seconds)
+        summary["later"] = {
+            "ok": len(later),
+            "seconds_median": _median([r["seconds"] for r in later]),
+            "seconds_all": [r["seconds"] for r in later],
+            "peak_rss_bytes_max": max(r["peak_rss_bytes"] for r in later),
+            "phases_median": {k: _median(v) for k, v in later_phases.items()},
+            "changes": later[0].get("changes", {}),
+        }
     for key in ("query_seconds", "floor_seconds", "scan_seconds", "write_seconds"):
         values = [r[key] for r in ok if key in r]
         if values:
@@ -307,6 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--naive-sizes", default=None, help="sizes to run the naive baseline at (default: all)"
     )
+    parser.add_argument(
+        "--later-segments",
+        default="",
+        help="segment counts whose runs are followed by a later run into the same folder",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
@@ -325,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.naive_segments is None
         else [int(n) for n in args.naive_segments.split(",") if n.strip()]
     )
+    later_counts = [int(n) for n in args.later_segments.split(",") if n.strip()]
     naive_sizes = sizes if args.naive_sizes is None else args.naive_sizes.lower().split(",")
     brepeat = args.baseline_repeat or args.repeat
     command = "python benchmarks/run.py " + " ".join(
@@ -374,7 +417,9 @@ def main(argv: list[str] | None = None) -> int:
                     if len(entry["repeats"]) > rep:
                         continue
                     _log(f"run {key} repeat {rep + 1}/{args.repeat}")
-                    result = full_run(data, segments, engine, args.work, args.timeout)
+                    result = full_run(
+                        data, segments, engine, args.work, args.timeout, later=n in later_counts
+                    )
                     entry["repeats"].append(result)
                     entry["summary"] = summarize(entry["repeats"])
                     _log(
