@@ -40,7 +40,12 @@ from pipeline.publish.failures import forget_failures, pending_failures, record_
 from pipeline.publish.faults import checkpoint
 from pipeline.publish.history import diff, published
 from pipeline.publish.lock import output_lock
-from pipeline.publish.snapshot import clean_leftovers, publish, read_published
+from pipeline.publish.snapshot import (
+    clean_leftovers,
+    publish,
+    read_published,
+    read_published_frame,
+)
 
 UTC_TS: Final = pa.timestamp("us", tz="UTC")
 
@@ -382,9 +387,9 @@ def _evaluate_and_publish(
 
     with reporter.phase("history") as info:
         previous = published(
-            read_published(config.out, "segment_membership_history"),
+            read_published_frame(config.out, "segment_membership_history"),
             read_published(config.out, "segment_changes"),
-            read_published(config.out, "segment_sizes"),
+            read_published_frame(config.out, "segment_sizes"),
         )
         if rewrite:
             previous = previous.cut(as_of)

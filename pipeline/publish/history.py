@@ -340,13 +340,21 @@ def _arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
 
 
 def published(
-    history: pa.Table | None, changes: pa.Table | None, sizes: pa.Table | None
+    history: pl.DataFrame | pa.Table | None,
+    changes: pa.Table | None,
+    sizes: pl.DataFrame | pa.Table | None,
 ) -> Published:
     """Published tables from the current snapshot (None where a table does not exist yet)."""
     empty = Published.empty()
 
-    def frame(table: pa.Table | None, schema: pa.Schema, default: pl.DataFrame) -> pl.DataFrame:
-        return default if table is None else _frame(table.select(schema.names).cast(schema))
+    def frame(
+        table: pl.DataFrame | pa.Table | None, schema: pa.Schema, default: pl.DataFrame
+    ) -> pl.DataFrame:
+        if table is None:
+            return default
+        if isinstance(table, pa.Table):
+            return _frame(table.select(schema.names).cast(schema))
+        return table.select(schema.names).cast(default.schema)
 
     return Published(
         frame(history, HISTORY, empty.history),
