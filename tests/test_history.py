@@ -393,7 +393,11 @@ def test_diff_matches_a_plain_reference_over_many_runs(
         )
         scopes = {(seg, prop) for prop, seg, _, _ in universe}
         diffed = h.diff(previous, members, f"r{n}", as_of, scopes)
-        previous = h.published(diffed.history, diffed.changes, diffed.sizes)
+        previous = h.published(
+            pl.from_arrow(diffed.history),
+            diffed.changes,
+            pl.from_arrow(diffed.sizes),
+        )
 
     history, changes = _reference_runs(runs)
     assert [tuple(r.values()) for r in diffed.history.to_pylist()] == history
