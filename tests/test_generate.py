@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,16 @@ def is_blank(value: str | None) -> bool:
     return value is None or not value.strip()
 
 
+@pytest.fixture(scope="module", params=[1, 4], ids=["one-block", "four-blocks"])
+def blocks(request: pytest.FixtureRequest) -> int:
+    """Every dataset test runs on one block and on a dataset built in four blocks."""
+    return int(request.param)
+
+
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data(tmp_path_factory: pytest.TempPathFactory, blocks: int) -> Path:
     out = tmp_path_factory.mktemp("crm")
-    generate(500, out, seed=7)
+    generate(500, out, seed=7, block=-(-500 // blocks))
     return out
 
 
@@ -94,6 +101,19 @@ def test_ids_are_unique_within_a_property_and_collide_across_properties(data: Pa
     assert len(set(orgs.values())) == len(orgs), "organizations should split unevenly"
 
 
+def test_ids_of_each_property_run_from_one_without_gaps(data: Path) -> None:
+    for table, column in (
+        ("organizations", "org_id"),
+        ("people", "person_id"),
+        ("timeline", "event_id"),
+    ):
+        numbers: dict[str, list[int]] = {}
+        for r in rows(data, table):
+            numbers.setdefault(r["property_id"], []).append(int(r[column][1:]))
+        for property_id, found in numbers.items():
+            assert sorted(found) == list(range(1, len(found) + 1)), (table, property_id)
+
+
 def test_properties_argument_sets_the_number_of_tenants(tmp_path: Path) -> None:
     generate(300, tmp_path, seed=2, properties=5)
     names = set(read(tmp_path, "organizations").column("property_id").to_pylist())
@@ -136,13 +156,14 @@ def test_people_link_to_zero_one_or_several_organizations(data: Path) -> None:
     assert 2 <= len(people) / len(orgs) <= 3
 
 
-def test_timeline_has_every_kind_sorted_by_property_then_time(data: Path) -> None:
+def test_timeline_has_every_kind_sorted_by_property_then_time(data: Path, blocks: int) -> None:
     events = rows(data, "timeline")
     kinds = Counter(e["kind"] for e in events)
     assert set(kinds) == set(EVENT_KINDS)
     assert min(kinds.values()) > 0.1 * len(events)
     keys = [(e["property_id"], e["occurred_at"]) for e in events]
-    assert keys == sorted(keys)
+    restarts = sum(later < earlier for earlier, later in pairwise(keys))
+    assert restarts == blocks - 1, "sorted within each block, each block restarting once"
     with_org = sum(e["org_id"] is not None for e in events) / len(events)
     assert 0.6 < with_org < 0.85
     assert any(e["author"] is None for e in events)
@@ -297,6 +318,8 @@ def test_passes_the_input_rules(data: Path, tmp_path: Path) -> None:
 def test_rejects_impossible_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="organization"):
         generate(0, tmp_path)
+    with pytest.raises(ValueError, match="per block"):
+        generate(10, tmp_path, block=0)
     with pytest.raises(ValueError, match="timezone-aware"):
         generate(10, tmp_path, anchor=datetime(2026, 1, 1))
     assert not list(tmp_path.iterdir())

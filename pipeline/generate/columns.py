@@ -166,11 +166,12 @@ def list_column(
     return pa.ListArray.from_arrays(offsets_array, values, mask=pa.array(kind == 1))
 
 
-def ids(prefix: str, counts: Ints) -> pa.Array:
-    """``o1``, ``o2``, ... restarting at 1 for each block of ``counts[i]`` rows."""
-    numbers = pc.cast(pa.array(np.arange(1, int(counts.max(initial=0)) + 1)), pa.string())
-    longest = join(prefix, numbers)
-    return pa.concat_arrays([longest.slice(0, count) for count in counts])
+def ids(prefix: str, counts: Ints, first: Ints | None = None) -> pa.Array:
+    """``o1``, ``o2``, ... for each group of ``counts[i]`` rows, numbered from ``first[i] + 1``."""
+    starts = np.zeros(len(counts), np.int64) if first is None else first
+    numbers = np.arange(int(counts.sum()), dtype=np.int64) + 1
+    numbers += np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return join(prefix, pc.cast(pa.array(numbers), pa.string()))
 
 
 def timestamps(us: Ints, null: Bools | None = None) -> pa.Array:

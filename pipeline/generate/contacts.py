@@ -54,11 +54,18 @@ from pipeline.inputs.schema import TABLES
 
 @dataclass(frozen=True, slots=True)
 class Properties:
-    """The tenants: their names, home countries and sizes."""
+    """The tenants: their names, home countries and sizes (in the block being generated).
+
+    Ids restart at 1 in every property; a dataset built in blocks numbers each block's rows
+    after those of the blocks before it (``first_*``: numbers already used, per property).
+    """
 
     names: list[str]
     country: Ints  # index into COUNTRIES per property
     orgs: Ints  # organizations per property
+    first_org: Ints
+    first_person: Ints
+    first_event: Ints
 
     @property
     def ids(self) -> pa.Array:
@@ -76,7 +83,8 @@ def make_properties(count: int, orgs: int) -> Properties:
     exact = orgs * weights / weights.sum()
     sizes = np.floor(exact).astype(np.int64)
     sizes[np.argsort(sizes - exact, kind="stable")[: orgs - int(sizes.sum())]] += 1
-    return Properties(names, np.arange(count) % len(COUNTRIES), sizes)
+    none = np.zeros(count, np.int64)
+    return Properties(names, np.arange(count) % len(COUNTRIES), sizes, none, none, none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +174,7 @@ def make_organizations(rng: np.random.Generator, props: Properties, anchor_us: i
     job = take(strings([j for j, _ in JOBS]), zipf(rng, len(JOBS), n))
     columns = {
         "property_id": take(props.ids, prop),
-        "org_id": ids("o", props.orgs),
+        "org_id": ids("o", props.orgs, props.first_org),
         "name": unknowns(rng, messy(rng, name, upper=0.03, spaces=0.02), 0.05),
         "primary_email": unknowns(rng, messy(rng, email, upper=0.06, spaces=0.04)),
         "emails": list_column(rng, email_counts, email_element),
@@ -258,7 +266,7 @@ def make_people(rng: np.random.Generator, props: Properties, orgs: Orgs, anchor_
     _, created_at, updated_at = contact_times(rng, n, anchor_us)
     columns = {
         "property_id": take(props.ids, prop),
-        "person_id": ids("p", np.bincount(prop, minlength=n_props)),
+        "person_id": ids("p", np.bincount(prop, minlength=n_props), props.first_person),
         "name": unknowns(rng, messy(rng, name, upper=0.02, lower=0.03, spaces=0.02), 0.05),
         "primary_email": unknowns(rng, messy(rng, email, upper=0.05, spaces=0.04)),
         "emails": list_column(rng, rng.choice([1, 2], n, p=[0.65, 0.35]), email_element),
