@@ -33,6 +33,8 @@ class Measured:
     stdout: str
     stderr_lines: list[str] = field(default_factory=list)
     rss_samples: list[tuple[float, int]] = field(default_factory=list)
+    #: Why the command was stopped ("timeout" or "memory"), or None if it ended by itself.
+    stopped: str | None = None
 
     def events(self) -> list[dict[str, Any]]:
         """The JSON log lines the command wrote on stderr."""
@@ -81,15 +83,27 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
+@dataclass(frozen=True)
+class Limits:
+    """When to stop a measured command: after ``seconds``, or above ``rss_bytes`` of RSS."""
+
+    seconds: float | None = None
+    rss_bytes: int | None = None
+
+
 def run_measured(
     command: list[str],
     *,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     interval: float = 0.05,
-    timeout: float | None = None,
+    limits: Limits = Limits(),
 ) -> Measured:
-    """Run ``command`` (stdout and stderr captured, not on a TTY) and measure it."""
+    """Run ``command`` (stdout and stderr captured, not on a TTY) and measure it.
+
+    The process tree is killed at the ``limits``: after so many seconds, or as soon as its
+    RSS passes so many bytes (before the machine itself runs out of memory).
+    """
     started = time.perf_counter()
     popen = subprocess.Popen(
         command,
@@ -113,6 +127,7 @@ def run_measured(
     samples: list[tuple[float, int]] = []
     status = 0
     usage = None
+    stopped: str | None = None
     while True:
         pid, status, usage = os.wait4(popen.pid, os.WNOHANG)
         if pid:
@@ -120,7 +135,12 @@ def run_measured(
         rss = _tree_rss(proc)
         samples.append((time.time(), rss))
         peak = max(peak, rss)
-        if timeout is not None and time.perf_counter() - started > timeout:
+        elapsed = time.perf_counter() - started
+        if stopped is None and limits.seconds is not None and elapsed > limits.seconds:
+            stopped = "timeout"
+        if stopped is None and limits.rss_bytes is not None and rss > limits.rss_bytes:
+            stopped = "memory"
+        if stopped is not None:
             for child in proc.children(recursive=True):
                 child.kill()
             popen.kill()
@@ -139,4 +159,5 @@ def run_measured(
         stdout="".join(stdout),
         stderr_lines=[line.rstrip("\n") for line in stderr],
         rss_samples=samples,
+        stopped=stopped,
     )

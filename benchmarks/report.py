@@ -49,6 +49,21 @@ def _base(results: dict[str, Any], size: str, n: int, kind: str) -> dict[str, An
     return entry["summary"]
 
 
+def _failure(entry: dict[str, Any]) -> str:
+    """How the first failed repeat of a run ended: stopped at a limit, or an error."""
+    failed = next((r for r in entry.get("repeats", []) if r.get("returncode") != 0), None)
+    if failed is None:
+        return "failed"
+    done = [p for p in PHASES if p in failed.get("phases", {})]
+    during = next((p for p in PHASES if p not in done), "the end")
+    peak = _gib(failed.get("peak_rss_bytes"))
+    if failed.get("stopped") == "memory":
+        return f"stopped at {peak} GiB RSS during {during}, after {failed['seconds']:.0f} s"
+    if failed.get("stopped") == "timeout":
+        return f"stopped at the time limit during {during}, after {failed['seconds']:.0f} s"
+    return f"failed during {during} (exit {failed.get('returncode')}, peak {peak} GiB)"
+
+
 def _keys(results: dict[str, Any]) -> tuple[list[str], list[int], list[str]]:
     order = {"10k": 0, "100k": 1, "1m": 2, "10m": 3}
     sizes = sorted({e["size"] for e in results["runs"].values()}, key=lambda s: order.get(s, 9))
@@ -74,7 +89,7 @@ def runs_table(results: dict[str, Any]) -> list[str]:
                 summary = entry.get("summary", {})
                 if not summary.get("ok"):
                     lines.append(
-                        f"| {size} | {n} | {engine} | failed | "
+                        f"| {size} | {n} | {engine} | {_failure(entry)} | "
                         + ", ".join(_s(x) for x in summary.get("seconds_all", []))
                         + " |" * (len(PHASES) + 7)
                     )
@@ -261,17 +276,21 @@ def targets(results: dict[str, Any]) -> list[str]:
                         ratio <= 2,
                         f"by {ratio / 2:.1f}x",
                     )
-    big = [_run(results, "10m", 200, e) for e in engines]
-    if any(big):
-        for engine, run in zip(engines, big, strict=True):
+    tried = [(e, results["runs"].get(f"10m/200/{e}")) for e in engines]
+    if any(entry for _, entry in tried):
+        for engine, entry in tried:
+            target = f"10M orgs / 100M events / 200 segments, {engine}: completes, peak RSS < 8 GiB"
+            run = _run(results, "10m", 200, engine)
             if run:
                 peak = run["peak_rss_bytes_max"] / GIB
                 row(
-                    f"10M orgs / 200 segments, {engine}: completes, peak RSS < 8 GiB",
+                    target,
                     f"{run['seconds_median']:.0f} s, peak {peak:.2f} GiB",
                     peak < 8,
                     f"by {peak / 8:.1f}x",
                 )
+            elif entry:
+                row(target, _failure(entry), False, "(did not complete)")
     else:
         at_1m = [r for e in engines for n in counts if (r := _run(results, "1m", n, e))]
         peak = max((r["peak_rss_bytes_max"] for r in at_1m), default=None)

@@ -34,8 +34,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+import psutil  # noqa: E402
 import pyarrow.dataset as pads  # noqa: E402
-from measure import Measured, run_measured  # noqa: E402
+from measure import Limits, Measured, run_measured  # noqa: E402
 from segment_sets import kinds_used, write_set  # noqa: E402
 
 AS_OF = "2026-11-20T12:00:00Z"
@@ -73,7 +74,6 @@ def _log(message: str) -> None:
 def machine() -> dict[str, Any]:
     import duckdb
     import polars
-    import psutil
     import pyarrow
 
     cpu = ""
@@ -194,7 +194,7 @@ def _run_command(data: Path, segments: Path, out: Path, as_of: str, engine: str)
 
 
 def full_run(
-    data: Path, segments: Path, engine: str, work: Path, timeout: float, later: bool = False
+    data: Path, segments: Path, engine: str, work: Path, limits: Limits, later: bool = False
 ) -> dict[str, Any]:
     """A first run into a fresh folder; with ``later``, then a run one hour later into the
     same folder (relative dates and the timeline move on: members enter and exit), which
@@ -203,7 +203,7 @@ def full_run(
     if out.exists():
         shutil.rmtree(out)
     measured = run_measured(
-        _run_command(data, segments, out, AS_OF, engine), env=_env(), cwd=ROOT, timeout=timeout
+        _run_command(data, segments, out, AS_OF, engine), env=_env(), cwd=ROOT, limits=limits
     )
     result: dict[str, Any] = _basics(measured)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -217,7 +217,7 @@ def full_run(
             _run_command(data, segments, out, LATER_AS_OF, engine),
             env=_env(),
             cwd=ROOT,
-            timeout=timeout,
+            limits=limits,
         )
         result["later"] = _basics(again)
         result["later"]["phases"] = again.phases()
@@ -239,13 +239,15 @@ def _basics(measured: Measured) -> dict[str, Any]:
         "maxrss_bytes": measured.maxrss_bytes,
         "cpu_seconds": measured.cpu_seconds,
     }
+    if measured.stopped:
+        result["stopped"] = measured.stopped
     if measured.returncode:
         result["error_tail"] = measured.stderr_lines[-8:]
     return result
 
 
 def baseline(
-    kind: str, data: Path, segments: Path, rows: int, work: Path, timeout: float
+    kind: str, data: Path, segments: Path, rows: int, work: Path, limits: Limits
 ) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -262,7 +264,7 @@ def baseline(
         "--work",
         str(work / "floor"),
     ]
-    measured = run_measured(command, env=_env(), cwd=ROOT, timeout=timeout)
+    measured = run_measured(command, env=_env(), cwd=ROOT, limits=limits)
     result = _basics(measured)
     if measured.returncode == 0:
         result.update(json.loads(measured.stdout.strip().splitlines()[-1]))
@@ -351,6 +353,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
+    parser.add_argument(
+        "--memory-cap-gib",
+        type=float,
+        default=round(psutil.virtual_memory().total / 2**30 - 4, 1),
+        help="stop a run whose RSS passes this (default: the machine's memory less 4 GiB)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     parser.add_argument("--markdown", type=Path, default=None, help="write the report here")
     parser.add_argument("--resume", action="store_true", help="keep entries already in --out")
@@ -370,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     later_counts = [int(n) for n in args.later_segments.split(",") if n.strip()]
     naive_sizes = sizes if args.naive_sizes is None else args.naive_sizes.lower().split(",")
     brepeat = args.baseline_repeat or args.repeat
+    limits = Limits(args.timeout, int(args.memory_cap_gib * 2**30))
     command = "python benchmarks/run.py " + " ".join(
         a if " " not in a else repr(a) for a in (argv if argv is not None else sys.argv[1:])
     )
@@ -418,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     _log(f"run {key} repeat {rep + 1}/{args.repeat}")
                     result = full_run(
-                        data, segments, engine, args.work, args.timeout, later=n in later_counts
+                        data, segments, engine, args.work, limits, later=n in later_counts
                     )
                     entry["repeats"].append(result)
                     entry["summary"] = summarize(entry["repeats"])
@@ -446,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["baselines"][key] = entry
                 for rep in range(brepeat):
                     _log(f"baseline {key} repeat {rep + 1}/{brepeat}")
-                    result = baseline(kind, data, segments, members, args.work, args.timeout)
+                    result = baseline(kind, data, segments, members, args.work, limits)
                     entry["repeats"].append(result)
                     entry["summary"] = summarize(entry["repeats"])
                     _log(f"  -> rc={result['returncode']} {result['seconds']:.1f}s")
