@@ -41,8 +41,10 @@ from pipeline.publish.faults import checkpoint
 from pipeline.publish.history import diff, published
 from pipeline.publish.lock import output_lock
 from pipeline.publish.snapshot import (
+    Appended,
     clean_leftovers,
     publish,
+    published_parts,
     read_published,
     read_published_frame,
 )
@@ -386,21 +388,27 @@ def _evaluate_and_publish(
     checkpoint("evaluated")
 
     with reporter.phase("history") as info:
+        # The earlier changes are read only to roll some back: a run otherwise appends its
+        # own next to them (21.7M earlier changes: 4.4 s to read, more to write again).
         previous = published(
             read_published_frame(config.out, "segment_membership_history"),
-            read_published(config.out, "segment_changes"),
+            read_published(config.out, "segment_changes") if rewrite else None,
             read_published_frame(config.out, "segment_sizes"),
         )
         if rewrite:
             previous = previous.cut(as_of)
         diffed = diff(previous, members, run_id, as_of, _scopes(segments, present))
+        changes: pa.Table | Appended = diffed.changes
+        if not rewrite:
+            earlier = published_parts(config.out, "segment_changes")
+            changes = Appended(earlier, diffed.changes, f"part-{as_of:%Y%m%dT%H%M%S%f}Z.parquet")
         info.update(entered=diffed.entered, exited=diffed.exited)
 
     with reporter.phase("publish"):
         tables = {
             "segment_membership": _membership(members, run_id, as_of),
             "segment_membership_history": diffed.history,
-            "segment_changes": diffed.changes,
+            "segment_changes": changes,
             "segment_sizes": diffed.sizes,
             "timeline_rollups": rollups,
             "timeline_daily": daily,

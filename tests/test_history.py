@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +12,7 @@ import pytest
 
 from pipeline.errors import RunError
 from pipeline.inputs.schema import TABLES
+from pipeline.publish import snapshot
 from pipeline.run import RunConfig, run
 
 UTC = dt.UTC
@@ -331,6 +333,43 @@ def test_later_runs_keep_history_and_changes_in_order(project: Project) -> None:
         if r["valid_to"] == T2
     }
     assert ("vip", "e2") in closed and ("vip", "o10") not in closed
+
+
+def test_runs_append_their_changes_and_compact_them_now_and_then(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run writes only its own changes; the earlier files are linked, never rewritten (also
+    once the snapshot that wrote them is pruned), and every MAX_PARTS files become one."""
+    monkeypatch.setattr(snapshot, "MAX_PARTS", 3)
+    days = [dt.datetime(2026, 11, day, 12, tzinfo=UTC) for day in range(1, 7)]
+    tags = [["vip"], []]
+    seen: dict[str, tuple[int, bytes]] = {}  # file name -> (inode, bytes) when first written
+    expected: set[tuple[object, ...]] = set()
+    for number, day in enumerate(days):
+        orgs = _orgs({f"o{i}": tags[(i + number) % 2] for i in range(4)})
+        project.run(orgs, day, keep=1)
+        folder = (project.out / "segment_changes").resolve()
+        files = sorted(p.name for p in folder.glob("*.parquet"))
+        this_run = {
+            (day, f"o{i}", "entered" if (i + number) % 2 == 0 else "exited")
+            for i in range(4)
+            if number > 0 or (i + number) % 2 == 0
+        }
+        expected |= this_run
+        changes = [
+            (r["as_of"], r["entity_id"], r["change"]) for r in project.rows("segment_changes")
+        ]
+        assert set(changes) == expected and len(changes) == len(expected)
+        assert [c[0] for c in changes] == sorted(c[0] for c in changes), "runs in order"
+        runs = project.rows("runs")
+        assert json.loads(str(runs[-1]["output_rows"]))["segment_changes"] == len(expected)
+        # Runs 1-3 add a file each; run 4 would be the fourth: all are compacted into one.
+        assert len(files) == [1, 2, 3, 1, 2, 3][number], files
+        for name in files:
+            inode, content = (folder / name).stat().st_ino, (folder / name).read_bytes()
+            if name in seen and name != "part-0.parquet":
+                assert seen[name] == (inode, content), f"{name} was written again"
+            seen[name] = (inode, content)
 
 
 # --- the diff itself, against a plain reference ----------------------------------------------

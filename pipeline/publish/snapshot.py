@@ -2,7 +2,7 @@
 
 Layout of an output directory::
 
-    OUT/.snapshots/<snapshot>/<table>/part-0.parquet   one folder per published run
+    OUT/.snapshots/<snapshot>/<table>/part-*.parquet   one folder per published run
     OUT/current -> .snapshots/<snapshot>                the one pointer that is switched
     OUT/<table> -> current/<table>                      stable paths that BI tools read
     OUT/warehouse.duckdb                                a view per table over OUT/<table>
@@ -10,14 +10,20 @@ Layout of an output directory::
 A run writes its snapshot completely (files fsynced), then replaces ``current`` with one
 ``rename`` of a new symlink, which POSIX makes atomic: a reader resolves either the old or the
 new snapshot, never a mix. The stable ``OUT/<table>`` links and the views never change.
+
+A table that only grows run after run (``segment_changes``) is published :class:`Appended`:
+the new snapshot hard-links the earlier snapshot's files, which are never modified, and adds
+one file with this run's rows, so a run costs what it adds, not what all runs added. Every
+:data:`MAX_PARTS` runs the files are compacted into one.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -33,6 +39,28 @@ SNAPSHOTS: Final = ".snapshots"
 CURRENT: Final = "current"
 WAREHOUSE: Final = "warehouse.duckdb"
 _WRITERS: Final = 2
+#: Files an appended table may have before they are compacted into one.
+MAX_PARTS: Final = 64
+_ROW_GROUP: Final = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """A table published as the files of the current snapshot plus one file of new rows.
+
+    ``name`` is the new file's name; names must sort in the order the rows were appended
+    (readers read the files in name order).
+    """
+
+    earlier: Sequence[Path]
+    new: pa.Table
+    name: str
+
+    @property
+    def num_rows(self) -> int:
+        """The rows of the whole table (the earlier files' counts come from their footers)."""
+        earlier = sum(int(pq.read_metadata(p).num_rows) for p in self.earlier)
+        return earlier + int(self.new.num_rows)
 
 
 def current_snapshot(out: Path) -> Path | None:
@@ -51,17 +79,22 @@ def _published_folder(out: Path, table: str) -> Path | None:
     return snapshot / table
 
 
+def published_parts(out: Path, table: str) -> list[Path]:
+    """The files of a table of the currently published run, in name order (none if none)."""
+    folder = _published_folder(out, table)
+    return [] if folder is None else sorted(folder.glob("*.parquet"))
+
+
 def read_published(out: Path, table: str) -> pa.Table | None:
     """A table of the currently published run, or None if there is none yet."""
     folder = _published_folder(out, table)
-    return None if folder is None else pq.read_table(folder)
+    return None if folder is None else pq.read_table(published_parts(out, table))
 
 
 def read_published_frame(out: Path, table: str) -> pl.DataFrame | None:
     """:func:`read_published` as a Polars frame, read by Polars (in parallel, no Arrow
     conversion): the earlier history of 21.7M stays in 0.6 s instead of 3.8 s."""
-    folder = _published_folder(out, table)
-    parts = [] if folder is None else sorted(folder.glob("*.parquet"))
+    parts = published_parts(out, table)
     return pl.read_parquet(parts) if parts else None
 
 
@@ -73,16 +106,44 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_table(folder: Path, table: pa.Table, sort_by: list[str] | None = None) -> None:
-    """One table as ``folder/part-0.parquet``: zstd, dictionary-encoded, statistics kept."""
+def write_table(folder: Path, table: pa.Table | Appended) -> None:
+    """One table as ``folder/part-0.parquet``: zstd, dictionary-encoded, statistics kept.
+
+    An :class:`Appended` table links the earlier files and writes the new rows next to them;
+    past :data:`MAX_PARTS` files, everything is rewritten as ``part-0.parquet``.
+    """
     folder.mkdir(parents=True)
-    if sort_by:
-        table = table.sort_by([(c, "ascending") for c in sort_by])
-    path = folder / "part-0.parquet"
-    pq.write_table(table, path, compression="zstd", row_group_size=1 << 20, use_dictionary=True)
+    if isinstance(table, pa.Table):
+        _write_file(folder / "part-0.parquet", [table])
+    elif len(table.earlier) + 1 > MAX_PARTS:
+        _write_file(folder / "part-0.parquet", [*table.earlier, table.new])
+    else:
+        for part in table.earlier:
+            _link(part, folder / part.name)
+        _write_file(folder / table.name, [table.new])
+    _fsync_dir(folder)
+
+
+def _write_file(path: Path, pieces: Sequence[pa.Table | Path]) -> None:
+    """``pieces`` (tables, or Parquet files read one at a time) in one file, fsynced."""
+    first = pieces[0]
+    schema = first.schema if isinstance(first, pa.Table) else pq.read_schema(first)
+    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as writer:
+        for piece in pieces:
+            table = piece if isinstance(piece, pa.Table) else pq.read_table(piece)
+            writer.write_table(table, row_group_size=_ROW_GROUP)
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
-    _fsync_dir(folder)
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a copy where the file system has none)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        with open(target, "rb+") as handle:
+            os.fsync(handle.fileno())
 
 
 def _warehouse(out: Path, tables: list[str]) -> None:
@@ -104,7 +165,9 @@ def _warehouse(out: Path, tables: list[str]) -> None:
     os.replace(staging, out / WAREHOUSE)
 
 
-def publish(out: Path, name: str, tables: Mapping[str, pa.Table], *, keep: int = 5) -> Path:
+def publish(
+    out: Path, name: str, tables: Mapping[str, pa.Table | Appended], *, keep: int = 5
+) -> Path:
     """Write ``tables`` as snapshot ``name`` and make it the current one, atomically."""
     snapshots = out / SNAPSHOTS
     snapshots.mkdir(parents=True, exist_ok=True)
