@@ -372,6 +372,26 @@ def test_runs_append_their_changes_and_compact_them_now_and_then(
             seen[name] = (inode, content)
 
 
+def test_change_files_sort_in_run_order_whatever_the_as_of_offset(project: Project) -> None:
+    """The second run is an hour later, but its wall time (UTC) reads earlier than the
+    first's (+05:00): the files are named in UTC, so reading them keeps run order."""
+    first = dt.datetime(2026, 11, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    second = dt.datetime(2026, 11, 1, 23, tzinfo=UTC)
+    project.run(_orgs({"o1": ["vip"], "o2": []}), first)
+    project.run(_orgs({"o1": [], "o2": ["vip"]}), second)
+    folder = (project.out / "segment_changes").resolve()
+    assert sorted(p.name for p in folder.glob("*.parquet")) == [
+        "part-20261101T220000000000Z.parquet",
+        "part-20261101T230000000000Z.parquet",
+    ]
+    changes = [(r["as_of"], r["entity_id"], r["change"]) for r in project.rows("segment_changes")]
+    assert changes == [
+        (first, "o1", "entered"),
+        (second, "o1", "exited"),  # within a run: segment, property, entity id
+        (second, "o2", "entered"),
+    ]
+
+
 # --- the diff itself, against a plain reference ----------------------------------------------
 
 
