@@ -67,6 +67,14 @@ def run(
         list[str] | None,
         typer.Option("--spark-conf", help="--engine spark: a Spark setting key=value (repeat)."),
     ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="--engine duckdb: memory it may use before spilling to disk, e.g. 6GB "
+            "(default: 80% of the machine's).",
+        ),
+    ] = None,
     keep: Annotated[int, typer.Option("--keep", min=1, help="Snapshots to keep.")] = 5,
     wait: Annotated[
         float, typer.Option("--wait", min=0, help="Seconds to wait for a running run.")
@@ -100,6 +108,7 @@ def run(
         spark_master=None if spark_master == "submit" else spark_master,
         spark_conf=_spark_conf(spark_conf or []),
         data_url=data if remote else None,
+        memory_limit=memory_limit,
     )
     result = run_batch(config, Reporter(quiet=quiet))
     typer.echo(

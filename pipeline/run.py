@@ -120,6 +120,8 @@ class RunConfig:
     spark_conf: tuple[tuple[str, str], ...] = ()
     #: ``--data URL`` (``--engine spark`` only): Spark copies the inputs under ``data`` first.
     data_url: str | None = None
+    #: ``--engine duckdb`` only: the memory DuckDB may use before it spills to disk.
+    memory_limit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,17 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
             f"--data {config.data_url}: only --engine spark reads remote paths",
             "add --engine spark, or copy the tables to a local folder",
         )
+    if config.memory_limit is not None:
+        if config.engine != "duckdb":
+            raise RunError(
+                f"--memory-limit applies to --engine duckdb, not {config.engine}",
+                "for Spark, set its memory with --spark-conf spark.driver.memory=8g"
+                if config.engine == "spark"
+                else "leave it out, or use --engine duckdb",
+            )
+        from pipeline.engines.duckdb import check_memory_limit
+
+        check_memory_limit(config.memory_limit)
     started = dt.datetime.now(dt.UTC)
     tz = resolve_timezone(config.timezone)
     as_of = resolve_as_of(config.as_of, tz)
@@ -375,6 +388,8 @@ def _evaluate_and_publish(
         inputs.tables,
         spark_master=config.spark_master,
         spark_conf=dict(config.spark_conf),
+        memory_limit=config.memory_limit,
+        spill=work / "spill",
     )
     try:
         with reporter.phase("timeline") as info:

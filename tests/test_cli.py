@@ -358,6 +358,8 @@ def test_compile_polars_plan_and_unknown_segment(
         (["--as-of", "2026-11-20T12:00:00"], "has no time zone"),
         (["--timezone", "Europe/Pariss"], "unknown timezone 'Europe/Pariss'"),
         (["--engine", "duckbd"], "unknown engine 'duckbd'"),
+        (["--memory-limit", "lots"], "--memory-limit 'lots': Parser Error"),
+        (["--memory-limit", "1GB", "--engine", "polars"], "applies to --engine duckdb, not polars"),
     ],
 )
 def test_bad_flags_give_one_line_reason(
@@ -381,6 +383,38 @@ def test_bad_flags_give_one_line_reason(
     assert err.startswith("segments: error: ")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_duckdb_out_of_memory_is_a_clear_error_and_publishes_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(project, "--memory-limit", "1MB") == 4
+    err = capsys.readouterr().err
+    assert err.startswith("segments: error: DuckDB ran out of memory (limit 976.5 KiB)")
+    assert "Hint: raise --memory-limit" in err
+    assert "Traceback" not in err and "internal error" not in err
+    assert not (project / "out" / "current").exists()
+    # With room to work, the same run succeeds.
+    assert _run(project, "--memory-limit", "500MB") == 0
+
+
+def test_duckdb_spills_into_the_folder_it_is_given(tmp_path: Path, project: Path) -> None:
+    """A run gives DuckDB a folder of its own (removed with the run), not ./.tmp."""
+    from pipeline.engines import make_engine
+
+    spill = tmp_path / "spill"
+    inputs = {t: project / "data" / f"{t}.parquet" for t in TABLES}
+    engine = make_engine("duckdb", inputs, memory_limit="30MB", spill=spill)
+    try:
+        assert engine.memory_limit == "28.6 MiB"  # type: ignore[attr-defined]
+        # Sorting 3M rows does not fit in 30MB: the rest goes to disk.
+        rows = engine.con.execute(  # type: ignore[attr-defined]
+            "SELECT count(*) FROM (SELECT i FROM range(3000000) t(i) ORDER BY hash(i)) s"
+        ).fetchall()
+        assert rows == [(3_000_000,)]
+        assert spill.is_dir()
+    finally:
+        engine.close()
 
 
 def test_console_script_runs_as_module(project: Path) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -32,11 +33,32 @@ from pipeline.engines.base import (
     membership_from_flags,
     published,
 )
+from pipeline.errors import RunError
 from pipeline.language import ir
 
 ROLLUPS_TABLE = "timeline_rollups"
 EVENTS_TABLE = "timeline_events"
 ORG_RANKS_TABLE = "timeline_org_ranks"
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    rows = con.execute("SELECT current_setting(?)", [name]).fetchall()
+    return str(rows[0][0])
+
+
+def check_memory_limit(limit: str) -> str:
+    """``limit`` as DuckDB reads it (``6GB`` -> ``5.5 GiB``); RunError if it is not a size."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET memory_limit = ?", [limit])
+        return _setting(con, "memory_limit")
+    except duckdb.Error as error:
+        raise RunError(
+            f"--memory-limit {limit!r}: {str(error).splitlines()[0]}",
+            "give a size such as 6GB or 500MB, or a share of the machine's memory such as 50%",
+        ) from None
+    finally:
+        con.close()
 
 
 class DuckDBEngine:
@@ -61,6 +83,8 @@ class DuckDBEngine:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
+        self.memory_limit = _setting(self.con, "memory_limit")
+        # Spilled blocks go to the run's own folder (removed with it), not to ./.tmp.
         if temp_directory:
             self.con.execute("SET temp_directory = ?", [str(temp_directory)])
         for table, path in inputs.items():
@@ -70,7 +94,24 @@ class DuckDBEngine:
     def _fetch(self, query: exp.Query) -> pa.Table:
         return self.con.sql(render(query, "duckdb", consume=True)).to_arrow_table()
 
+    @contextmanager
+    def _memory(self) -> Iterator[None]:
+        """DuckDB running out of memory is a limit of the machine, not a bug: say so."""
+        try:
+            yield
+        except duckdb.OutOfMemoryException as error:
+            raise RunError(
+                f"DuckDB ran out of memory (limit {self.memory_limit}): "
+                + str(error).splitlines()[0],
+                "raise --memory-limit if the machine has more memory, run fewer segments at "
+                "once, or use --engine spark for data that outgrows one machine",
+            ) from None
+
     def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+        with self._memory():
+            return self._timeline(clock)
+
+    def _timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
         # Both tables read the same events (direct, and through the people links): once.
         events = render(events_query("organization", clock), "duckdb", consume=True)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {EVENTS_TABLE} AS {events}")
@@ -104,6 +145,12 @@ class DuckDBEngine:
         return published(rollups, ROLLUPS_SCHEMA), published(daily, DAILY_SCHEMA)
 
     def membership(
+        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
+    ) -> pa.Table:
+        with self._memory():
+            return self._membership(segments, custom_types, clock)
+
+    def _membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> pa.Table:
         flags = {}
