@@ -128,6 +128,12 @@ def later_table(results: dict[str, Any]) -> list[str]:
         for n in counts:
             for engine in engines:
                 summary = results["runs"].get(f"{size}/{n}/{engine}", {}).get("summary", {})
+                if summary.get("later_failed"):
+                    failed = {"repeats": summary["later_failed"]}
+                    lines.append(
+                        f"| {size} | {n} | {engine} | {_s(summary['seconds_median'])} | "
+                        f"{_failure(failed)} |" + " |" * (len(PHASES) + 4)
+                    )
                 later = summary.get("later")
                 if not later:
                     continue

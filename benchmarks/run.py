@@ -303,6 +303,9 @@ def summarize(repeats: list[dict[str, Any]]) -> dict[str, Any]:
         summary["membership_digest"] = ok[0].get("membership_digest")
         summary["digests_agree_across_repeats"] = len({r.get("membership_digest") for r in ok}) == 1
     later = [r["later"] for r in ok if r.get("later", {}).get("returncode") == 0]
+    failed_later = [r["later"] for r in ok if r.get("later", {}).get("returncode", 0) != 0]
+    if failed_later:  # a later run stopped at a limit, or failed: reported, not dropped
+        summary["later_failed"] = failed_later
     if later:
         later_phases: dict[str, list[float]] = {}
         for r in later:
@@ -356,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory-cap-gib",
         type=float,
-        default=round(psutil.virtual_memory().total / 2**30 - 4, 1),
+        default=max(1.0, round(psutil.virtual_memory().total / 2**30 - 4, 1)),
         help="stop a run whose RSS passes this (default: the machine's memory less 4 GiB)",
     )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")

@@ -372,6 +372,48 @@ def test_runs_append_their_changes_and_compact_them_now_and_then(
             seen[name] = (inode, content)
 
 
+def test_rebuild_after_appended_and_compacted_changes_rolls_them_back(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "MAX_PARTS", 2)
+    days = [dt.datetime(2026, 11, day, 12, tzinfo=UTC) for day in range(1, 5)]
+    for number, day in enumerate(days):  # o1 flips in and out of vip; files: 1, 2, 1, 2
+        project.run(_orgs({"o1": [["vip"], []][number % 2], "o2": ["vip"]}), day)
+    # Rebuild from the third day with o2 gone from vip: days 3 and 4 are rolled back.
+    project.run(_orgs({"o1": ["vip"], "o2": []}), days[2], rebuild=True)
+    assert project.changes() == {
+        (days[0], "vip", "o1", "entered"),
+        (days[0], "vip", "o2", "entered"),
+        (days[1], "vip", "o1", "exited"),
+        (days[2], "vip", "o1", "entered"),
+        (days[2], "vip", "o2", "exited"),
+    }
+    # And the next run appends to the rebuilt table again.
+    project.run(_orgs({"o1": ["vip"], "o2": ["vip"]}), days[3])
+    assert (days[3], "vip", "o2", "entered") in project.changes()
+    assert len(project.changes()) == 6
+
+
+def test_a_run_without_changes_adds_no_file(project: Project) -> None:
+    orgs = _orgs({"o1": ["vip"], "o2": []})
+    project.run(orgs, T1)
+    project.run(orgs, T2)  # nothing entered or exited
+    folder = (project.out / "segment_changes").resolve()
+    assert [p.name for p in folder.glob("*.parquet")] == ["part-20261101T120000000000Z.parquet"]
+    assert project.changes() == {(T1, "vip", "o1", "entered")}
+
+
+def test_appending_never_overwrites_a_file_it_links(tmp_path: Path) -> None:
+    earlier = tmp_path / "before" / "part-x.parquet"
+    earlier.parent.mkdir()
+    rows = pa.table({"a": [1, 2]})
+    pq.write_table(rows, earlier)
+    appended = snapshot.Appended([earlier], pa.table({"a": [3]}), "part-x.parquet")
+    with pytest.raises(ValueError, match="already exists"):
+        snapshot.write_table(tmp_path / "after", appended)
+    assert pq.read_table(earlier).equals(rows)
+
+
 def test_change_files_sort_in_run_order_whatever_the_as_of_offset(project: Project) -> None:
     """The second run is an hour later, but its wall time (UTC) reads earlier than the
     first's (+05:00): the files are named in UTC, so reading them keeps run order."""

@@ -58,8 +58,8 @@ def generate(
     ``site-de``, ...), whose ids restart at ``o1``/``p1``/``e1``. Timestamps lie in the three
     years before ``anchor`` (timeline: two years, plus a few events just after it).
 
-    More than ``block`` organizations are generated in blocks of at most ``block``, each
-    holding a share of every property. People link only to organizations of their own block,
+    More than ``block`` organizations are generated in blocks of about ``block`` each (a
+    share of every property). People link only to organizations of their own block,
     and the timeline is sorted by property, then time, within each block.
 
     >>> generate(200, Path("/tmp/crm"), seed=7)["organizations"]
@@ -89,9 +89,13 @@ def generate(
 
 
 def _blocks(per_property: Ints, block: int) -> list[Ints]:
-    """Each property's organizations shared as evenly as possible over the fewest blocks."""
+    """Each property's organizations shared as evenly as possible over the fewest blocks;
+    the remainders go to different blocks for different properties."""
     count = -(-int(per_property.sum()) // block)
-    return [per_property // count + (per_property % count > i) for i in range(count)]
+    shift = np.arange(len(per_property))
+    return [
+        per_property // count + (per_property % count > (i - shift) % count) for i in range(count)
+    ]
 
 
 def _streams(seed: int, block: int) -> dict[str, np.random.Generator]:

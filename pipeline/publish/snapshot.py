@@ -109,8 +109,9 @@ def _fsync_dir(path: Path) -> None:
 def write_table(folder: Path, table: pa.Table | Appended) -> None:
     """One table as ``folder/part-0.parquet``: zstd, dictionary-encoded, statistics kept.
 
-    An :class:`Appended` table links the earlier files and writes the new rows next to them;
-    past :data:`MAX_PARTS` files, everything is rewritten as ``part-0.parquet``.
+    An :class:`Appended` table links the earlier files and writes the new rows next to them
+    (no file when there are none, unless the folder would be empty); past :data:`MAX_PARTS`
+    files, everything is rewritten as ``part-0.parquet``.
     """
     folder.mkdir(parents=True)
     if isinstance(table, pa.Table):
@@ -118,20 +119,28 @@ def write_table(folder: Path, table: pa.Table | Appended) -> None:
     elif len(table.earlier) + 1 > MAX_PARTS:
         _write_file(folder / "part-0.parquet", [*table.earlier, table.new])
     else:
+        if table.name in {part.name for part in table.earlier}:
+            # Writing it would truncate a file the current snapshot shares.
+            raise ValueError(f"{table.name} already exists among the earlier files")
         for part in table.earlier:
             _link(part, folder / part.name)
-        _write_file(folder / table.name, [table.new])
+        if table.new.num_rows or not table.earlier:
+            _write_file(folder / table.name, [table.new])
     _fsync_dir(folder)
 
 
 def _write_file(path: Path, pieces: Sequence[pa.Table | Path]) -> None:
-    """``pieces`` (tables, or Parquet files read one at a time) in one file, fsynced."""
+    """``pieces`` (tables, or Parquet files read a row group's worth at a time) in one file,
+    fsynced."""
     first = pieces[0]
     schema = first.schema if isinstance(first, pa.Table) else pq.read_schema(first)
     with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as writer:
         for piece in pieces:
-            table = piece if isinstance(piece, pa.Table) else pq.read_table(piece)
-            writer.write_table(table, row_group_size=_ROW_GROUP)
+            if isinstance(piece, pa.Table):
+                writer.write_table(piece, row_group_size=_ROW_GROUP)
+                continue
+            for batch in pq.ParquetFile(piece).iter_batches(batch_size=_ROW_GROUP):
+                writer.write_table(pa.Table.from_batches([batch], schema=schema))
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
 
