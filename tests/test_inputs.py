@@ -655,6 +655,7 @@ def test_values_are_looked_up_among_their_own_entity_and_property(
     [
         {"value_text": "50000"},  # the wrong column
         {"value_number": 5.0, "value_text": "5"},  # two columns
+        {"value_number": 5.0, "value_list": ["5"]},  # the right one, and another after it
         {},  # none
     ],
 )

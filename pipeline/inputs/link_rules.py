@@ -19,6 +19,7 @@ from pipeline.inputs.schema import CUSTOM_TYPES, ENTITIES, ENTITY_TABLE, VALUE_C
 
 _ROW: Final = "__row"
 _DEFINED_TYPE: Final = "__defined_type"
+_SHAPE: Final = "__shape"
 _ID_COLUMN: Final = {table: id_column for table, id_column in ENTITY_TABLE.values()}
 
 
@@ -110,12 +111,19 @@ def _unmatched(
     look up, on two keys: 18M attribute values cost 1.1 s instead of 2.0 s for a left join
     of all rows with a found flag.
     """
+    return _absent(rows, column, frames, table).select(_ROW)
+
+
+def _absent(
+    rows: pl.LazyFrame, column: str, frames: Mapping[str, pl.DataFrame], table: str
+) -> pl.LazyFrame:
+    """The rows of ``rows`` whose ``column`` is no id of ``table`` in their property."""
     return rows.join(
         _ids(frames, table),
         left_on=["property_id", column],
         right_on=["property_id", _ID_COLUMN[table]],
         how="anti",
-    ).select(_ROW)
+    )
 
 
 def _collected(checks: Sequence[tuple[Rule, pl.LazyFrame]]) -> list[Finding]:
@@ -174,41 +182,61 @@ def _links(frames: Mapping[str, pl.DataFrame]) -> list[Finding]:
 
 
 def _values(frames: Mapping[str, pl.DataFrame]) -> list[Finding]:
+    """The value rules, reading narrow columns: each row's (property, entity, key) gets the
+    code of its defined type and is compared with the code of the one value column it sets,
+    so no rule copies the values whole (18M values: the rules across tables peak at +0.5 GiB
+    instead of +2 GiB, 4.0 s instead of 4.6-5.2 s)."""
+    combo = ["property_id", "entity", "key"]
     definitions = (
         frames["attributes"]
         .lazy()
-        .select("property_id", "entity", "key", pl.col("type").alias(_DEFINED_TYPE))
+        .select(*combo, "type")
         .drop_nulls()
-        .unique(subset=["property_id", "entity", "key"], keep="first")
+        .unique(subset=combo, keep="first")
+        .select(
+            *combo,
+            # unknown types get -1: defined (not "undefined"), but no type rule applies
+            pl.col("type")
+            .replace_strict(CUSTOM_TYPES, range(len(CUSTOM_TYPES)), default=-1)
+            .cast(pl.Int8)
+            .alias(_DEFINED_TYPE),
+        )
     )
     keys = ["property_id", "entity", "entity_id", "key"]
-    # Joined once, read by every rule below.
-    keyed = (
-        _numbered(frames, "attribute_values")
-        .filter(pl.all_horizontal(*(pl.col(c).is_not_null() for c in keys)))
-        .join(definitions, ["property_id", "entity", "key"], "left")
-        .cache()
+    values = _numbered(frames, "attribute_values").filter(
+        pl.all_horizontal(*(pl.col(c).is_not_null() for c in keys))
     )
-    defined = keyed.filter(pl.col(_DEFINED_TYPE).is_not_null())
-    set_count = pl.sum_horizontal(*(pl.col(c).is_not_null().cast(pl.Int32) for c in VALUE_COLUMNS))
+    # Which value column a row sets, if exactly one (-1 otherwise).
+    is_set = [pl.col(c).is_not_null() for c in VALUE_COLUMNS]
+    one = pl.sum_horizontal(*(s.cast(pl.Int8) for s in is_set)) == 1
+    which = pl.coalesce(*(pl.when(s).then(pl.lit(i, pl.Int8)) for i, s in enumerate(is_set)))
+    typed = (
+        values.select(_ROW, *combo, pl.when(one).then(which).otherwise(-1).alias(_SHAPE))
+        .join(definitions, combo, "left")
+        .select(_ROW, _DEFINED_TYPE, _SHAPE)
+        .collect()  # narrow (6 bytes a row), and read by seven rules
+        .lazy()
+    )
+    defined = definitions.filter(pl.col(_DEFINED_TYPE).is_not_null()).select(combo)
     return _collected(
         [
-            (VALUE_UNDEFINED, keyed.filter(pl.col(_DEFINED_TYPE).is_null()).select(_ROW)),
+            (VALUE_UNDEFINED, typed.filter(pl.col(_DEFINED_TYPE).is_null()).select(_ROW)),
             *(
                 (
                     VALUE_ENTITY[entity],
-                    _unmatched(
-                        defined.filter(pl.col("entity") == entity), "entity_id", frames, table
-                    ),
+                    # the few rows pointing nowhere, then those of them that are defined
+                    _absent(values.filter(pl.col("entity") == entity), "entity_id", frames, table)
+                    .join(defined, combo, "semi")
+                    .select(_ROW),
                 )
                 for entity, (table, _) in ENTITY_TABLE.items()
             ),
             *(
                 (
                     rule,
-                    defined.filter(
-                        (pl.col(_DEFINED_TYPE) == kind)
-                        & ((set_count != 1) | pl.col(VALUE_COLUMN[kind]).is_null())
+                    typed.filter(
+                        (pl.col(_DEFINED_TYPE) == CUSTOM_TYPES.index(kind))
+                        & (pl.col(_SHAPE) != VALUE_COLUMNS.index(VALUE_COLUMN[kind]))
                     ).select(_ROW),
                 )
                 for kind, rule in VALUE_TYPE.items()
