@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -136,14 +137,15 @@ def run_measured(
         samples.append((time.time(), rss))
         peak = max(peak, rss)
         elapsed = time.perf_counter() - started
-        if stopped is None and limits.seconds is not None and elapsed > limits.seconds:
-            stopped = "timeout"
-        if stopped is None and limits.rss_bytes is not None and rss > limits.rss_bytes:
-            stopped = "memory"
-        if stopped is not None:
-            for child in proc.children(recursive=True):
-                child.kill()
-            popen.kill()
+        if stopped is None:
+            if limits.seconds is not None and elapsed > limits.seconds:
+                stopped = "timeout"
+            elif limits.rss_bytes is not None and rss > limits.rss_bytes:
+                stopped = "memory"
+            if stopped is not None:  # once: wait4 above reaps the process, nothing else may
+                for child in proc.children(recursive=True):
+                    child.kill()
+                os.kill(popen.pid, signal.SIGKILL)  # not popen.kill(): it polls, and reaps
         time.sleep(interval)
     seconds = time.perf_counter() - started
     popen.returncode = os.waitstatus_to_exitcode(status)
