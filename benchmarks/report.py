@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,82 +73,85 @@ def _keys(results: dict[str, Any]) -> tuple[list[str], list[int], list[str]]:
     return sizes, counts, engines
 
 
-def runs_table(results: dict[str, Any]) -> list[str]:
+def _entries(results: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each measured run, as its ``| size | segments | engine |`` cells and its entry, in
+    report order."""
     sizes, counts, engines = _keys(results)
+    for size in sizes:
+        for n in counts:
+            for engine in engines:
+                entry = results["runs"].get(f"{size}/{n}/{engine}")
+                if entry:
+                    yield f"| {size} | {n} | {engine} |", entry
+
+
+def runs_table(results: dict[str, Any]) -> list[str]:
     head = (
         "| orgs | segments | engine | wall s (median) | repeats s | CPU s | "
         + " | ".join(PHASES)
         + " | other | peak RSS GiB | membership rows | history rows | load after |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for size in sizes:
-        for n in counts:
-            for engine in engines:
-                entry = results["runs"].get(f"{size}/{n}/{engine}")
-                if not entry:
-                    continue
-                summary = entry.get("summary", {})
-                if not summary.get("ok"):
-                    lines.append(
-                        f"| {size} | {n} | {engine} | {_failure(entry)} | "
-                        + ", ".join(_s(x) for x in summary.get("seconds_all", []))
-                        + " |" * (len(PHASES) + 7)
-                    )
-                    continue
-                phases = summary["phases_median"]
-                other = summary["seconds_median"] - sum(phases.get(p, 0.0) for p in PHASES)
-                rows = summary.get("rows", {})
-                lines.append(
-                    f"| {size} | {n} | {engine} | **{_s(summary['seconds_median'])}** | "
-                    + ", ".join(_s(x) for x in summary["seconds_all"])
-                    + f" | {_s(summary.get('cpu_seconds_median'))} | "
-                    + " | ".join(_s(phases.get(p)) for p in PHASES)
-                    + f" | {_s(other)} | {_gib(summary['peak_rss_bytes_max'])} | "
-                    f"{rows.get('segment_membership', 0):,} | "
-                    f"{rows.get('segment_membership_history', 0):,} | "
-                    + ", ".join(
-                        f"{r['load_average_after'][0]:.1f}"
-                        for r in entry["repeats"]
-                        if r.get("load_average_after")
-                    )
-                    + " |"
-                )
+    for cells, entry in _entries(results):
+        summary = entry.get("summary", {})
+        if not summary.get("ok"):
+            lines.append(
+                f"{cells} {_failure(entry)} | "
+                + ", ".join(_s(x) for x in summary.get("seconds_all", []))
+                + " |" * (len(PHASES) + 7)
+            )
+            continue
+        phases = summary["phases_median"]
+        other = summary["seconds_median"] - sum(phases.get(p, 0.0) for p in PHASES)
+        rows = summary.get("rows", {})
+        lines.append(
+            f"{cells} **{_s(summary['seconds_median'])}** | "
+            + ", ".join(_s(x) for x in summary["seconds_all"])
+            + f" | {_s(summary.get('cpu_seconds_median'))} | "
+            + " | ".join(_s(phases.get(p)) for p in PHASES)
+            + f" | {_s(other)} | {_gib(summary['peak_rss_bytes_max'])} | "
+            f"{rows.get('segment_membership', 0):,} | "
+            f"{rows.get('segment_membership_history', 0):,} | "
+            + ", ".join(
+                f"{r['load_average_after'][0]:.1f}"
+                for r in entry["repeats"]
+                if r.get("load_average_after")
+            )
+            + " |"
+        )
     return lines
 
 
 def later_table(results: dict[str, Any]) -> list[str]:
     """Runs one hour after the first, into the same folder: what a scheduled run costs."""
-    sizes, counts, engines = _keys(results)
     head = (
         "| orgs | segments | engine | first run s | later run s (median) | repeats s | "
         + " | ".join(PHASES)
         + " | entered | exited | peak RSS GiB |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for size in sizes:
-        for n in counts:
-            for engine in engines:
-                summary = results["runs"].get(f"{size}/{n}/{engine}", {}).get("summary", {})
-                if summary.get("later_failed"):
-                    failed = {"repeats": summary["later_failed"]}
-                    lines.append(
-                        f"| {size} | {n} | {engine} | {_s(summary['seconds_median'])} | "
-                        f"{_failure(failed)} |" + " |" * (len(PHASES) + 4)
-                    )
-                later = summary.get("later")
-                if not later:
-                    continue
-                phases = later["phases_median"]
-                changes = later.get("changes", {})
-                lines.append(
-                    f"| {size} | {n} | {engine} | {_s(summary['seconds_median'])} | "
-                    f"**{_s(later['seconds_median'])}** | "
-                    + ", ".join(_s(x) for x in later["seconds_all"])
-                    + " | "
-                    + " | ".join(_s(phases.get(p)) for p in PHASES)
-                    + f" | {changes.get('entered', 0):,} | {changes.get('exited', 0):,} | "
-                    f"{_gib(later['peak_rss_bytes_max'])} |"
-                )
+    for cells, entry in _entries(results):
+        summary = entry.get("summary", {})
+        if summary.get("later_failed"):
+            failed = {"repeats": summary["later_failed"]}
+            lines.append(
+                f"{cells} {_s(summary['seconds_median'])} | {_failure(failed)} |"
+                + " |" * (len(PHASES) + 4)
+            )
+        later = summary.get("later")
+        if not later:
+            continue
+        phases = later["phases_median"]
+        changes = later.get("changes", {})
+        lines.append(
+            f"{cells} {_s(summary['seconds_median'])} | "
+            f"**{_s(later['seconds_median'])}** | "
+            + ", ".join(_s(x) for x in later["seconds_all"])
+            + " | "
+            + " | ".join(_s(phases.get(p)) for p in PHASES)
+            + f" | {changes.get('entered', 0):,} | {changes.get('exited', 0):,} | "
+            f"{_gib(later['peak_rss_bytes_max'])} |"
+        )
     return lines if len(lines) > 2 else []
 
 

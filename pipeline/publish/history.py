@@ -64,7 +64,9 @@ class Published:
     """The history-bearing tables of the current snapshot (empty on a first run)."""
 
     history: pl.DataFrame
-    changes: pa.Table  # only appended to: it stays in Arrow (21.7M rows convert in 3.7 s)
+    # Read only when a rebuild rolls runs back (a run otherwise appends its own changes);
+    # kept in Arrow: 21.7M rows would take 3.7 s to convert.
+    changes: pa.Table
     sizes: pl.DataFrame
 
     @classmethod

@@ -72,23 +72,19 @@ def current_snapshot(out: Path) -> Path | None:
     return target if target.is_dir() else None
 
 
-def _published_folder(out: Path, table: str) -> Path | None:
-    snapshot = current_snapshot(out)
-    if snapshot is None or not (snapshot / table).is_dir():
-        return None
-    return snapshot / table
-
-
 def published_parts(out: Path, table: str) -> list[Path]:
-    """The files of a table of the currently published run, in name order (none if none)."""
-    folder = _published_folder(out, table)
-    return [] if folder is None else sorted(folder.glob("*.parquet"))
+    """The files of a table of the currently published run, in name order (none if none).
+
+    A published table always has at least one file, empty or not.
+    """
+    snapshot = current_snapshot(out)
+    return [] if snapshot is None else sorted((snapshot / table).glob("*.parquet"))
 
 
 def read_published(out: Path, table: str) -> pa.Table | None:
     """A table of the currently published run, or None if there is none yet."""
-    folder = _published_folder(out, table)
-    return None if folder is None else pq.read_table(published_parts(out, table))
+    parts = published_parts(out, table)
+    return pq.read_table(parts) if parts else None
 
 
 def read_published_frame(out: Path, table: str) -> pl.DataFrame | None:
