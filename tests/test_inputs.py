@@ -27,6 +27,7 @@ from pipeline.inputs import (
     find_tables,
     read_custom_attributes,
     read_inputs,
+    table_rules,
     validate,
 )
 from pipeline.inputs.discover import fingerprint, locate_tables
@@ -38,6 +39,14 @@ from pipeline.inputs.table_rules import duplicated_rows
 @pytest.fixture
 def rows() -> Rows:
     return valid_rows()
+
+
+@pytest.fixture(autouse=True, params=["one batch", "batches of 2 rows"])
+def batches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test also runs with the table rules reading two rows at a time, so that findings
+    in later batches must land on their rows of the whole table."""
+    if request.param != "one batch":
+        monkeypatch.setattr(table_rules, "BATCH_ROWS", 2)
 
 
 def run(tmp_path: Path, rows: Rows | None = None, **raw: pa.Table) -> ValidatedInputs:
@@ -150,14 +159,14 @@ def _rewrite_people_once_copied(
     monkeypatch: pytest.MonkeyPatch, rows: Rows, data: Path, keep: int
 ) -> None:
     """A writer replaces people.parquet with its first ``keep`` rows once the run copied it."""
-    real_load = validate.load_copy
+    real_scan = validate.scan_copy
 
-    def change_then_load(copy: Path, *args: Any) -> Any:
+    def change_then_scan(copy: Path) -> Any:
         if copy.name == "people.parquet":
             pq.write_table(raw_table(rows, "people").slice(0, keep), data / "people.parquet")
-        return real_load(copy, *args)
+        return real_scan(copy)
 
-    monkeypatch.setattr(validate, "load_copy", change_then_load)
+    monkeypatch.setattr(validate, "scan_copy", change_then_scan)
 
 
 def test_a_file_that_changes_after_it_is_copied_is_validated_and_written_as_copied(
@@ -305,6 +314,26 @@ def _break_pages(path: Path) -> None:
     footer = pq.ParquetFile(path).metadata.serialized_size + 8
     broken[4 : len(broken) - footer] = b"\xff" * (len(broken) - footer - 4)
     path.write_bytes(bytes(broken))
+
+
+def test_broken_pages_of_a_column_only_the_rules_across_tables_read_are_an_error(
+    tmp_path: Path,
+) -> None:
+    data = write_dataset(tmp_path / "data")
+    path = data / "timeline.parquet"
+    pq.write_table(pq.read_table(path), path, compression="none")
+    chunk = (
+        pq.ParquetFile(path).metadata.row_group(0).column(TABLES["timeline"].names.index("org_id"))
+    )
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    broken = bytearray(path.read_bytes())
+    broken[start : start + chunk.total_compressed_size] = b"\xff" * chunk.total_compressed_size
+    path.write_bytes(bytes(broken))
+    assert pl.read_parquet(path, columns=["event_id", "kind"]).height  # other columns read
+    with pytest.raises(InputDataError) as info:
+        read_inputs(data, tmp_path / "work")
+    found = issue(info.value.issues, "timeline", None, "not readable Parquet")
+    assert found.examples == ("file timeline.parquet",)
 
 
 @pytest.mark.parametrize("layout", ["file", "folder"])
@@ -759,5 +788,5 @@ def test_duplicates_are_found_by_exact_keys_not_by_hash(row_hash: pl.Expr | None
     )
     # Rows 0 and 3 repeat (p, a), rows 1 and 7 (p, b); (q, a) and (p, B) are distinct, and
     # rows with a null key are left to the null rule.
-    found = duplicated_rows(frame, ["property_id", "org_id"], row_hash)
+    found = duplicated_rows(frame.lazy(), ["property_id", "org_id"], row_hash)
     assert sorted(found.to_list()) == [0, 1, 3, 7]

@@ -113,6 +113,15 @@ def load_table(
     return LoadedTable(frame, tuple(issues))
 
 
+def scan_copy(path: Path) -> pl.LazyFrame:
+    """Scan a file that holds exactly the canonical columns and types of its table.
+
+    Nothing needs casting, so the rules read it lazily, only the columns and batches they
+    need. Pages Polars cannot decode raise ``PolarsError`` when the scan is collected.
+    """
+    return pl.scan_parquet(path)
+
+
 def load_copy(path: Path, columns: Sequence[str] | None = None) -> pl.DataFrame | None:
     """Read a file that holds exactly the canonical columns and types of its table.
 

@@ -1,9 +1,15 @@
 """Rules within one table (nulls, uniqueness, allowed values, patterns), checked by pandera.
 
-Each table gets a ``pandera.polars`` schema built from the rules below and is validated with
-``lazy=True``, so every failure of every rule is collected in one pass. The ``error`` text of
-each check is the rule's words; it is how the failure cases map back to :class:`Rule` objects.
-Columns that could not be read (see :mod:`pipeline.inputs.reading`) are left out of the schema.
+Each table gets a ``pandera.polars`` schema built from the row-by-row rules below (nulls,
+allowed values, patterns) and is validated with ``lazy=True``, so every failure of every rule
+is collected in one pass. The ``error`` text of each check is the rule's words; it is how the
+failure cases map back to :class:`Rule` objects. Columns that could not be read (see
+:mod:`pipeline.inputs.reading`) are left out of the schema.
+
+A table arrives as a lazy frame (a scan of its canonical copy, or a frame read in memory) and
+is validated in batches of :data:`BATCH_ROWS`, so memory stays bounded whatever its size. The
+one rule across rows, uniqueness, keeps a 64-bit hash per row instead of the key columns
+(:func:`duplicated_rows`).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 import pandera.polars as pa
 import polars as pl
 
@@ -120,6 +127,9 @@ VALUE_CHECKS: Final[dict[str, tuple[_ValueCheck, ...]]] = {
 _NOT_NULLABLE: Final = "not_nullable"
 _ROW: Final = "__row"
 
+#: Rows per batch of the row-by-row rules: a few hundred MB of key columns at most.
+BATCH_ROWS: Final = 4_000_000
+
 
 def columns_read(table: str) -> set[str]:
     """The columns of ``table`` that its own rules read."""
@@ -137,75 +147,82 @@ def null_rule(table: str, column: str) -> Rule:
     )
 
 
-def check_table(table: str, frame: pl.DataFrame) -> list[Finding]:
-    """Every breach of the table's own rules, in rule order (nulls, uniqueness, values)."""
-    schema, rules = _schema(table, frame.columns)
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        return _findings(table, exc.failure_cases, rules)
-    return []
+def check_table(table: str, source: pl.LazyFrame) -> list[Finding]:
+    """Every breach of the table's own rules, in rule order (nulls, values, uniqueness)."""
+    present = source.collect_schema().names()
+    schema, rules = _schema(table, present)
+    found: dict[Rule, list[pl.Series]] = {}
+    if schema.columns:
+        height = source.select(pl.len()).collect().item()
+        for start in range(0, height, BATCH_ROWS):
+            batch = source.select(*schema.columns).slice(start, BATCH_ROWS).collect()
+            try:
+                schema.validate(batch, lazy=True)
+            except pa.errors.SchemaErrors as exc:
+                for rule, rows in _findings(table, exc.failure_cases, rules):
+                    found.setdefault(rule, []).append(rows + start)
+    unique = UNIQUE.get(table)
+    if unique is not None and all(c in present for c in unique.columns):
+        rules[(None, unique.rule.text)] = unique.rule
+        duplicated = duplicated_rows(source, unique.columns)
+        if duplicated.len():
+            found[unique.rule] = [duplicated.cast(pl.Int64).sort().rename("row")]
+    order = list(rules.values())
+    ranked = sorted(found, key=lambda r: order.index(r) if r in order else len(order))
+    return [Finding(rule, pl.concat(found[rule])) for rule in ranked]
 
 
 def _schema(
     table: str, present: Sequence[str]
 ) -> tuple[pa.DataFrameSchema, dict[tuple[str | None, str], Rule]]:
+    """The pandera schema of the row-by-row rules, and the rules keyed by (column, check) in
+    rule order; the uniqueness rule comes last, added by the caller."""
     required = [c for c in REQUIRED[table] if c in present]
     values = [v for v in VALUE_CHECKS.get(table, ()) if v.column in present]
     rules: dict[tuple[str | None, str], Rule] = {
         (c, _NOT_NULLABLE): null_rule(table, c) for c in required
     }
     columns: dict[str, pa.Column] = {}
-    for column in {*required, *(v.column for v in values)}:
+    for column in [c for c in present if c in {*required, *(v.column for v in values)}]:
         checks = [v.make(v.rule.text) for v in values if v.column == column]
         columns[column] = pa.Column(None, checks, nullable=column not in required)
     for value in values:
         rules[(value.column, value.rule.text)] = value.rule
-    frame_checks: list[pa.Check] = []
-    unique = UNIQUE.get(table)
-    if unique is not None and all(c in present for c in unique.columns):
-        frame_checks.append(pa.Check(_distinct(unique.columns), error=unique.rule.text))
-        rules[(None, unique.rule.text)] = unique.rule
-    return pa.DataFrameSchema(columns, checks=frame_checks), rules
-
-
-def _distinct(keys: tuple[str, ...]) -> Callable[[pa.PolarsData], pl.LazyFrame]:
-    """A frame-wide check: the keys are unique, among the rows where none of them is null.
-
-    Rows with a null key are reported by the null rule and are not also called duplicates.
-    """
-
-    def check(data: pa.PolarsData) -> pl.LazyFrame:
-        keyed = data.lazyframe.select(*keys).collect()
-        duplicated = duplicated_rows(keyed, keys).cast(pl.Int64).implode()
-        return data.lazyframe.select(~pl.int_range(pl.len(), dtype=pl.Int64).is_in(duplicated))
-
-    return check
+    return pa.DataFrameSchema(columns), rules
 
 
 def duplicated_rows(
-    frame: pl.DataFrame, keys: Sequence[str], row_hash: pl.Expr | None = None
+    source: pl.LazyFrame, keys: Sequence[str], row_hash: pl.Expr | None = None
 ) -> pl.Series:
     """The positions of the rows whose keys (none null) equal another row's.
 
     Grouping by the key texts costs seconds and gigabytes over millions of rows
-    (attribute_values has four keys): a 64-bit hash per row, sorted, finds the few candidate
-    rows first, and only those are compared exactly, so a hash collision is no duplicate.
-    Rows with a null key get no hash rather than being copied out first (18M values: 1.2 GB
-    less). ``row_hash`` replaces the hash (tests force collisions with it).
+    (attribute_values has four keys): a 64-bit hash per row (8 bytes; 1.5 GB for 187M values)
+    is streamed out of the source and sorted, the rows whose hash repeats are read again, and
+    only those are compared exactly, so a hash collision is no duplicate. Rows with a null key
+    are left to the null rule. ``row_hash`` replaces the hash (tests force collisions with it).
     """
     complete = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
     hashed = pl.struct(keys).hash() if row_hash is None else row_hash
-    hashes = frame.select(pl.when(complete).then(hashed)).to_series()
-    ordered = hashes.drop_nulls().sort()
-    repeated = ordered.filter(ordered == ordered.shift(1))
-    candidates = frame.select(*keys).with_row_index(_ROW).filter(hashes.is_in(repeated.implode()))
-    return candidates.filter(pl.struct(keys).is_duplicated()).get_column(_ROW)
+    hashes = source.filter(complete).select(hashed).collect(engine="streaming").to_series()
+    ordered = hashes.sort(in_place=True).to_numpy()
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del hashes, ordered
+    if not repeated.size:
+        return pl.Series(_ROW, [], pl.Int64)
+    candidates = (
+        source.select(*keys)
+        .with_row_index(_ROW)
+        .filter(complete & hashed.is_in(pl.Series(repeated).implode()))
+        .collect(engine="streaming")
+    )
+    return candidates.filter(pl.struct(keys).is_duplicated()).get_column(_ROW).cast(pl.Int64)
 
 
 def _findings(
     table: str, cases: pl.DataFrame, rules: dict[tuple[str | None, str], Rule]
-) -> list[Finding]:
+) -> list[tuple[Rule, pl.Series]]:
+    """The rows of a batch breaking each rule, from pandera's failure cases."""
     parts = cases.filter(pl.col("index").is_not_null()).partition_by(
         "column", "check", as_dict=True, maintain_order=True
     )
@@ -213,6 +230,4 @@ def _findings(
     for (column, check), part in parts.items():
         rule = rules.get((column, str(check))) or Rule(table, column, f"failed check {check}")
         found[rule] = part.get_column("index").cast(pl.Int64).unique().sort().rename("row")
-    order = list(rules.values())
-    ranked = sorted(found, key=lambda r: order.index(r) if r in order else len(order))
-    return [Finding(rule, found[rule]) for rule in ranked]
+    return list(found.items())

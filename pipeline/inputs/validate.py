@@ -36,18 +36,13 @@ from pipeline.inputs.findings import (
     quarantine_rows,
     to_issue,
 )
-from pipeline.inputs.link_rules import columns_read as link_columns
 from pipeline.inputs.link_rules import link_findings
-from pipeline.inputs.reading import load_copy, load_table
+from pipeline.inputs.reading import load_copy, load_table, scan_copy
 from pipeline.inputs.schema import TABLES
 from pipeline.inputs.table_rules import check_table
-from pipeline.inputs.table_rules import columns_read as table_columns
 
-#: The columns the rules read, per table (in canonical order).
-_RULE_COLUMNS: Final = {
-    table: [c for c in schema.names if c in table_columns(table) | link_columns(table)]
-    for table, schema in TABLES.items()
-}
+#: What reading a canonical copy raises when Polars cannot decode its pages.
+_UNREADABLE: Final = (pl.exceptions.PolarsError, OSError)
 
 #: Rows per Arrow batch when writing: keeps every string buffer far below 2 GiB.
 _BATCH_ROWS: Final = 64 * 1024
@@ -83,29 +78,53 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
         issues[issue.table].append(issue)
 
     work_dir.mkdir(parents=True, exist_ok=True)
+    # Tables read whole: those that are not canonical copies, and those with findings (their
+    # examples and set-aside rows show whole rows). The rules scan the copies in batches.
     frames: dict[str, pl.DataFrame] = {}
     findings: dict[str, list[Finding]] = {table: [] for table in TABLES}
     copies: dict[str, Path] = {}
+
+    def read_whole(table: str) -> pl.DataFrame:
+        """Read through the casting reader, which says what is wrong with the files."""
+        copies.pop(table, None)
+        loaded = load_table(table, files[table], data_dir)
+        issues[table].extend(loaded.issues)
+        frames[table] = loaded.frame
+        return loaded.frame
+
     for table, paths in files.items():
         copy = None
         if len(paths) == 1:
             copy = _copy(paths[0], TABLES[table], work_dir / f"{table}.parquet")
-        # The copy is the output unless a rule sets rows aside: read what the rules read.
-        frame = None if copy is None else load_copy(copy, _RULE_COLUMNS[table])
-        if frame is not None and copy is not None:
+        found = None
+        if copy is not None:
             copies[table] = copy
-        else:  # not canonical, or unreadable: the reader casts it or says what is wrong
-            loaded = load_table(table, paths, data_dir)
-            issues[table].extend(loaded.issues)
-            frame = loaded.frame
-        frames[table] = frame
-        findings[table].extend(check_table(table, frame))
-    for finding in link_findings(frames):
+            try:
+                found = check_table(table, scan_copy(copy))
+            except _UNREADABLE:  # a readable footer over pages Polars cannot read
+                found = None
+        if found is None:
+            found = check_table(table, read_whole(table).lazy())
+        findings[table].extend(found)
+
+    def sources() -> dict[str, pl.LazyFrame]:
+        return {
+            table: scan_copy(copies[table]) if table in copies else frames[table].lazy()
+            for table in files
+        }
+
+    try:
+        linked = link_findings(sources())
+    except _UNREADABLE:  # pages of a copy that only the rules across tables read
+        for table in [t for t, copy in copies.items() if load_copy(copy) is None]:
+            read_whole(table)
+        linked = link_findings(sources())
+    for finding in linked:
         findings[finding.rule.table].append(finding)
     for table, found in findings.items():
-        if found and table in copies:  # examples and set-aside rows show whole rows
+        if found and table in copies:
             whole = load_copy(copies[table])
-            assert whole is not None, "the copy was read once already"
+            assert whole is not None, "the rules read the copy already"
             frames[table] = whole
 
     set_aside: dict[str, list[Finding]] = {}
@@ -113,7 +132,7 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
     for table, found in findings.items():
         errors = [f for f in found if f.rule.severity == "error"]
         quarantined = [f for f in found if f.rule.severity == "quarantined"]
-        height = frames[table].height if table in frames else 0
+        height = frames[table].height if table in frames else _rows(copies.get(table))
         set_aside[table], masks[table] = _claim(quarantined, height)
         issues[table].extend(to_issue(f, frames[table]) for f in [*errors, *set_aside[table]])
 
@@ -123,11 +142,11 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
 
     outputs: dict[str, Path] = {}
     counts: dict[str, int] = {}
-    for table, frame in frames.items():
+    for table in files:
         if table in copies and not masks[table].any():
-            outputs[table], counts[table] = copies[table], frame.height
+            outputs[table], counts[table] = copies[table], masks[table].len()
             continue
-        kept = frame.filter(~masks[table])
+        kept = frames[table].filter(~masks[table])
         outputs[table] = _write(kept, TABLES[table], work_dir / f"{table}.parquet")
         counts[table] = kept.height
 
@@ -154,6 +173,10 @@ def _claim(findings: Sequence[Finding], height: int) -> tuple[list[Finding], pl.
             kept.append(Finding(finding.rule, rows))
             claimed.scatter(rows, True)
     return kept, claimed
+
+
+def _rows(copy: Path | None) -> int:
+    return 0 if copy is None else pq.read_metadata(copy).num_rows
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -237,7 +260,8 @@ def read_custom_attributes(data_dir: Path) -> list[CustomAttribute]:
         raise InputDataError(issues)
     loaded = load_table("attributes", files["attributes"], data_dir)
     frame = loaded.frame
-    issues = [*loaded.issues, *(to_issue(f, frame) for f in check_table("attributes", frame))]
+    found = check_table("attributes", frame.lazy())
+    issues = [*loaded.issues, *(to_issue(f, frame) for f in found)]
     if any(issue.severity == "error" for issue in issues):
         raise InputDataError(issues)
 
