@@ -70,11 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     clock = run_clock(as_of, tz)
     paths = {table: files[0] for table, files in find_tables(args.data).items()}
     engine = DuckDBEngine(paths, threads=args.threads)
-    t2 = time.perf_counter()
-    engine.timeline(clock)
-    t3 = time.perf_counter()
-    print(f"timeline (rollups + daily, incl. canonical sort): {t3 - t2:.2f} s")
     args.out.mkdir(parents=True, exist_ok=True)
+    t2 = time.perf_counter()
+    engine.timeline(clock, args.out / "timeline_daily.parquet")
+    t3 = time.perf_counter()
+    print(f"timeline (rollups + daily written, incl. canonical sort): {t3 - t2:.2f} s")
     con = engine.con
     for entity, group in by_entity(segments).items():
         c0 = time.perf_counter()

@@ -82,7 +82,13 @@ def _entries(results: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             for engine in engines:
                 entry = results["runs"].get(f"{size}/{n}/{engine}")
                 if entry:
-                    yield f"| {size} | {n} | {engine} |", entry
+                    yield f"| {size} | {n} | {_engine(entry)} |", entry
+
+
+def _engine(entry: dict[str, Any]) -> str:
+    """The engine of a run, with the DuckDB memory limit it was given, if any."""
+    limit = entry.get("memory_limit")
+    return f"{entry['engine']} (`--memory-limit {limit}`)" if limit else str(entry["engine"])
 
 
 def runs_table(results: dict[str, Any]) -> list[str]:
@@ -166,7 +172,7 @@ def memory_table(results: dict[str, Any]) -> list[str]:
         if not peaks:
             continue
         lines.append(
-            f"| {entry['size']} | {entry['segments']} | {entry['engine']} | "
+            f"| {entry['size']} | {entry['segments']} | {_engine(entry)} | "
             + " | ".join(_gib(peaks.get(p)) for p in PHASES)
             + f" | {_gib(summary['peak_rss_bytes_max'])} |"
         )
@@ -289,7 +295,8 @@ def targets(results: dict[str, Any]) -> list[str]:
     tried = [(e, results["runs"].get(f"10m/200/{e}")) for e in engines]
     if any(entry for _, entry in tried):
         for engine, entry in tried:
-            target = f"10M orgs / 100M events / 200 segments, {engine}: completes, peak RSS < 8 GiB"
+            name = _engine(entry) if entry else engine
+            target = f"10M orgs / 100M events / 200 segments, {name}: completes, peak RSS < 8 GiB"
             run = _run(results, "10m", 200, engine)
             if run:
                 peak = run["peak_rss_bytes_max"] / GIB

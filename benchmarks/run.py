@@ -26,6 +26,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,9 @@ def _membership_digest(out: Path) -> tuple[str, dict[str, int]]:
     return f"{digest or 0:016x}", {str(s): int(c) for s, c in sorted(rows)}
 
 
-def _run_command(data: Path, segments: Path, out: Path, as_of: str, engine: str) -> list[str]:
+def _run_command(
+    data: Path, segments: Path, out: Path, as_of: str, engine: str, options: Sequence[str] = ()
+) -> list[str]:
     return _cli(
         "run",
         "--data",
@@ -190,20 +193,30 @@ def _run_command(data: Path, segments: Path, out: Path, as_of: str, engine: str)
         as_of,
         "--engine",
         engine,
+        *options,
     )
 
 
 def full_run(
-    data: Path, segments: Path, engine: str, work: Path, limits: Limits, later: bool = False
+    data: Path,
+    segments: Path,
+    engine: str,
+    work: Path,
+    limits: Limits,
+    later: bool = False,
+    options: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A first run into a fresh folder; with ``later``, then a run one hour later into the
     same folder (relative dates and the timeline move on: members enter and exit), which
-    diffs against the first run's history."""
+    diffs against the first run's history. ``options`` are more flags of ``segments run``."""
     out = work / f"out-{engine}"
     if out.exists():
         shutil.rmtree(out)
     measured = run_measured(
-        _run_command(data, segments, out, AS_OF, engine), env=_env(), cwd=ROOT, limits=limits
+        _run_command(data, segments, out, AS_OF, engine, options),
+        env=_env(),
+        cwd=ROOT,
+        limits=limits,
     )
     result: dict[str, Any] = _basics(measured)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -214,7 +227,7 @@ def full_run(
         result["membership_digest"], result["segment_sizes"] = _membership_digest(out)
     if later and measured.returncode == 0:
         again = run_measured(
-            _run_command(data, segments, out, LATER_AS_OF, engine),
+            _run_command(data, segments, out, LATER_AS_OF, engine, options),
             env=_env(),
             cwd=ROOT,
             limits=limits,
@@ -362,6 +375,12 @@ def main(argv: list[str] | None = None) -> int:
         default=max(1.0, round(psutil.virtual_memory().total / 2**30 - 4, 1)),
         help="stop a run whose RSS passes this (default: the machine's memory less 4 GiB)",
     )
+    parser.add_argument(
+        "--duckdb-memory-limit",
+        default=None,
+        help="pass --memory-limit to the DuckDB runs (e.g. 4GB; default: DuckDB's own, 80%% of"
+        " the machine's memory)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     parser.add_argument("--markdown", type=Path, default=None, help="write the report here")
     parser.add_argument("--resume", action="store_true", help="keep entries already in --out")
@@ -421,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.resume and entry and entry["summary"]["ok"] >= args.repeat:
                     continue
                 results["runs"][key] = {"size": size, "segments": n, "engine": engine}
+                if engine == "duckdb" and args.duckdb_memory_limit:
+                    results["runs"][key]["memory_limit"] = args.duckdb_memory_limit
                 results["runs"][key]["repeats"] = []
             for rep in range(args.repeat):
                 for engine in engines:
@@ -429,8 +450,15 @@ def main(argv: list[str] | None = None) -> int:
                     if len(entry["repeats"]) > rep:
                         continue
                     _log(f"run {key} repeat {rep + 1}/{args.repeat}")
+                    limit = entry.get("memory_limit")
                     result = full_run(
-                        data, segments, engine, args.work, limits, later=n in later_counts
+                        data,
+                        segments,
+                        engine,
+                        args.work,
+                        limits,
+                        later=n in later_counts,
+                        options=("--memory-limit", limit) if limit else (),
                     )
                     entry["repeats"].append(result)
                     entry["summary"] = summarize(entry["repeats"])

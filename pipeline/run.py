@@ -42,6 +42,7 @@ from pipeline.publish.history import diff, published
 from pipeline.publish.lock import output_lock
 from pipeline.publish.snapshot import (
     Appended,
+    Written,
     clean_leftovers,
     publish,
     published_parts,
@@ -393,7 +394,8 @@ def _evaluate_and_publish(
     )
     try:
         with reporter.phase("timeline") as info:
-            rollups, daily = engine.timeline(clock)
+            daily = Written(work / "timeline_daily.parquet")
+            rollups = engine.timeline(clock, daily.path)
             info.update(organizations=rollups.num_rows, daily_rows=daily.num_rows)
         with reporter.phase("segments") as info:
             members = engine.membership(segments, custom_types(catalog), clock)

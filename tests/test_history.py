@@ -414,6 +414,20 @@ def test_appending_never_overwrites_a_file_it_links(tmp_path: Path) -> None:
     assert pq.read_table(earlier).equals(rows)
 
 
+def test_a_file_an_engine_wrote_is_moved_into_the_snapshot_not_rewritten(tmp_path: Path) -> None:
+    written = tmp_path / "work" / "daily.parquet"
+    written.parent.mkdir()
+    rows = pa.table({"a": [1, 2, 3]})
+    pq.write_table(rows, written)
+    inode = written.stat().st_ino
+    table = snapshot.Written(written)
+    assert table.num_rows == 3
+    snapshot.write_table(tmp_path / "snap" / "timeline_daily", table)
+    published = tmp_path / "snap" / "timeline_daily" / "part-0.parquet"
+    assert published.stat().st_ino == inode and not written.exists()
+    assert pq.read_table(published).equals(rows)
+
+
 def test_change_files_sort_in_run_order_whatever_the_as_of_offset(project: Project) -> None:
     """The second run is an hour later, but its wall time (UTC) reads earlier than the
     first's (+05:00): the files are named in UTC, so reading them keeps run order."""

@@ -95,7 +95,7 @@ def test_sample_run_gives_the_duckdb_tables(
     assert [r["engine"] for r in runs] == ["spark"]
 
 
-def test_timeline_in_a_local_timezone_matches(spark: Any) -> None:
+def test_timeline_in_a_local_timezone_matches(spark: Any, tmp_path: Path) -> None:
     """Local days (``from_utc_timestamp``) across the Paris DST change."""
     inputs = {t: ROOT / "data" / f"{t}.parquet" for t in ("timeline", "organizations")}
     inputs["organization_people"] = ROOT / "data" / "organization_people.parquet"
@@ -105,7 +105,12 @@ def test_timeline_in_a_local_timezone_matches(spark: Any) -> None:
     duck = DuckDBEngine(inputs)
     sparky = SparkEngine(inputs, session=spark)
     try:
-        assert sparky.timeline(clock) == duck.timeline(clock)
+        assert sparky.timeline(clock, tmp_path / "spark.parquet") == duck.timeline(
+            clock, tmp_path / "duckdb.parquet"
+        )
+        assert pq.read_table(tmp_path / "spark.parquet") == pq.read_table(
+            tmp_path / "duckdb.parquet"
+        )
     finally:
         duck.close()
         sparky.close()

@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.catalog import Catalog, CustomAttribute
 from pipeline.engines import make_engine
+from pipeline.engines.base import DAILY_SCHEMA, ROLLUPS_SCHEMA
 from pipeline.errors import DefinitionError
 from pipeline.inputs.schema import TABLES
 from pipeline.language import ir
@@ -162,7 +163,7 @@ def members(
     engine = make_engine(engine_name, data)
     try:
         if with_timeline:
-            engine.timeline(CLOCK)
+            engine.timeline(CLOCK, data["timeline"].with_name("daily.parquet"))
         table = engine.membership(segs, TYPES, CLOCK)
     finally:
         engine.close()
@@ -173,10 +174,14 @@ def test_rollups_window_edges_attribution_and_properties(
     engine_name: str, data: dict[str, Path]
 ) -> None:
     engine = make_engine(engine_name, data)
+    written = data["timeline"].with_name("daily.parquet")
     try:
-        rollups, daily = engine.timeline(CLOCK)
+        rollups = engine.timeline(CLOCK, written)
     finally:
         engine.close()
+    assert rollups.schema.equals(ROLLUPS_SCHEMA)
+    daily = pq.read_table(written)
+    assert daily.schema.equals(DAILY_SCHEMA)  # the file as published, from every engine
     rows = {(r["property_id"], r["org_id"]): r for r in rollups.to_pylist()}
     assert set(rows) == {("a", "o1"), ("a", "o2"), ("a", "o3"), ("b", "o1")}
     o1 = rows[("a", "o1")]
@@ -204,10 +209,12 @@ def test_rollups_window_edges_attribution_and_properties(
 def test_daily_days_are_in_the_run_timezone(engine_name: str, data: dict[str, Path]) -> None:
     chatham = clock(AS_OF, zoneinfo.ZoneInfo("Pacific/Chatham"))  # UTC+13:45
     engine = make_engine(engine_name, data)
+    written = data["timeline"].with_name("daily.parquet")
     try:
-        _, daily = engine.timeline(chatham)
+        engine.timeline(chatham, written)
     finally:
         engine.close()
+    daily = pq.read_table(written)
     days = {
         (r["org_id"], r["day"], r["kind"]) for r in daily.to_pylist() if r["property_id"] == "a"
     }

@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlglot import exp
 
 from pipeline.collector import collector_paused
@@ -35,6 +34,7 @@ from pipeline.engines.base import (
 )
 from pipeline.errors import RunError
 from pipeline.language import ir
+from pipeline.parquet import ROW_GROUP
 
 ROLLUPS_TABLE = "timeline_rollups"
 EVENTS_TABLE = "timeline_events"
@@ -107,11 +107,11 @@ class DuckDBEngine:
                 "once, or use --engine spark for data that outgrows one machine",
             ) from None
 
-    def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+    def timeline(self, clock: ir.Clock, daily_path: Path) -> pa.Table:
         with self._memory():
-            return self._timeline(clock)
+            return self._timeline(clock, daily_path)
 
-    def _timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+    def _timeline(self, clock: ir.Clock, daily_path: Path) -> pa.Table:
         # Both tables read the same events (direct, and through the people links): once.
         events = render(events_query("organization", clock), "duckdb", consume=True)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {EVENTS_TABLE} AS {events}")
@@ -126,23 +126,34 @@ class DuckDBEngine:
             "rank", pa.array(np.arange(rollups.num_rows, dtype=np.int64))
         )
         self.con.register(ORG_RANKS_TABLE, ranks)
-        daily = self._fetch(
-            ordered_by_rank(
-                daily_query(clock, EVENTS_TABLE),
-                DAILY_SCHEMA.names,
-                ORG_RANKS_TABLE,
-                ["property_id", "org_id"],
-                DAILY_ORDER[2:],
-            )
+        daily = ordered_by_rank(
+            daily_query(clock, EVENTS_TABLE),
+            DAILY_SCHEMA.names,
+            ORG_RANKS_TABLE,
+            ["property_id", "org_id"],
+            DAILY_ORDER[2:],
+        )
+        # Written by DuckDB as it sorts (and spills), never held whole in Python. DuckDB
+        # writes a column it knows holds no null as required; the other engines' files have
+        # every column optional, and so does this one (an opaque "if" hides what it knows).
+        optional = ", ".join(f'if("{c}" IS NULL, NULL, "{c}") AS "{c}"' for c in DAILY_SCHEMA.names)
+        target = exp.Literal.string(str(daily_path)).sql("duckdb")
+        self.con.execute(
+            f"COPY (SELECT {optional} FROM ({render(daily, 'duckdb', consume=True)})) "
+            f"TO {target} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
         )
         self.con.unregister(ORG_RANKS_TABLE)
         # The inner join above would drop the events of an organization without a rank.
-        events = self.con.sql(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchall()[0][0]
-        counted = pc.sum(daily.column("events")).as_py() or 0
-        if counted != events:
-            raise AssertionError(f"timeline_daily counts {counted} of {events} events")
+        counts = self.con.execute(
+            f"SELECT (SELECT count(*) FROM {EVENTS_TABLE}), "
+            "(SELECT coalesce(sum(events), 0) FROM read_parquet(?))",
+            [str(daily_path)],
+        ).fetchall()
+        events_seen, counted = counts[0]
+        if counted != events_seen:
+            raise AssertionError(f"timeline_daily counts {counted} of {events_seen} events")
         self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
-        return published(rollups, ROLLUPS_SCHEMA), published(daily, DAILY_SCHEMA)
+        return published(rollups, ROLLUPS_SCHEMA)
 
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -11,7 +12,6 @@ from pipeline.collector import collector_paused
 from pipeline.compile.polars_query import compile_flags, daily_frame, rollups_frame
 from pipeline.engines.base import (
     DAILY_ORDER,
-    DAILY_SCHEMA,
     ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
@@ -19,6 +19,7 @@ from pipeline.engines.base import (
     by_entity,
     membership_from_flags,
     published,
+    write_daily,
 )
 from pipeline.language import ir
 
@@ -32,7 +33,7 @@ class PolarsEngine:
         self.frames = {table: pl.scan_parquet(path) for table, path in inputs.items()}
         self.rollups: pl.LazyFrame | None = None
 
-    def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+    def timeline(self, clock: ir.Clock, daily_path: Path) -> pa.Table:
         rollups, daily = pl.collect_all(
             [
                 rollups_frame(self.frames, clock).sort(ROLLUPS_ORDER),
@@ -41,10 +42,8 @@ class PolarsEngine:
         )
         # Segments reading rollup columns join this frame instead of aggregating again.
         self.rollups = rollups.lazy()
-        return (
-            published(rollups.to_arrow(), ROLLUPS_SCHEMA),
-            published(daily.to_arrow(), DAILY_SCHEMA),
-        )
+        write_daily(daily.to_arrow(), daily_path)
+        return published(rollups.to_arrow(), ROLLUPS_SCHEMA)
 
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock

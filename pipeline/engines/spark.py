@@ -25,13 +25,13 @@ from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import daily_query, rollups_query
 from pipeline.engines.base import (
     DAILY_ORDER,
-    DAILY_SCHEMA,
     ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
     by_entity,
     membership_from_flags,
     published,
+    write_daily,
 )
 from pipeline.errors import RunError
 from pipeline.language import ir
@@ -106,7 +106,7 @@ class SparkEngine:
     def _frame(self, query: exp.Query) -> Any:
         return self.spark.sql(render(query, "spark", consume=True))
 
-    def timeline(self, clock: ir.Clock) -> tuple[pa.Table, pa.Table]:
+    def timeline(self, clock: ir.Clock, daily_path: Path) -> pa.Table:
         rollups_frame = self._frame(rollups_query(clock)).orderBy(*ROLLUPS_ORDER)
         # Segments reading rollup columns join this cached view instead of aggregating again.
         self.cached = rollups_frame.cache()
@@ -114,7 +114,8 @@ class SparkEngine:
         self.rollups_ready = True
         rollups: pa.Table = rollups_frame.toArrow()
         daily = self._frame(daily_query(clock)).orderBy(*DAILY_ORDER)
-        return published(rollups, ROLLUPS_SCHEMA), published(daily.toArrow(), DAILY_SCHEMA)
+        write_daily(daily.toArrow(), daily_path)
+        return published(rollups, ROLLUPS_SCHEMA)
 
     def membership(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from pipeline.parquet import fsync, write_parquet
 from pipeline.publish.faults import checkpoint
 
 SNAPSHOTS: Final = ".snapshots"
@@ -41,7 +42,6 @@ WAREHOUSE: Final = "warehouse.duckdb"
 _WRITERS: Final = 2
 #: Files an appended table may have before they are compacted into one.
 MAX_PARTS: Final = 64
-_ROW_GROUP: Final = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,18 @@ class Appended:
         """The rows of the whole table (the earlier files' counts come from their footers)."""
         earlier = sum(int(pq.read_metadata(p).num_rows) for p in self.earlier)
         return earlier + int(self.new.num_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A table an engine has already written as one Parquet file, in its published schema and
+    order: publishing moves the file into the snapshot instead of writing its rows again."""
+
+    path: Path
+
+    @property
+    def num_rows(self) -> int:
+        return int(pq.read_metadata(self.path).num_rows)
 
 
 def current_snapshot(out: Path) -> Path | None:
@@ -102,18 +114,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_table(folder: Path, table: pa.Table | Appended) -> None:
+def write_table(folder: Path, table: pa.Table | Appended | Written) -> None:
     """One table as ``folder/part-0.parquet``: zstd, dictionary-encoded, statistics kept.
 
+    A :class:`Written` file is moved there (it is in the output folder already).
     An :class:`Appended` table links the earlier files and writes the new rows next to them
     (no file when there are none, unless the folder would be empty); past :data:`MAX_PARTS`
     files, everything is rewritten as ``part-0.parquet``.
     """
     folder.mkdir(parents=True)
     if isinstance(table, pa.Table):
-        _write_file(folder / "part-0.parquet", [table])
+        write_parquet(folder / "part-0.parquet", [table])
+    elif isinstance(table, Written):
+        os.replace(table.path, folder / "part-0.parquet")
+        fsync(folder / "part-0.parquet")
     elif len(table.earlier) + 1 > MAX_PARTS:
-        _write_file(folder / "part-0.parquet", [*table.earlier, table.new])
+        write_parquet(folder / "part-0.parquet", [*table.earlier, table.new])
     else:
         if table.name in {part.name for part in table.earlier}:
             # Writing it would truncate a file the current snapshot shares.
@@ -121,24 +137,8 @@ def write_table(folder: Path, table: pa.Table | Appended) -> None:
         for part in table.earlier:
             _link(part, folder / part.name)
         if table.new.num_rows or not table.earlier:
-            _write_file(folder / table.name, [table.new])
+            write_parquet(folder / table.name, [table.new])
     _fsync_dir(folder)
-
-
-def _write_file(path: Path, pieces: Sequence[pa.Table | Path]) -> None:
-    """``pieces`` (tables, or Parquet files read a row group's worth at a time) in one file,
-    fsynced."""
-    first = pieces[0]
-    schema = first.schema if isinstance(first, pa.Table) else pq.read_schema(first)
-    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as writer:
-        for piece in pieces:
-            if isinstance(piece, pa.Table):
-                writer.write_table(piece, row_group_size=_ROW_GROUP)
-                continue
-            for batch in pq.ParquetFile(piece).iter_batches(batch_size=_ROW_GROUP):
-                writer.write_table(pa.Table.from_batches([batch], schema=schema))
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
 
 
 def _link(source: Path, target: Path) -> None:
@@ -147,8 +147,7 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
-        with open(target, "rb+") as handle:
-            os.fsync(handle.fileno())
+        fsync(target)
 
 
 def _warehouse(out: Path, tables: list[str]) -> None:
@@ -171,7 +170,7 @@ def _warehouse(out: Path, tables: list[str]) -> None:
 
 
 def publish(
-    out: Path, name: str, tables: Mapping[str, pa.Table | Appended], *, keep: int = 5
+    out: Path, name: str, tables: Mapping[str, pa.Table | Appended | Written], *, keep: int = 5
 ) -> Path:
     """Write ``tables`` as snapshot ``name`` and make it the current one, atomically."""
     snapshots = out / SNAPSHOTS

@@ -104,7 +104,8 @@ def engine_membership(
             engine = make()
             try:
                 if rollups is not None:
-                    rollups[name] = engine.timeline(clock)[0]
+                    daily = Path(directory) / f"daily-{name}.parquet"
+                    rollups[name] = engine.timeline(clock, daily)
                 found[name] = _members(engine.membership(segments, CUSTOM, clock))
             except Exception as error:
                 raise AssertionError(f"{name} failed on segments {ids}: {error}") from error
