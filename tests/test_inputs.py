@@ -316,10 +316,13 @@ def _break_pages(path: Path) -> None:
     path.write_bytes(bytes(broken))
 
 
+@pytest.mark.parametrize("duplicate", [False, True], ids=["clean", "with a duplicate id"])
 def test_broken_pages_of_a_column_only_the_rules_across_tables_read_are_an_error(
-    tmp_path: Path,
+    tmp_path: Path, rows: Rows, duplicate: bool
 ) -> None:
-    data = write_dataset(tmp_path / "data")
+    if duplicate:  # a finding in the columns that do read, which the broken file then voids
+        rows["timeline"].append(dict(rows["timeline"][0]))
+    data = write_dataset(tmp_path / "data", rows)
     path = data / "timeline.parquet"
     pq.write_table(pq.read_table(path), path, compression="none")
     chunk = (
@@ -334,6 +337,7 @@ def test_broken_pages_of_a_column_only_the_rules_across_tables_read_are_an_error
         read_inputs(data, tmp_path / "work")
     found = issue(info.value.issues, "timeline", None, "not readable Parquet")
     assert found.examples == ("file timeline.parquet",)
+    assert [i.rule for i in info.value.issues] == [found.rule]
 
 
 @pytest.mark.parametrize("layout", ["file", "folder"])

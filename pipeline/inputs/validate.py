@@ -117,7 +117,7 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
         linked = link_findings(sources())
     except _UNREADABLE:  # pages of a copy that only the rules across tables read
         for table in [t for t, copy in copies.items() if load_copy(copy) is None]:
-            read_whole(table)
+            findings[table] = check_table(table, read_whole(table).lazy())
         linked = link_findings(sources())
     for finding in linked:
         findings[finding.rule.table].append(finding)
