@@ -316,27 +316,40 @@ def _break_pages(path: Path) -> None:
     path.write_bytes(bytes(broken))
 
 
-@pytest.mark.parametrize("duplicate", [False, True], ids=["clean", "with a duplicate id"])
-def test_broken_pages_of_a_column_only_the_rules_across_tables_read_are_an_error(
-    tmp_path: Path, rows: Rows, duplicate: bool
-) -> None:
-    if duplicate:  # a finding in the columns that do read, which the broken file then voids
-        rows["timeline"].append(dict(rows["timeline"][0]))
-    data = write_dataset(tmp_path / "data", rows)
-    path = data / "timeline.parquet"
+def _break_column(path: Path, column: str) -> None:
+    """Overwrite the pages of one column of ``path`` with garbage; the others still read."""
     pq.write_table(pq.read_table(path), path, compression="none")
     chunk = (
-        pq.ParquetFile(path).metadata.row_group(0).column(TABLES["timeline"].names.index("org_id"))
+        pq.ParquetFile(path).metadata.row_group(0).column(pq.read_schema(path).names.index(column))
     )
     start = chunk.dictionary_page_offset or chunk.data_page_offset
     broken = bytearray(path.read_bytes())
     broken[start : start + chunk.total_compressed_size] = b"\xff" * chunk.total_compressed_size
     path.write_bytes(bytes(broken))
-    assert pl.read_parquet(path, columns=["event_id", "kind"]).height  # other columns read
+    others = [c for c in pq.read_schema(path).names if c != column]
+    assert pl.read_parquet(path, columns=others).height
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "copy_row"),
+    [
+        ("timeline", "org_id", None),  # a column only the rules across tables read
+        ("timeline", "org_id", 0),  # ... and a duplicate id in columns that do read
+        ("organizations", "name", 0),  # a column no rule reads, in a table with a finding
+    ],
+    ids=["rules across tables", "rules across tables and a finding", "no rule, a finding"],
+)
+def test_broken_pages_of_a_column_are_an_error_naming_the_file(
+    tmp_path: Path, rows: Rows, table: str, column: str, copy_row: int | None
+) -> None:
+    if copy_row is not None:  # a finding in the readable columns, which the broken file voids
+        rows[table].append(dict(rows[table][copy_row]))
+    data = write_dataset(tmp_path / "data", rows)
+    _break_column(data / f"{table}.parquet", column)
     with pytest.raises(InputDataError) as info:
         read_inputs(data, tmp_path / "work")
-    found = issue(info.value.issues, "timeline", None, "not readable Parquet")
-    assert found.examples == ("file timeline.parquet",)
+    found = issue(info.value.issues, table, None, "not readable Parquet")
+    assert found.examples == (f"file {table}.parquet",)
     assert [i.rule for i in info.value.issues] == [found.rule]
 
 

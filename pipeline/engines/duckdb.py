@@ -61,6 +61,39 @@ def check_memory_limit(limit: str) -> str:
         con.close()
 
 
+def _copy_to(query: exp.Query, path: Path) -> exp.Copy:
+    """``COPY`` of the rows of ``query`` to the Parquet file ``path``, written like every
+    published file. DuckDB writes a column its statistics say holds no null as required; the
+    other engines' files have every column optional, and so does this one (a ``CASE`` on
+    each column hides what DuckDB knows)."""
+    names = [c.alias_or_name for c in query.selects]
+    optional = exp.select(
+        *(
+            exp.alias_(
+                exp.If(
+                    this=exp.Is(this=exp.column(c), expression=exp.Null()),
+                    true=exp.Null(),
+                    false=exp.column(c),
+                ),
+                c,
+            )
+            for c in names
+        ),
+        copy=False,
+    ).from_(query.subquery("written", copy=False), copy=False)
+    options = {
+        "FORMAT": exp.var("parquet"),
+        "COMPRESSION": exp.var("zstd"),
+        "ROW_GROUP_SIZE": exp.Literal.number(ROW_GROUP),
+    }
+    return exp.Copy(
+        this=optional.subquery(copy=False),
+        kind=False,  # TO
+        files=[exp.Literal.string(str(path))],
+        params=[exp.CopyParameter(this=exp.var(k), expression=v) for k, v in options.items()],
+    )
+
+
 class DuckDBEngine:
     """One in-process DuckDB connection with a view per input table."""
 
@@ -133,15 +166,8 @@ class DuckDBEngine:
             ["property_id", "org_id"],
             DAILY_ORDER[2:],
         )
-        # Written by DuckDB as it sorts (and spills), never held whole in Python. DuckDB
-        # writes a column it knows holds no null as required; the other engines' files have
-        # every column optional, and so does this one (an opaque "if" hides what it knows).
-        optional = ", ".join(f'if("{c}" IS NULL, NULL, "{c}") AS "{c}"' for c in DAILY_SCHEMA.names)
-        target = exp.Literal.string(str(daily_path)).sql("duckdb")
-        self.con.execute(
-            f"COPY (SELECT {optional} FROM ({render(daily, 'duckdb', consume=True)})) "
-            f"TO {target} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
-        )
+        # Written by DuckDB as it sorts (and spills), never held whole in Python.
+        self.con.execute(render(_copy_to(daily, daily_path), "duckdb", consume=True))
         self.con.unregister(ORG_RANKS_TABLE)
         # The inner join above would drop the events of an organization without a rank.
         counts = self.con.execute(

@@ -94,11 +94,6 @@ def link_findings(frames: Mapping[str, pl.LazyFrame]) -> list[Finding]:
     return found
 
 
-def columns_read(table: str) -> set[str]:
-    """The columns of ``table`` that the rules across tables read."""
-    return {c for needs, _ in _CHECKS for c in needs.get(table, ())}
-
-
 def _has(frame: pl.LazyFrame, columns: Sequence[str]) -> bool:
     present = frame.collect_schema().names()
     return all(c in present for c in columns)

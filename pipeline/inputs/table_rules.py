@@ -1,4 +1,4 @@
-"""Rules within one table (nulls, uniqueness, allowed values, patterns), checked by pandera.
+"""Rules within one table: nulls, allowed values and patterns checked by pandera; uniqueness.
 
 Each table gets a ``pandera.polars`` schema built from the row-by-row rules below (nulls,
 allowed values, patterns) and is validated with ``lazy=True``, so every failure of every rule
@@ -129,16 +129,6 @@ _ROW: Final = "__row"
 
 #: Rows per batch of the row-by-row rules: a few hundred MB of key columns at most.
 BATCH_ROWS: Final = 4_000_000
-
-
-def columns_read(table: str) -> set[str]:
-    """The columns of ``table`` that its own rules read."""
-    unique = UNIQUE.get(table)
-    return {
-        *REQUIRED[table],
-        *(unique.columns if unique else ()),
-        *(v.column for v in VALUE_CHECKS.get(table, ())),
-    }
 
 
 def null_rule(table: str, column: str) -> Rule:
