@@ -122,7 +122,7 @@ def scan_copy(path: Path) -> pl.LazyFrame:
     return pl.scan_parquet(path)
 
 
-def load_copy(path: Path, columns: Sequence[str] | None = None) -> pl.DataFrame | None:
+def load_copy(path: Path) -> pl.DataFrame | None:
     """Read a file that holds exactly the canonical columns and types of its table.
 
     Nothing needs casting, so Polars reads it directly, decoding columns in parallel: three to
@@ -130,7 +130,7 @@ def load_copy(path: Path, columns: Sequence[str] | None = None) -> pl.DataFrame 
     Polars cannot read it: :func:`load_table` then reads it and reports what is wrong.
     """
     try:
-        return pl.read_parquet(path, columns=list(columns) if columns is not None else None)
+        return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError):
         return None
 

@@ -156,7 +156,7 @@ def check_table(table: str, source: pl.LazyFrame) -> list[Finding]:
         rules[(None, unique.rule.text)] = unique.rule
         duplicated = duplicated_rows(source, unique.columns)
         if duplicated.len():
-            found[unique.rule] = [duplicated.cast(pl.Int64).sort().rename("row")]
+            found[unique.rule] = [duplicated.sort().rename("row")]
     order = list(rules.values())
     ranked = sorted(found, key=lambda r: order.index(r) if r in order else len(order))
     return [Finding(rule, pl.concat(found[rule])) for rule in ranked]

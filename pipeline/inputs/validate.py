@@ -84,13 +84,14 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
     findings: dict[str, list[Finding]] = {table: [] for table in TABLES}
     copies: dict[str, Path] = {}
 
-    def read_whole(table: str) -> pl.DataFrame:
-        """Read through the casting reader, which says what is wrong with the files."""
+    def checked_whole(table: str) -> list[Finding]:
+        """The table's own findings, read through the casting reader, which says what is
+        wrong with the files (a copy Polars cannot read is dropped for them)."""
         copies.pop(table, None)
         loaded = load_table(table, files[table], data_dir)
         issues[table].extend(loaded.issues)
         frames[table] = loaded.frame
-        return loaded.frame
+        return check_table(table, loaded.frame.lazy())
 
     for table, paths in files.items():
         copy = None
@@ -103,9 +104,7 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
                 found = check_table(table, scan_copy(copy))
             except _UNREADABLE:  # a readable footer over pages Polars cannot read
                 found = None
-        if found is None:
-            found = check_table(table, read_whole(table).lazy())
-        findings[table].extend(found)
+        findings[table].extend(checked_whole(table) if found is None else found)
 
     def sources() -> dict[str, pl.LazyFrame]:
         return {
@@ -117,7 +116,7 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
         linked = link_findings(sources())
     except _UNREADABLE:  # pages of a copy that only the rules across tables read
         for table in [t for t, copy in copies.items() if load_copy(copy) is None]:
-            findings[table] = check_table(table, read_whole(table).lazy())
+            findings[table] = checked_whole(table)
         linked = link_findings(sources())
     for finding in linked:
         findings[finding.rule.table].append(finding)
@@ -125,7 +124,7 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
         if found and table in copies:
             whole = load_copy(copies[table])
             if whole is None:  # pages of a column no rule reads: the reader names the file
-                findings[table] = check_table(table, read_whole(table).lazy())
+                findings[table] = checked_whole(table)
             else:
                 frames[table] = whole
 
