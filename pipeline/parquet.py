@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import Final
 
 import pyarrow as pa
@@ -14,19 +15,62 @@ import pyarrow.parquet as pq
 ROW_GROUP: Final = 1 << 20
 
 
+class ParquetSink:
+    """One Parquet file written a table at a time, however small or large the tables: every
+    row group but the last holds :data:`ROW_GROUP` rows. The file is fsynced when the sink
+    closes without an error."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        self.schema = schema
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True)
+        self._pending: list[pa.Table] = []
+        self._rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._rows += table.num_rows
+        if self._rows >= ROW_GROUP:
+            # Whole row groups now; the rest waits for the next table.
+            pending = pa.concat_tables(self._pending)
+            whole = self._rows // ROW_GROUP * ROW_GROUP
+            self._writer.write_table(pending.slice(0, whole), row_group_size=ROW_GROUP)
+            rest = pending.slice(whole)
+            self._pending, self._rows = [rest], rest.num_rows
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._writer.write_table(pa.concat_tables(self._pending), row_group_size=ROW_GROUP)
+        self._pending, self._rows = [], 0
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self._flush()
+        self._writer.close()
+        if kind is None:
+            fsync(self.path)
+
+
 def write_parquet(path: Path, pieces: Sequence[pa.Table | Path]) -> None:
     """``pieces`` (tables, or Parquet files read a row group's worth at a time) in one file,
     fsynced."""
     first = pieces[0]
     schema = first.schema if isinstance(first, pa.Table) else pq.read_schema(first)
-    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as writer:
+    with ParquetSink(path, schema) as sink:
         for piece in pieces:
             if isinstance(piece, pa.Table):
-                writer.write_table(piece, row_group_size=ROW_GROUP)
+                sink.write(piece)
                 continue
             for batch in pq.ParquetFile(piece).iter_batches(batch_size=ROW_GROUP):
-                writer.write_table(pa.Table.from_batches([batch], schema=schema))
-    fsync(path)
+                sink.write(pa.Table.from_batches([batch], schema=schema))
 
 
 def fsync(path: Path) -> None:

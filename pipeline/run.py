@@ -38,7 +38,7 @@ from pipeline.language.temporal import parse_as_of
 from pipeline.progress import Reporter
 from pipeline.publish.failures import forget_failures, pending_failures, record_failure
 from pipeline.publish.faults import checkpoint
-from pipeline.publish.history import diff, published
+from pipeline.publish.history import diff, first_run, published, stamped_membership
 from pipeline.publish.lock import output_lock
 from pipeline.publish.snapshot import (
     Appended,
@@ -52,16 +52,6 @@ from pipeline.publish.snapshot import (
 
 UTC_TS: Final = pa.timestamp("us", tz="UTC")
 
-MEMBERSHIP: Final = pa.schema(
-    [
-        ("property_id", pa.string()),
-        ("segment_id", pa.string()),
-        ("entity", pa.string()),
-        ("entity_id", pa.string()),
-        ("run_id", pa.string()),
-        ("as_of", UTC_TS),
-    ]
-)
 SEGMENTS: Final = pa.schema(
     [
         ("segment_id", pa.string()),
@@ -398,8 +388,9 @@ def _evaluate_and_publish(
             rollups = engine.timeline(clock, daily.path)
             info.update(organizations=rollups.num_rows, daily_rows=daily.num_rows)
         with reporter.phase("segments") as info:
-            members = engine.membership(segments, custom_types(catalog), clock)
-            info["members"] = members.num_rows
+            flags = engine.flags(segments, custom_types(catalog), clock)
+            members = flags.num_rows
+            info["members"] = members
     finally:
         engine.close()
     checkpoint("evaluated")
@@ -414,8 +405,19 @@ def _evaluate_and_publish(
         )
         if rewrite:
             previous = previous.cut(as_of)
-        diffed = diff(previous, members, run_id, as_of, _scopes(segments, present))
-        changes: pa.Table | Appended = diffed.changes
+        scopes = _scopes(segments, present)
+        membership: pa.Table | Written
+        if previous.is_empty:
+            # Every member entered: the three tables of a row per member are written a
+            # segment at a time, never held whole (217M rows at 10M organizations).
+            membership, diffed = first_run(previous, flags.parts(), run_id, as_of, scopes, work)
+        else:
+            current = flags.table()
+            diffed = diff(previous, current, run_id, as_of, scopes)
+            membership = stamped_membership(current, run_id, as_of)
+            del current
+        del flags
+        changes: pa.Table | Written | Appended = diffed.changes
         if not rewrite:
             earlier = published_parts(config.out, "segment_changes")
             changes = Appended(earlier, diffed.changes, f"part-{as_of:%Y%m%dT%H%M%S%f}Z.parquet")
@@ -423,7 +425,7 @@ def _evaluate_and_publish(
 
     with reporter.phase("publish"):
         tables = {
-            "segment_membership": _membership(members, run_id, as_of),
+            "segment_membership": membership,
             "segment_membership_history": diffed.history,
             "segment_changes": changes,
             "segment_sizes": diffed.sizes,
@@ -435,7 +437,7 @@ def _evaluate_and_publish(
         record.update(
             status="succeeded",
             finished_at=dt.datetime.now(dt.UTC),
-            members=members.num_rows,
+            members=members,
             entered=diffed.entered,
             exited=diffed.exited,
             quarantined_rows=inputs.quarantine.num_rows,
@@ -448,18 +450,7 @@ def _evaluate_and_publish(
         assert isinstance(started, dt.datetime)
         publish(config.out, f"{run_id}.{started:%Y%m%dT%H%M%S%f}", tables, keep=config.keep)
         forget_failures(config.out)
-    return RunResult(
-        run_id, as_of, len(segments), members.num_rows, inputs.quarantine.num_rows, config.out
-    )
-
-
-def _membership(members: pa.Table, run_id: str, as_of: dt.datetime) -> pa.Table:
-    rows = members.num_rows
-    return (
-        members.append_column("run_id", pa.repeat(pa.scalar(run_id), rows))
-        .append_column("as_of", pa.repeat(pa.scalar(as_of, UTC_TS), rows))
-        .cast(MEMBERSHIP)
-    )
+    return RunResult(run_id, as_of, len(segments), members, inputs.quarantine.num_rows, config.out)
 
 
 def _catalog(segments: Sequence[ir.Segment], catalog: Catalog, clock: ir.Clock) -> pa.Table:

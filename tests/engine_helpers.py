@@ -168,9 +168,9 @@ def run_engine(
     else:
         raise AssertionError(f"unknown engine {engine!r}")
     try:
-        table = runner.membership(
+        table = runner.flags(
             segments, custom_types, clock or run_clock(AS_OF, zoneinfo.ZoneInfo("UTC"))
-        )
+        ).table()
     finally:
         runner.close()
     rows = table.select(["segment_id", "property_id", "entity_id"]).to_pylist()

@@ -524,3 +524,58 @@ def test_diff_matches_a_plain_reference_over_many_runs(
     assert {k: (r["members"], r["entered"], r["exited"]) for k, r in last.items()} == {
         (seg, prop): (len(ids), len(ids), 0) for prop, seg, _, _ in universe
     }
+
+
+@pytest.mark.parametrize("row_group", [3, 1 << 20], ids=["small-row-groups", "one-row-group"])
+@pytest.mark.parametrize("earlier_sizes", [False, True], ids=["first-run", "after-empty-runs"])
+def test_a_first_run_written_segment_by_segment_matches_diff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_group: int, earlier_sizes: bool
+) -> None:
+    """A run with no earlier stay writes its membership, history and changes a segment at a
+    time; the files hold exactly what ``diff`` builds, and the sizes are the same."""
+    import random
+
+    import polars as pl
+
+    import pipeline.parquet
+    from pipeline.publish import history as h
+
+    monkeypatch.setattr(pipeline.parquet, "ROW_GROUP", row_group)
+    rng = random.Random(3)
+    universe = [
+        (prop, seg, "person" if seg == "s-p" else "organization", f"e{i}")
+        for seg in ["s-a", "s-empty", "s-p", "s_b"]
+        for prop in ["site-a", "site-b"]
+        for i in range(9)
+        if seg != "s-empty" and rng.random() < 0.6
+    ]
+    members = pa.table(
+        {
+            c: [k[i] for k in sorted(universe, key=lambda k: (k[1], k[0], k[3]))]
+            for i, c in enumerate(h.KEY)
+        },
+        schema=pa.schema([(c, pa.string()) for c in h.KEY]),
+    )
+    scopes = [(s, p) for s in ["s-a", "s-empty", "s-p", "s_b"] for p in ["site-a", "site-b"]]
+    previous = h.Published.empty()
+    if earlier_sizes:  # earlier runs found nobody: sizes of 0, no stay
+        earlier = h.diff(previous, members.slice(0, 0), "r0", T1, scopes)
+        previous = h.published(None, None, pl.from_arrow(earlier.sizes))  # type: ignore[arg-type]
+        assert previous.is_empty and previous.sizes.height == len(scopes)
+    # Each segment's members, as an engine's flags give them (an empty segment included).
+    parts = [
+        members.filter(pa.compute.equal(members["segment_id"], s))
+        for s in ["s-a", "s-empty", "s-p", "s_b"]
+    ]
+    membership, written = h.first_run(previous, parts, "r1", T2, scopes, tmp_path)
+    expected = h.diff(previous, members, "r1", T2, scopes)
+
+    assert isinstance(written.history, snapshot.Written)
+    assert isinstance(written.changes, snapshot.Written)
+    assert pq.read_table(written.history.path).equals(expected.history)
+    assert pq.read_table(written.changes.path).equals(expected.changes)
+    assert pq.read_table(membership.path).equals(h.stamped_membership(members, "r1", T2))
+    assert written.sizes.equals(expected.sizes)
+    assert (written.entered, written.exited) == (expected.entered, 0) == (members.num_rows, 0)
+    groups = pq.ParquetFile(membership.path).metadata.num_row_groups
+    assert groups == (-(-members.num_rows // row_group) if row_group < members.num_rows else 1)

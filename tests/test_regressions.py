@@ -61,11 +61,11 @@ def members(
     if engine == "duckdb":
         duck = DuckDBEngine(paths)
         try:
-            table = duck.membership(checked, {}, run_clock(AS_OF, ZoneInfo(timezone)))
+            table = duck.flags(checked, {}, run_clock(AS_OF, ZoneInfo(timezone))).table()
         finally:
             duck.close()
     else:
-        table = PolarsEngine(paths).membership(checked, {}, run_clock(AS_OF, ZoneInfo(timezone)))
+        table = PolarsEngine(paths).flags(checked, {}, run_clock(AS_OF, ZoneInfo(timezone))).table()
     return {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
 
 

@@ -66,9 +66,9 @@ def spark_members(spark: Any, data: Dataset, texts: list[str], as_of: dt.datetim
     segments = check_segments(texts, data.catalog, as_of, tz)
     engine = SparkEngine(data.paths, session=spark)
     try:
-        table = engine.membership(
+        table = engine.flags(
             segments, data.custom_types, run_clock(as_of, zoneinfo.ZoneInfo(tz))
-        )
+        ).table()
     finally:
         engine.close()
     rows = table.select(["segment_id", "property_id", "entity_id"]).to_pylist()
@@ -196,7 +196,7 @@ def test_generated_segments_match_duckdb(spark: Any, tmp_path: Path) -> None:
     want = run_engine("duckdb", tables, segments, custom, clock)
     engine = SparkEngine(tables, session=spark)
     try:
-        table = engine.membership(segments, custom, clock)
+        table = engine.flags(segments, custom, clock).table()
     finally:
         engine.close()
     got = {

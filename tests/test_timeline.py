@@ -164,7 +164,7 @@ def members(
     try:
         if with_timeline:
             engine.timeline(CLOCK, data["timeline"].with_name("daily.parquet"))
-        table = engine.membership(segs, TYPES, CLOCK)
+        table = engine.flags(segs, TYPES, CLOCK).table()
     finally:
         engine.close()
     return {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}

@@ -324,7 +324,7 @@ def compile_flags(
     column per segment (in the order of ``segments``): membership before it is unpivoted.
 
     Arguments as :func:`compile_entity`. Engines build the long membership from it in the
-    published order (see :func:`pipeline.engines.base.membership_from_flags`), which spares
+    published order (see :class:`pipeline.engines.base.Flags`), which spares
     sorting every membership row.
     """
     builder, columns, wide = _wide(entity, segments, custom_types, clock, rollups_table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Final
 
 import duckdb
 import numpy as np
@@ -27,12 +28,13 @@ from pipeline.engines.base import (
     ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
+    Flags,
     InputPaths,
     by_entity,
-    membership_from_flags,
     published,
 )
 from pipeline.errors import RunError
+from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.parquet import ROW_GROUP
 
@@ -59,6 +61,64 @@ def check_memory_limit(limit: str) -> str:
         ) from None
     finally:
         con.close()
+
+
+#: What the flags query of an entity holds per entity row, estimated: its keys and the
+#: hash tables of the joins (``ENTITY_BYTES``), and each count aggregated per entity, a
+#: timeline condition or a relationship condition, in the aggregate and in the join that
+#: brings it back (``COUNT_BYTES``).
+ENTITY_BYTES: Final = 96
+COUNT_BYTES: Final = 32
+_UNITS: Final = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def _bytes(size: str) -> int:
+    """A DuckDB size setting (``3.7 GiB``) in bytes; no limit if it is not one."""
+    number, _, unit = size.partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit])
+    except (ValueError, KeyError):
+        return 1 << 62
+
+
+def groups(segments: Sequence[ir.Segment], rows: int, memory: int) -> list[Sequence[ir.Segment]]:
+    """``segments`` cut into consecutive groups, each evaluated by one query whose counts
+    per entity fit in half of ``memory`` bytes for ``rows`` entities (estimated with
+    ``ENTITY_BYTES`` and ``COUNT_BYTES``); all of them at once when they fit.
+
+    One query reads every column once for all segments, but its hash tables grow with the
+    counts: 55 timeline counts of 10M organizations spilled for minutes and then ran out of
+    memory at a 4 GB limit. A group holds at least one segment, whatever its counts.
+    """
+    budget = memory // 2
+    cut: list[Sequence[ir.Segment]] = []
+    group: list[ir.Segment] = []
+    counts: set[ir.Predicate] = set()
+    for segment in segments:
+        more = {
+            p for p in ir.predicates(ir.scoped(segment)) if isinstance(p, ir.Activity | ir.Related)
+        }
+        if group and rows * (ENTITY_BYTES + COUNT_BYTES * len(counts | more)) > budget:
+            cut.append(group)
+            group, counts = [], set()
+        group.append(segment)
+        counts |= more
+    return [*cut, group] if group else cut
+
+
+def _side_by_side(tables: Sequence[pa.Table]) -> pa.Table:
+    """The flags of one entity from several queries: the keys once, then every query's
+    flags in order. Each query orders the same entities by the same unique keys."""
+    first, *rest = tables
+    keys = first.select(["property_id", "entity_id"])
+    columns = [c for t in tables for c in t.columns[2:]]
+    for table in rest:
+        if not table.select(keys.column_names).equals(keys):
+            raise AssertionError("the flag queries of one entity returned different keys")
+    return pa.Table.from_arrays(
+        [*keys.columns, *columns],
+        names=[*keys.column_names, *(f"s{i}" for i in range(1, len(columns) + 1))],
+    )
 
 
 def _copy_to(query: exp.Query, path: Path) -> exp.Copy:
@@ -117,6 +177,7 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
         self.memory_limit = _setting(self.con, "memory_limit")
+        self.memory_bytes = _bytes(self.memory_limit)
         # Spilled blocks go to the run's own folder (removed with it), not to ./.tmp.
         if temp_directory:
             self.con.execute("SET temp_directory = ?", [str(temp_directory)])
@@ -181,17 +242,30 @@ class DuckDBEngine:
         self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
         return published(rollups, ROLLUPS_SCHEMA)
 
-    def membership(
+    def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
-    ) -> pa.Table:
+    ) -> Flags:
         with self._memory():
-            return self._membership(segments, custom_types, clock)
+            return Flags(
+                {
+                    entity: ([s.id for s in group], self._flags(entity, group, custom_types, clock))
+                    for entity, group in by_entity(segments).items()
+                }
+            )
 
-    def _membership(
-        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
+    def _flags(
+        self,
+        entity: str,
+        segments: Sequence[ir.Segment],
+        custom_types: CustomTypes,
+        clock: ir.Clock,
     ) -> pa.Table:
-        flags = {}
-        for entity, group in by_entity(segments).items():
+        """One entity's flags, computed by as many queries as it takes for the counts that
+        each query aggregates per entity to fit in DuckDB's memory (see :func:`groups`)."""
+        table, _ = ENTITY_TABLE[entity]
+        rows = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        tables = []
+        for group in groups(segments, rows, self.memory_bytes):
             with collector_paused():
                 query = compile_flags(
                     entity,
@@ -201,8 +275,8 @@ class DuckDBEngine:
                     rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
                 )
                 sql = query.sql("duckdb", consume=True)
-            flags[entity] = (query.segment_ids, self.con.sql(sql).to_arrow_table())
-        return membership_from_flags(flags)
+            tables.append(self.con.sql(sql).to_arrow_table())
+        return _side_by_side(tables)
 
     def close(self) -> None:
         self.con.close()

@@ -15,9 +15,9 @@ from pipeline.engines.base import (
     ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
+    Flags,
     InputPaths,
     by_entity,
-    membership_from_flags,
     published,
     write_daily,
 )
@@ -45,9 +45,9 @@ class PolarsEngine:
         write_daily(daily.to_arrow(), daily_path)
         return published(rollups.to_arrow(), ROLLUPS_SCHEMA)
 
-    def membership(
+    def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
-    ) -> pa.Table:
+    ) -> Flags:
         groups = by_entity(segments)
         with collector_paused():
             queries = [
@@ -55,7 +55,7 @@ class PolarsEngine:
                 for entity, group in groups.items()
             ]
         tables = pl.collect_all(queries) if queries else []
-        return membership_from_flags(
+        return Flags(
             {
                 entity: ([s.id for s in group], table.to_arrow())
                 for (entity, group), table in zip(groups.items(), tables, strict=True)

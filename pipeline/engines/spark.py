@@ -28,8 +28,8 @@ from pipeline.engines.base import (
     ROLLUPS_ORDER,
     ROLLUPS_SCHEMA,
     CustomTypes,
+    Flags,
     by_entity,
-    membership_from_flags,
     published,
     write_daily,
 )
@@ -117,11 +117,11 @@ class SparkEngine:
         write_daily(daily.toArrow(), daily_path)
         return published(rollups, ROLLUPS_SCHEMA)
 
-    def membership(
+    def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
-    ) -> pa.Table:
-        # As the other engines: Spark sorts each entity's flags, the driver cuts them into
-        # membership segment by segment (see ``membership_from_flags``).
+    ) -> Flags:
+        # As the other engines: Spark sorts each entity's flags, the run cuts them into
+        # membership segment by segment (see ``Flags``).
         flags = {}
         for entity, group in by_entity(segments).items():
             with collector_paused():
@@ -134,7 +134,7 @@ class SparkEngine:
                 )
                 frame = self._frame(query.tree)
             flags[entity] = (query.segment_ids, frame.toArrow())
-        return membership_from_flags(flags)
+        return Flags(flags)
 
     def close(self) -> None:
         if self.cached is not None:

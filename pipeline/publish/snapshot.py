@@ -45,25 +45,6 @@ MAX_PARTS: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
-class Appended:
-    """A table published as the files of the current snapshot plus one file of new rows.
-
-    ``name`` is the new file's name; names must sort in the order the rows were appended
-    (readers read the files in name order).
-    """
-
-    earlier: Sequence[Path]
-    new: pa.Table
-    name: str
-
-    @property
-    def num_rows(self) -> int:
-        """The rows of the whole table (the earlier files' counts come from their footers)."""
-        earlier = sum(int(pq.read_metadata(p).num_rows) for p in self.earlier)
-        return earlier + int(self.new.num_rows)
-
-
-@dataclass(frozen=True, slots=True)
 class Written:
     """A table an engine has already written as one Parquet file, in its published schema and
     order: publishing moves the file into the snapshot instead of writing its rows again."""
@@ -73,6 +54,25 @@ class Written:
     @property
     def num_rows(self) -> int:
         return int(pq.read_metadata(self.path).num_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """A table published as the files of the current snapshot plus one file of new rows.
+
+    ``name`` is the new file's name; names must sort in the order the rows were appended
+    (readers read the files in name order).
+    """
+
+    earlier: Sequence[Path]
+    new: pa.Table | Written
+    name: str
+
+    @property
+    def num_rows(self) -> int:
+        """The rows of the whole table (the earlier files' counts come from their footers)."""
+        earlier = sum(int(pq.read_metadata(p).num_rows) for p in self.earlier)
+        return earlier + int(self.new.num_rows)
 
 
 def current_snapshot(out: Path) -> Path | None:
@@ -114,6 +114,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def write_table_file(path: Path, table: pa.Table | Written) -> None:
+    """``table`` as the Parquet file ``path``; a :class:`Written` file is moved there."""
+    if isinstance(table, Written):
+        os.replace(table.path, path)
+        fsync(path)
+    else:
+        write_parquet(path, [table])
+
+
 def write_table(folder: Path, table: pa.Table | Appended | Written) -> None:
     """One table as ``folder/part-0.parquet``: zstd, dictionary-encoded, statistics kept.
 
@@ -123,13 +132,11 @@ def write_table(folder: Path, table: pa.Table | Appended | Written) -> None:
     files, everything is rewritten as ``part-0.parquet``.
     """
     folder.mkdir(parents=True)
-    if isinstance(table, pa.Table):
-        write_parquet(folder / "part-0.parquet", [table])
-    elif isinstance(table, Written):
-        os.replace(table.path, folder / "part-0.parquet")
-        fsync(folder / "part-0.parquet")
+    if not isinstance(table, Appended):
+        write_table_file(folder / "part-0.parquet", table)
     elif len(table.earlier) + 1 > MAX_PARTS:
-        write_parquet(folder / "part-0.parquet", [*table.earlier, table.new])
+        new = table.new.path if isinstance(table.new, Written) else table.new
+        write_parquet(folder / "part-0.parquet", [*table.earlier, new])
     else:
         if table.name in {part.name for part in table.earlier}:
             # Writing it would truncate a file the current snapshot shares.
@@ -137,7 +144,7 @@ def write_table(folder: Path, table: pa.Table | Appended | Written) -> None:
         for part in table.earlier:
             _link(part, folder / part.name)
         if table.new.num_rows or not table.earlier:
-            write_parquet(folder / table.name, [table.new])
+            write_table_file(folder / table.name, table.new)
     _fsync_dir(folder)
 
 

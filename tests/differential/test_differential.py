@@ -99,6 +99,7 @@ def engine_membership(
         paths = write_tables(scenario.tables, Path(directory))
         for name, make in (
             ("duckdb", lambda: DuckDBEngine(paths, threads=1)),
+            ("duckdb, a query per segment", lambda: _grouped(DuckDBEngine(paths, threads=1))),
             ("polars", lambda: PolarsEngine(paths)),
         ):
             engine = make()
@@ -106,12 +107,19 @@ def engine_membership(
                 if rollups is not None:
                     daily = Path(directory) / f"daily-{name}.parquet"
                     rollups[name] = engine.timeline(clock, daily)
-                found[name] = _members(engine.membership(segments, CUSTOM, clock))
+                found[name] = _members(engine.flags(segments, CUSTOM, clock).table())
             except Exception as error:
                 raise AssertionError(f"{name} failed on segments {ids}: {error}") from error
             finally:
                 engine.close()
     return found
+
+
+def _grouped(engine: DuckDBEngine) -> DuckDBEngine:
+    """DuckDB as if no two segments' counts fitted in its memory together: each segment is
+    evaluated by its own query, and the flags are put side by side."""
+    engine.memory_bytes = 1
+    return engine
 
 
 def _rows_of(scenario: Scenario, text: str, entity: str, keys: set[tuple[str, str]]) -> list[str]:
