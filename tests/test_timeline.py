@@ -427,3 +427,85 @@ def test_definition_errors(tmp_path: Path, files: dict[str, str], message: str, 
     text = str(error.value)
     assert message in text
     assert hint in text
+
+
+# Segments with distinct counts, one sharing another's count through a reference, one with
+# none: the DuckDB engine packs them into queries whose counts fit its memory.
+PACKED = {
+    "a-chatty": "where: {timeline: {kind: chat, count: {gte: 3}, within_last: 30d}}",
+    "b-cto": "where: {people: {where: {job_title: {contains: cto}}}}",
+    "c-named": "where: {name: {has_any_value: true}}",
+    "d-calls": "where: {timeline: {kind: call}}",
+    "e-chatty-named": "where: {all: [{in_segment: a-chatty}, {name: {has_any_value: true}}]}",
+    "f-two-people": "where: {people: {count: {gte: 2}}}",
+}
+
+
+def test_duckdb_packs_segments_into_queries_by_shared_counts(tmp_path: Path) -> None:
+    from pipeline.engines.duckdb import COUNT_BYTES, ENTITY_BYTES, _counts, groups
+
+    segs = segments(tmp_path, PACKED)
+    ids = [s.id for s in segs]
+    rows = 1000
+    assert [[s.id for s in g] for g in groups(segs, rows, 1 << 40)] == [ids]  # all fit
+
+    # Room for one count per query: the reference shares a-chatty's count and c-named adds
+    # none, so both join a-chatty's query; every other count gets a query of its own.
+    one_count = 2 * rows * (ENTITY_BYTES + COUNT_BYTES)
+    for memory in (one_count, 1):  # nothing fits at all: a query still takes its segment
+        packed = groups(segs, rows, memory)
+        assert sorted(s.id for g in packed for s in g) == sorted(ids)
+        assert all(len(frozenset().union(*map(_counts, g))) <= 1 for g in packed)
+        assert [[s.id for s in g] for g in packed] == [
+            ["a-chatty", "c-named", "e-chatty-named"],
+            ["b-cto"],
+            ["d-calls"],
+            ["f-two-people"],
+        ]
+
+    # Two counts fit: best fit puts each segment where it adds the fewest new counts.
+    two = groups(segs, rows, 2 * rows * (ENTITY_BYTES + 2 * COUNT_BYTES))
+    assert [[s.id for s in g] for g in two] == [
+        ["a-chatty", "b-cto", "c-named", "e-chatty-named"],
+        ["d-calls", "f-two-people"],
+    ]
+
+
+def test_duckdb_in_several_queries_finds_what_one_query_and_polars_find(
+    data: dict[str, Path], tmp_path: Path
+) -> None:
+    from pipeline.engines.duckdb import DuckDBEngine
+
+    segs = segments(tmp_path, PACKED)
+    engine = DuckDBEngine(data)
+    engine.memory_bytes = 1  # as if no two counts fitted in memory together
+    try:
+        engine.timeline(CLOCK, tmp_path / "daily.parquet")
+        flags = engine.flags(segs, TYPES, CLOCK)
+    finally:
+        engine.close()
+    # The queries hold segments that are not next to each other: ids follow the queries.
+    order, _ = flags.entities["organization"]
+    assert list(order) == [
+        *("a-chatty", "c-named", "e-chatty-named"),
+        *("b-cto", "d-calls", "f-two-people"),
+    ]
+    table = flags.table()
+    grouped = {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
+    order_by = [(c, "ascending") for c in ("segment_id", "property_id", "entity_id")]
+    assert table.equals(table.sort_by(order_by))  # published order, whatever the queries
+
+    named = {("a", "o1"), ("a", "o2"), ("a", "o3"), ("b", "o1")}  # every org has a name
+    expected = {
+        ("a-chatty", "a", "o1"),
+        ("b-cto", "a", "o1"),
+        ("b-cto", "a", "o2"),
+        ("d-calls", "a", "o1"),  # p1's call belongs to each of p1's organizations
+        ("d-calls", "a", "o2"),
+        ("e-chatty-named", "a", "o1"),
+        ("f-two-people", "a", "o1"),
+        ("f-two-people", "a", "o2"),
+    } | {("c-named", p, o) for p, o in named}
+    assert grouped == expected
+    assert members("duckdb", data, segs) == expected
+    assert members("polars", data, segs) == expected

@@ -116,8 +116,9 @@ def engine_membership(
 
 
 def _grouped(engine: DuckDBEngine) -> DuckDBEngine:
-    """DuckDB as if no two segments' counts fitted in its memory together: each segment is
-    evaluated by its own query, and the flags are put side by side."""
+    """DuckDB as if no two distinct counts fitted in its memory together: a segment joins an
+    earlier query only when it adds no count to it, so the queries hold segments that are
+    not next to each other, and their flags are put side by side."""
     engine.memory_bytes = 1
     return engine
 
