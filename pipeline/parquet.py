@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -52,11 +53,16 @@ class ParquetSink:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if kind is None:
+        if kind is not None:
+            # The file is abandoned; an error closing it must not hide the one in flight.
+            with suppress(Exception):
+                self._writer.close()
+            return
+        try:
             self._flush()
-        self._writer.close()
-        if kind is None:
-            fsync(self.path)
+        finally:
+            self._writer.close()
+        fsync(self.path)
 
 
 def write_parquet(path: Path, pieces: Sequence[pa.Table | Path]) -> None:

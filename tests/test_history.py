@@ -541,6 +541,7 @@ def test_a_first_run_written_segment_by_segment_matches_diff(
     from pipeline.publish import history as h
 
     monkeypatch.setattr(pipeline.parquet, "ROW_GROUP", row_group)
+    monkeypatch.setattr(h, "ROW_GROUP", row_group)  # each segment stamped in slices too
     rng = random.Random(3)
     universe = [
         (prop, seg, "person" if seg == "s-p" else "organization", f"e{i}")
@@ -579,3 +580,14 @@ def test_a_first_run_written_segment_by_segment_matches_diff(
     assert (written.entered, written.exited) == (expected.entered, 0) == (members.num_rows, 0)
     groups = pq.ParquetFile(membership.path).metadata.num_row_groups
     assert groups == (-(-members.num_rows // row_group) if row_group < members.num_rows else 1)
+
+
+def test_a_sink_abandoned_by_an_error_closes_its_file_and_keeps_the_error(tmp_path: Path) -> None:
+    from pipeline.parquet import ParquetSink
+
+    schema = pa.schema([("x", pa.int64())])
+    sink = ParquetSink(tmp_path / "t.parquet", schema)
+    with pytest.raises(ValueError, match="in flight"), sink:
+        sink.write(pa.table({"x": [1, 2]}, schema=schema))
+        raise ValueError("in flight")
+    assert not sink._writer.is_open

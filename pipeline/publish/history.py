@@ -21,7 +21,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.parquet import ParquetSink
+from pipeline.parquet import ROW_GROUP, ParquetSink
 from pipeline.publish.snapshot import Written
 
 KEY: Final = ["property_id", "segment_id", "entity", "entity_id"]
@@ -201,9 +201,13 @@ def first_run(
         for members in parts:
             if not members.num_rows:
                 continue
-            stamped = _stamped(members, run_id, as_of)
-            # The three files are written side by side (pyarrow encodes without the GIL).
-            list(pool.map(ParquetSink.write, sinks.values(), stamped.values()))
+            # A row group's worth at a time: the stamps of a segment of 23.5M people would
+            # be ~2 GB of repeated columns.
+            for start in range(0, members.num_rows, ROW_GROUP):
+                stamped = _stamped(members.slice(start, ROW_GROUP), run_id, as_of)
+                # The three files are written side by side (pyarrow encodes without the GIL).
+                writes = [(sinks[name], stamped[name]) for name in names]
+                list(pool.map(lambda write: write[0].write(write[1]), writes))
             per_property = pc.value_counts(members.column("property_id")).flatten()
             counts.append(
                 pa.table(
