@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     engine = DuckDBEngine(paths, threads=args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     t2 = time.perf_counter()
-    engine.timeline(clock, args.out / "timeline_daily.parquet")
+    engine.timeline(
+        clock, args.out / "timeline_daily.parquet", args.out / "timeline_rollups.parquet"
+    )
     t3 = time.perf_counter()
     print(f"timeline (rollups + daily written, incl. canonical sort): {t3 - t2:.2f} s")
     con = engine.con

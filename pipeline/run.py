@@ -385,7 +385,8 @@ def _evaluate_and_publish(
     try:
         with reporter.phase("timeline") as info:
             daily = Written(work / "timeline_daily.parquet")
-            rollups = engine.timeline(clock, daily.path)
+            rollups = Written(work / "timeline_rollups.parquet")
+            engine.timeline(clock, daily.path, rollups.path)
             info.update(organizations=rollups.num_rows, daily_rows=daily.num_rows)
         with reporter.phase("segments") as info:
             flags = engine.flags(segments, custom_types(catalog), clock)

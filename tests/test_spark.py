@@ -105,12 +105,12 @@ def test_timeline_in_a_local_timezone_matches(spark: Any, tmp_path: Path) -> Non
     duck = DuckDBEngine(inputs)
     sparky = SparkEngine(inputs, session=spark)
     try:
-        assert sparky.timeline(clock, tmp_path / "spark.parquet") == duck.timeline(
-            clock, tmp_path / "duckdb.parquet"
-        )
-        assert pq.read_table(tmp_path / "spark.parquet") == pq.read_table(
-            tmp_path / "duckdb.parquet"
-        )
+        for engine, name in ((sparky, "spark"), (duck, "duckdb")):
+            engine.timeline(clock, tmp_path / f"{name}.parquet", tmp_path / f"{name}-r.parquet")
+        for suffix in (".parquet", "-r.parquet"):  # daily, then rollups
+            assert pq.read_table(tmp_path / f"spark{suffix}") == pq.read_table(
+                tmp_path / f"duckdb{suffix}"
+            )
     finally:
         duck.close()
         sparky.close()

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.catalog import Catalog, CustomAttribute
 from pipeline.engines import make_engine
-from pipeline.engines.base import DAILY_SCHEMA, ROLLUPS_SCHEMA
+from pipeline.engines.base import DAILY_SCHEMA, ROLLUPS_SCHEMA, Engine
 from pipeline.errors import DefinitionError
 from pipeline.inputs.schema import TABLES
 from pipeline.language import ir
@@ -136,9 +136,23 @@ def data(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-@pytest.fixture(params=["duckdb", "polars"])
+#: DuckDB computing one organization or person per pass (as if no more fitted in memory).
+IN_PASSES = "duckdb-in-passes"
+
+
+@pytest.fixture(params=["duckdb", IN_PASSES, "polars"])
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def make(engine_name: str, data: dict[str, Path]) -> Engine:
+    if engine_name != IN_PASSES:
+        return make_engine(engine_name, data)
+    from pipeline.engines.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine(data)
+    engine.max_rows_per_pass = 1
+    return engine
 
 
 CATALOG = Catalog.build(
@@ -160,10 +174,11 @@ def segments(tmp_path: Path, files: dict[str, str]) -> list[ir.Segment]:
 def members(
     engine_name: str, data: dict[str, Path], segs: list[ir.Segment], with_timeline: bool = True
 ) -> set[tuple[str, str, str]]:
-    engine = make_engine(engine_name, data)
+    engine = make(engine_name, data)
     try:
         if with_timeline:
-            engine.timeline(CLOCK, data["timeline"].with_name("daily.parquet"))
+            written = data["timeline"].with_name("daily.parquet")
+            engine.timeline(CLOCK, written, written.with_name("rollups.parquet"))
         table = engine.flags(segs, TYPES, CLOCK).table()
     finally:
         engine.close()
@@ -173,12 +188,13 @@ def members(
 def test_rollups_window_edges_attribution_and_properties(
     engine_name: str, data: dict[str, Path]
 ) -> None:
-    engine = make_engine(engine_name, data)
+    engine = make(engine_name, data)
     written = data["timeline"].with_name("daily.parquet")
     try:
-        rollups = engine.timeline(CLOCK, written)
+        engine.timeline(CLOCK, written, written.with_name("rollups.parquet"))
     finally:
         engine.close()
+    rollups = pq.read_table(written.with_name("rollups.parquet"))
     assert rollups.schema.equals(ROLLUPS_SCHEMA)
     daily = pq.read_table(written)
     assert daily.schema.equals(DAILY_SCHEMA)  # the file as published, from every engine
@@ -208,10 +224,10 @@ def test_rollups_window_edges_attribution_and_properties(
 
 def test_daily_days_are_in_the_run_timezone(engine_name: str, data: dict[str, Path]) -> None:
     chatham = clock(AS_OF, zoneinfo.ZoneInfo("Pacific/Chatham"))  # UTC+13:45
-    engine = make_engine(engine_name, data)
+    engine = make(engine_name, data)
     written = data["timeline"].with_name("daily.parquet")
     try:
-        engine.timeline(chatham, written)
+        engine.timeline(chatham, written, written.with_name("rollups.parquet"))
     finally:
         engine.close()
     daily = pq.read_table(written)
@@ -429,71 +445,93 @@ def test_definition_errors(tmp_path: Path, files: dict[str, str], message: str, 
     assert hint in text
 
 
-# Segments with distinct counts, one sharing another's count through a reference, one with
-# none: the DuckDB engine packs them into queries whose counts fit its memory.
-PACKED = {
+# Segments of every kind of count: timeline, people with and without a nested filter (a
+# custom attribute, a nested relationship back to organizations), a rollup, a reference.
+PASSES = {
     "a-chatty": "where: {timeline: {kind: chat, count: {gte: 3}, within_last: 30d}}",
     "b-cto": "where: {people: {where: {job_title: {contains: cto}}}}",
     "c-named": "where: {name: {has_any_value: true}}",
     "d-calls": "where: {timeline: {kind: call}}",
     "e-chatty-named": "where: {all: [{in_segment: a-chatty}, {name: {has_any_value: true}}]}",
     "f-two-people": "where: {people: {count: {gte: 2}}}",
+    "g-vip": "where: {people: {where: {custom.is_vip: {is: true}}}}",
+    "h-colleague-at-smb": "where: {people: {where: {organizations: {where: {tags: {is: smb}}}}}}",
+    "i-recent": "where: {rollup.chats_30d: {gte: 1}}",
+    "j-vip-caller": "entity: person\nwhere: {all: [{custom.is_vip: {is: true}},"
+    " {timeline: {kind: call}}, {organizations: {where: {timeline: {kind: chat}}}}]}",
 }
 
 
-def test_duckdb_packs_segments_into_queries_by_shared_counts(tmp_path: Path) -> None:
-    from pipeline.engines.duckdb import COUNT_BYTES, ENTITY_BYTES, _counts, groups
+def test_estimated_bytes_per_entity_count_nested_filters(tmp_path: Path) -> None:
+    from pipeline.engines.duckdb import COUNT_BYTES, ENTITY_BYTES, entity_bytes
 
-    segs = segments(tmp_path, PACKED)
-    ids = [s.id for s in segs]
-    rows = 1000
-    assert [[s.id for s in g] for g in groups(segs, rows, 1 << 40)] == [ids]  # all fit
+    segs = {s.id: ir.scoped(s) for s in segments(tmp_path, PASSES)}
+    fanout = {"organization": 3.0, "person": 0.5}
+    assert entity_bytes("organization", [segs["c-named"]], fanout) == ENTITY_BYTES
+    # a-chatty's count is counted once, however many segments read it
+    chatty = [segs["a-chatty"], segs["e-chatty-named"]]
+    assert entity_bytes("organization", chatty, fanout) == ENTITY_BYTES + COUNT_BYTES
+    # a nested filter is computed for each linked person: 3 per organization
+    assert entity_bytes("organization", [segs["b-cto"]], fanout) == (
+        ENTITY_BYTES + COUNT_BYTES + 3 * ENTITY_BYTES
+    )
+    # ... and its own counts for each of their organizations: 0.5 per person
+    assert entity_bytes("organization", [segs["h-colleague-at-smb"]], fanout) == (
+        ENTITY_BYTES + COUNT_BYTES + 3 * (ENTITY_BYTES + COUNT_BYTES + 0.5 * ENTITY_BYTES)
+    )
 
-    # Room for one count per query: the reference shares a-chatty's count and c-named adds
-    # none, so both join a-chatty's query; every other count gets a query of its own.
-    one_count = 2 * rows * (ENTITY_BYTES + COUNT_BYTES)
-    for memory in (one_count, 1):  # nothing fits at all: a query still takes its segment
-        packed = groups(segs, rows, memory)
-        assert sorted(s.id for g in packed for s in g) == sorted(ids)
-        assert all(len(frozenset().union(*map(_counts, g))) <= 1 for g in packed)
-        assert [[s.id for s in g] for g in packed] == [
-            ["a-chatty", "c-named", "e-chatty-named"],
-            ["b-cto"],
-            ["d-calls"],
-            ["f-two-people"],
+
+def test_duckdb_cuts_the_entities_into_key_ranges_in_published_order(
+    data: dict[str, Path],
+) -> None:
+    from pipeline.compile.sql_timeline import KeyRange
+    from pipeline.engines.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine(data)
+    try:
+        assert engine._ranges("organization", 4) == [None]  # all fit in one pass
+        assert engine._ranges("organization", 1) == [
+            KeyRange(None, ("a", "o2")),
+            KeyRange(("a", "o2"), ("a", "o3")),
+            KeyRange(("a", "o3"), ("b", "o1")),
+            KeyRange(("b", "o1"), None),
         ]
+        assert engine._ranges("organization", 3) == [
+            KeyRange(None, ("a", "o3")),
+            KeyRange(("a", "o3"), None),
+        ]
+        # no more than the memory allows: a smaller limit makes more, smaller passes
+        segs_bytes = engine.rows_per_pass("organization", [])
+        engine.memory_bytes //= 4
+        assert engine.rows_per_pass("organization", []) < segs_bytes
+        engine.memory_bytes = 1
+        assert engine.rows_per_pass("organization", []) == 1  # at least one entity a pass
+    finally:
+        engine.close()
 
-    # Two counts fit: best fit puts each segment where it adds the fewest new counts.
-    two = groups(segs, rows, 2 * rows * (ENTITY_BYTES + 2 * COUNT_BYTES))
-    assert [[s.id for s in g] for g in two] == [
-        ["a-chatty", "b-cto", "c-named", "e-chatty-named"],
-        ["d-calls", "f-two-people"],
-    ]
 
-
-def test_duckdb_in_several_queries_finds_what_one_query_and_polars_find(
-    data: dict[str, Path], tmp_path: Path
+@pytest.mark.parametrize("rows_per_pass", [1, 2, 3])
+def test_duckdb_in_passes_finds_what_one_query_and_polars_find(
+    data: dict[str, Path], tmp_path: Path, rows_per_pass: int
 ) -> None:
     from pipeline.engines.duckdb import DuckDBEngine
 
-    segs = segments(tmp_path, PACKED)
+    segs = segments(tmp_path, PASSES)
     engine = DuckDBEngine(data)
-    engine.memory_bytes = 1  # as if no two counts fitted in memory together
+    engine.max_rows_per_pass = rows_per_pass
     try:
-        engine.timeline(CLOCK, tmp_path / "daily.parquet")
+        engine.timeline(CLOCK, tmp_path / "daily.parquet", tmp_path / "rollups.parquet")
         flags = engine.flags(segs, TYPES, CLOCK)
     finally:
         engine.close()
-    # The queries hold segments that are not next to each other: ids follow the queries.
-    order, _ = flags.entities["organization"]
-    assert list(order) == [
-        *("a-chatty", "c-named", "e-chatty-named"),
-        *("b-cto", "d-calls", "f-two-people"),
-    ]
+    for entity, (ids, table) in flags.entities.items():
+        assert list(ids) == [s.id for s in segs if s.entity == entity]
+        keys = table.select(["property_id", "entity_id"])
+        order = [("property_id", "ascending"), ("entity_id", "ascending")]
+        assert keys.equals(keys.sort_by(order))  # the passes follow one another in order
+        assert table.num_rows == {"organization": 4, "person": 4}[entity]  # each entity once
     table = flags.table()
-    grouped = {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
-    order_by = [(c, "ascending") for c in ("segment_id", "property_id", "entity_id")]
-    assert table.equals(table.sort_by(order_by))  # published order, whatever the queries
+    in_passes = {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
 
     named = {("a", "o1"), ("a", "o2"), ("a", "o3"), ("b", "o1")}  # every org has a name
     expected = {
@@ -505,7 +543,16 @@ def test_duckdb_in_several_queries_finds_what_one_query_and_polars_find(
         ("e-chatty-named", "a", "o1"),
         ("f-two-people", "a", "o1"),
         ("f-two-people", "a", "o2"),
+        ("g-vip", "a", "o1"),  # p1 is a VIP in property a only
+        ("g-vip", "a", "o2"),
+        # a person of theirs also works at an smb organization (o2 in a, o1 in b)
+        ("h-colleague-at-smb", "a", "o1"),
+        ("h-colleague-at-smb", "a", "o2"),
+        ("h-colleague-at-smb", "b", "o1"),
+        ("i-recent", "a", "o1"),
+        ("i-recent", "b", "o1"),
+        ("j-vip-caller", "a", "p1"),  # VIP, called, works at o1 which chatted
     } | {("c-named", p, o) for p, o in named}
-    assert grouped == expected
+    assert in_passes == expected
     assert members("duckdb", data, segs) == expected
     assert members("polars", data, segs) == expected

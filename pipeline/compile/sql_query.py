@@ -40,10 +40,13 @@ from pipeline.compile.sql import (
 from pipeline.compile.sql_timeline import (
     LINKS,
     Builder,
+    Within,
     alias,
     count_where,
     events_query,
+    linked,
     on_keys,
+    restricted,
     rollup_aggregate,
     window_sum,
     with_ctes,
@@ -78,7 +81,10 @@ def _count_sql(column: exp.Expr, count: ir.Count) -> exp.Expr:
 
 
 def _custom_cte(
-    entity: str, attrs: Sequence[ir.Attr], types: Mapping[tuple[str, str], str]
+    entity: str,
+    attrs: Sequence[ir.Attr],
+    types: Mapping[tuple[str, str], str],
+    within: Within | None,
 ) -> exp.Select:
     pivots = []
     for attr in attrs:
@@ -86,16 +92,21 @@ def _custom_cte(
         picked = exp.If(this=exp.EQ(this=col("key"), expression=lit(attr.name)), true=value)
         pivots.append(alias(exp.Max(this=exp.Case(ifs=[picked])), attr.dsl_name))
     keys = exp.In(this=col("key"), expressions=[lit(a.name) for a in attrs])
-    return (
+    values = (
         exp.select(col("property_id"), col("entity_id"), *pivots, copy=False)
         .from_(exp.to_table("attribute_values"), copy=False)
         .where(exp.and_(exp.EQ(this=col("entity"), expression=lit(entity)), keys), copy=False)
         .group_by(col("property_id"), col("entity_id"), copy=False)
     )
+    return restricted(values, within, "attribute_values", "entity_id")
 
 
 def _related_cte(
-    builder: Builder, entity: str, relations: Sequence[ir.Related], prefix: str
+    builder: Builder,
+    entity: str,
+    relations: Sequence[ir.Related],
+    prefix: str,
+    within: Within | None,
 ) -> tuple[str, dict[ir.Related, str]]:
     """One CTE for every relationship condition of a level: per entity, ``nK`` counts the
     distinct linked entities matching the K-th nested filter.
@@ -103,17 +114,30 @@ def _related_cte(
     The nested filters are evaluated together, as the columns of one chain over the other
     entity (each attribute normalized once however many conditions read it), and the links
     are read once: the cost no longer grows with the number of ``people:`` conditions.
+    Restricted by ``within``, the other entity's chain computes only the entities linked to
+    those it holds.
     """
     own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
     # ``relations`` are distinct; conditions with the same nested filter share its column.
     wheres = dict.fromkeys(r.where for r in relations if r.where is not None)
     wanted = {where: f"m{i}" for i, where in enumerate(wheres, 1)}
-    flags = _flags(builder, relations[0].other, {m: where for where, m in wanted.items()}, prefix)
+    flags = _flags(
+        builder,
+        relations[0].other,
+        {m: where for where, m in wanted.items()},
+        prefix,
+        linked(within, own, other),
+    )
     links = builder.add(
         f"{prefix}links",
-        exp.select(col("property_id"), col("org_id"), col("person_id"), copy=False)
-        .distinct(copy=False)
-        .from_(LINKS, copy=False),
+        restricted(
+            exp.select(col("property_id"), col("org_id"), col("person_id"), copy=False)
+            .distinct(copy=False)
+            .from_(LINKS, copy=False),
+            within,
+            LINKS,
+            own,
+        ),
     )
     counts = {r: f"n{i}" for i, r in enumerate(relations, 1)}
     sums = [
@@ -191,8 +215,15 @@ def condition_sql(
             return col(predicate_column[condition])
 
 
-def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], prefix: str) -> str:
-    """CTEs ending in one with ``property_id``, ``entity_id`` and a boolean per name."""
+def _flags(
+    builder: Builder,
+    entity: str,
+    named: Mapping[str, ir.Condition],
+    prefix: str,
+    within: Within | None = None,
+) -> str:
+    """CTEs ending in one with ``property_id``, ``entity_id`` and a boolean per name: for
+    every entity, or only those ``within`` holds (everything they read is restricted too)."""
     table, id_column = ENTITY_TABLE[entity]
     conditions = list(named.values())
     attrs = list(dict.fromkeys(a for c in conditions for a in ir.attributes(c)))
@@ -212,14 +243,16 @@ def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], pre
     if custom:
         joins.append(
             (
-                builder.add(f"{prefix}custom", _custom_cte(entity, custom, builder.custom_types)),
+                builder.add(
+                    f"{prefix}custom", _custom_cte(entity, custom, builder.custom_types, within)
+                ),
                 "c",
                 key,
             )
         )
     if activities or rollups:
         clock = builder.require_clock()
-        events = builder.add(f"{prefix}events", events_query(entity, clock))
+        events = builder.add(f"{prefix}events", events_query(entity, clock, within))
     if activities:
         sums = [
             alias(window_sum(a.kinds, a.low, (a.high, a.high_inclusive)), f"a{i}")
@@ -238,7 +271,7 @@ def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], pre
             )
             columns.append(alias(count, f"a{i}"))
     if relations:
-        related, counts = _related_cte(builder, entity, relations, builder.prefix())
+        related, counts = _related_cte(builder, entity, relations, builder.prefix(), within)
         joins.append((related, "rel", key))
         for predicate, name in counts.items():
             aggregate_column[predicate] = name
@@ -249,9 +282,16 @@ def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], pre
             columns.append(alias(count, name))
     if rollups:
         clock = builder.require_clock()
-        source = builder.rollups_table or builder.add(
-            f"{prefix}rollups", rollup_aggregate(events, clock)
-        )
+        if builder.rollups_table is None:
+            source = builder.add(f"{prefix}rollups", rollup_aggregate(events, clock))
+        elif within is None:
+            source = builder.rollups_table
+        else:
+            computed = builder.rollups_table
+            everyone = exp.select(exp.Star(), copy=False).from_(computed, copy=False)
+            source = builder.add(
+                f"{prefix}rollups", restricted(everyone, within, computed, "org_id")
+            )
         rollup_key = [
             ("property_id", "property_id"),
             (id_column, "org_id" if builder.rollups_table else "entity_id"),
@@ -268,6 +308,7 @@ def _flags(builder: Builder, entity: str, named: Mapping[str, ir.Condition], pre
     base = exp.select(*columns, copy=False).from_(
         exp.alias_(exp.to_table(table), "e", table=True, copy=False), copy=False
     )
+    base = restricted(base, within, "e", id_column)
     for source, table_alias, pairs in joins:
         base = base.join(
             exp.alias_(exp.to_table(source), table_alias, table=True, copy=False),
@@ -303,12 +344,14 @@ def _wide(
     custom_types: Mapping[tuple[str, str], str],
     clock: ir.Clock | None,
     rollups_table: str | None,
+    within: Within | None = None,
 ) -> tuple[Builder, dict[str, ir.Segment], str]:
     """The CTEs up to ``wide``: one row per entity and a flag column per segment."""
     builder = Builder(custom_types, clock, rollups_table)
     # Internal column names, so that no segment id can collide with ours ("property_id").
     columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
-    wide = _flags(builder, entity, {name: ir.scoped(s) for name, s in columns.items()}, "")
+    named = {name: ir.scoped(s) for name, s in columns.items()}
+    wide = _flags(builder, entity, named, "", within)
     return builder, columns, wide
 
 
@@ -319,15 +362,17 @@ def compile_flags(
     clock: ir.Clock | None = None,
     *,
     rollups_table: str | None = None,
+    within: Within | None = None,
 ) -> EntityQuery:
     """Every entity once, ordered by ``property_id`` and ``entity_id``, with a true/false
     column per segment (in the order of ``segments``): membership before it is unpivoted.
 
-    Arguments as :func:`compile_entity`. Engines build the long membership from it in the
-    published order (see :class:`pipeline.engines.base.Flags`), which spares
-    sorting every membership row.
+    Arguments as :func:`compile_entity`; with ``within`` (a :class:`KeyRange`), only the
+    entities it holds, reading only their rows and those of the entities linked to them.
+    Engines build the long membership from it in the published order (see
+    :class:`pipeline.engines.base.Flags`), which spares sorting every membership row.
     """
-    builder, columns, wide = _wide(entity, segments, custom_types, clock, rollups_table)
+    builder, columns, wide = _wide(entity, segments, custom_types, clock, rollups_table, within)
     select = (
         exp.select(col("property_id"), col("entity_id"), *map(col, columns), copy=False)
         .from_(exp.to_table(wide), copy=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from sqlglot import exp
 
@@ -66,8 +66,95 @@ def on_keys(left: str, right: str, pairs: Sequence[tuple[str, str]]) -> exp.Expr
     )
 
 
-def events_query(entity: str, clock: ir.Clock) -> exp.Query:
-    """Events attributed to each entity (``entity_id``), none after ``as_of``.
+class Within(Protocol):
+    """Which entities a query computes: a condition on an entity's keys."""
+
+    def holds(self, table: str, id_column: str) -> exp.Expr:
+        """True for the rows of ``table`` whose ``property_id`` and ``id_column`` are the
+        keys of one of the entities."""
+        ...
+
+
+def _sorts(
+    table: str,
+    id_column: str,
+    key: tuple[str, str],
+    first: type[exp.Binary],
+    then: type[exp.Binary],
+) -> exp.Expr:
+    """``(property_id, id) <op> key`` compared as a pair: ``first`` on the property, ``then``
+    on the id within the same property."""
+    same_property = exp.and_(
+        exp.EQ(this=col("property_id", table), expression=lit(key[0])),
+        then(this=col(id_column, table), expression=lit(key[1])),
+        copy=False,
+    )
+    other_property = first(this=col("property_id", table), expression=lit(key[0]))
+    return exp.paren(exp.or_(other_property, same_property, copy=False), copy=False)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRange:
+    """The entities whose keys (``property_id``, id) sort at or after ``low`` and before
+    ``high`` (``None``: no bound), in the order the flags are published in."""
+
+    low: tuple[str, str] | None = None
+    high: tuple[str, str] | None = None
+
+    def holds(self, table: str, id_column: str) -> exp.Expr:
+        parts = []
+        if self.low is not None:
+            parts.append(_sorts(table, id_column, self.low, exp.GT, exp.GTE))
+        if self.high is not None:
+            parts.append(_sorts(table, id_column, self.high, exp.LT, exp.LT))
+        return and_all(parts) if parts else exp.true()
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedTo:
+    """The entities linked (``organization_people``) to an entity that ``parent`` holds:
+    ``own`` is the parent's id column in the links, ``other`` this entity's."""
+
+    parent: Within
+    own: str
+    other: str
+    depth: int = 1
+
+    def holds(self, table: str, id_column: str) -> exp.Expr:
+        link = f"k{self.depth}"
+        matched = and_all(
+            [
+                exp.EQ(this=col("property_id", link), expression=col("property_id", table)),
+                exp.EQ(this=col(self.other, link), expression=col(id_column, table)),
+                self.parent.holds(link, self.own),
+            ]
+        )
+        linked = (
+            exp.select(exp.Literal.number(1), copy=False)
+            .from_(exp.alias_(exp.to_table(LINKS), link, table=True, copy=False), copy=False)
+            .where(matched, copy=False)
+        )
+        return exp.Exists(this=linked)
+
+
+def linked(within: Within | None, own: str, other: str) -> Within | None:
+    """The restriction of the entities linked to those ``within`` holds (none without one)."""
+    if within is None:
+        return None
+    depth = within.depth + 1 if isinstance(within, LinkedTo) else 1
+    return LinkedTo(within, own, other, depth)
+
+
+def restricted(query: exp.Select, within: Within | None, table: str, id_column: str) -> exp.Select:
+    """``query`` keeping only the rows of ``table`` whose keys ``within`` holds."""
+    if within is None:
+        return query
+    return query.where(within.holds(table, id_column), copy=False)
+
+
+def events_query(entity: str, clock: ir.Clock, within: Within | None = None) -> exp.Query:
+    """Events attributed to each entity (``entity_id``), none after ``as_of``; only to the
+    entities ``within`` holds, if given.
 
     An event with an ``org_id`` belongs to that organization; one with only a ``person_id``
     belongs to every organization linked to that person, within the same property. For
@@ -79,11 +166,12 @@ def events_query(entity: str, clock: ir.Clock) -> exp.Query:
         known = exp.Not(this=exp.Is(this=col(id_column), expression=exp.Null()))
         not_after = exp.LTE(this=col("occurred_at"), expression=lit(clock.as_of))
         columns = [alias(col(id_column), "entity_id"), col("kind"), col("occurred_at")]
-        return (
+        query = (
             exp.select(col("property_id"), *columns, copy=False)
             .from_(exp.to_table("timeline"), copy=False)
             .where(exp.and_(known, not_after), copy=False)
         )
+        return restricted(query, within, "timeline", id_column)
 
     if entity == "person":
         return keyed_by("person_id")
@@ -114,6 +202,7 @@ def events_query(entity: str, clock: ir.Clock) -> exp.Query:
             copy=False,
         )
     )
+    via_people = restricted(via_people, within, link, "org_id")
     return exp.union(direct, via_people, distinct=False, copy=False)
 
 

@@ -51,10 +51,11 @@ class Engine(Protocol):
 
     name: str
 
-    def timeline(self, clock: ir.Clock, daily: Path) -> pa.Table:
-        """``timeline_rollups``, once ``timeline_daily`` is written to the Parquet file
-        ``daily`` (written, not returned: 105.7M rows at 10M organizations). Later segments
-        read the rollups."""
+    def timeline(self, clock: ir.Clock, daily: Path, rollups: Path) -> None:
+        """``timeline_daily`` and ``timeline_rollups`` written to the Parquet files ``daily``
+        and ``rollups``, in their published schemas and orders (written, not returned: 105.7M
+        daily rows and ~2 GB of rollups at 10M organizations). Later segments read the
+        rollups."""
         ...
 
     def flags(
@@ -144,6 +145,10 @@ def published(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def write_daily(table: pa.Table, path: Path) -> None:
-    """``timeline_daily``, already in its published order, as the Parquet file ``path``."""
-    write_parquet(path, [published(table, DAILY_SCHEMA)])
+def write_timeline(
+    daily: pa.Table, daily_path: Path, rollups: pa.Table, rollups_path: Path
+) -> None:
+    """``timeline_daily`` and ``timeline_rollups``, already in their published orders, as the
+    Parquet files ``daily_path`` and ``rollups_path``."""
+    write_parquet(daily_path, [published(daily, DAILY_SCHEMA)])
+    write_parquet(rollups_path, [published(rollups, ROLLUPS_SCHEMA)])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
@@ -16,6 +16,8 @@ from pipeline.collector import collector_paused
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import (
+    LINKS,
+    KeyRange,
     daily_query,
     events_query,
     ordered,
@@ -31,7 +33,6 @@ from pipeline.engines.base import (
     Flags,
     InputPaths,
     by_entity,
-    published,
 )
 from pipeline.errors import RunError
 from pipeline.inputs.schema import ENTITY_TABLE
@@ -63,11 +64,12 @@ def check_memory_limit(limit: str) -> str:
         con.close()
 
 
-#: What the flags query of an entity holds per entity row, estimated: its keys and the
-#: hash tables of the joins (``ENTITY_BYTES``), and each count aggregated per entity, a
-#: timeline condition or a relationship condition, in the aggregate and in the join that
-#: brings it back (``COUNT_BYTES``).
-ENTITY_BYTES: Final = 96
+#: What the flags query of an entity holds per entity row, estimated: its keys, normalized
+#: attributes and the hash tables of its joins (``ENTITY_BYTES``), and each count aggregated
+#: per entity, a timeline or a relationship condition, in the aggregate and in the join that
+#: brings it back (``COUNT_BYTES``). Measured: at 1M organizations ~590 B per organization
+#: and ~26 B per count; at 10M, ~400 B per organization with one count.
+ENTITY_BYTES: Final = 600
 COUNT_BYTES: Final = 32
 _UNITS: Final = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
@@ -81,89 +83,50 @@ def _bytes(size: str) -> int:
         return 1 << 62
 
 
-def _counts(segment: ir.Segment) -> frozenset[ir.Predicate]:
-    """The counts a segment's query aggregates per entity: its distinct timeline and
-    relationship conditions, those of the segments it references included."""
-    return frozenset(
-        p for p in ir.predicates(ir.scoped(segment)) if isinstance(p, ir.Activity | ir.Related)
-    )
+def entity_bytes(
+    entity: str, conditions: Sequence[ir.Condition], fanout: Mapping[str, float]
+) -> float:
+    """The estimated bytes that computing ``conditions`` costs per ``entity``: its own row
+    and counts, and the rows of the linked entities (``fanout[entity]`` links each) that its
+    relationship conditions' nested filters are computed for, with their counts."""
+    predicates = dict.fromkeys(p for c in conditions for p in ir.predicates(c))
+    counts = [p for p in predicates if isinstance(p, ir.Activity | ir.Related)]
+    own = ENTITY_BYTES + COUNT_BYTES * len(counts)
+    nested = list(dict.fromkeys(p.where for p in counts if isinstance(p, ir.Related) and p.where))
+    if not nested:
+        return own
+    other = next(p.other for p in counts if isinstance(p, ir.Related) and p.where)
+    return own + fanout[entity] * entity_bytes(other, nested, fanout)
 
 
-def groups(segments: Sequence[ir.Segment], rows: int, memory: int) -> list[list[ir.Segment]]:
-    """``segments`` packed into groups, each evaluated by one query whose per-entity state
-    for ``rows`` entities fits in half of ``memory`` bytes (estimated with ``ENTITY_BYTES``
-    and ``COUNT_BYTES``); one group when they all fit.
-
-    One query reads every column once for all segments, but its hash tables grow with the
-    distinct counts (at 1M organizations, measured: ~25 B per count per entity; 55 timeline
-    counts of 10M organizations spilled for minutes and then ran out of memory at a 4 GB
-    limit). Segments share counts (a reference brings the referenced segment's), so each
-    segment goes to the group it adds the fewest new counts to, among those it fits in
-    (best fit); a segment that adds none always fits, and a group holds at least one
-    segment, whatever its counts. Groups keep the order of their first segments, and each
-    group the order of its segments.
-    """
-    budget = memory // 2
-    packed: list[tuple[list[ir.Segment], set[ir.Predicate]]] = []
-    for segment in segments:
-        more = _counts(segment)
-        best: tuple[int, list[ir.Segment], set[ir.Predicate]] | None = None
-        for group, counts in packed:
-            added = len(more - counts)
-            fits = rows * (ENTITY_BYTES + COUNT_BYTES * (len(counts) + added)) <= budget
-            if (added == 0 or fits) and (best is None or added < best[0]):
-                best = (added, group, counts)
-        if best is None:
-            packed.append(([segment], set(more)))
-        else:
-            best[1].append(segment)
-            best[2].update(more)
-    return [group for group, _ in packed]
+_SQL_TYPES: Final = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.date32(): "DATE",
+    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+}
 
 
-class _SideBySide:
-    """The flags of one entity from several queries: the keys of the first query once, then
-    every query's flags in order. Each query orders the same entities by the same unique
-    keys (checked); only the flag columns of the later queries are kept, so that the keys
-    (~0.6 GB for 23.5M people) are held once, not once per query."""
-
-    def __init__(self) -> None:
-        self.keys: pa.Table | None = None
-        self.flags: list[pa.ChunkedArray] = []
-
-    def add(self, table: pa.Table) -> None:
-        keys = table.select(["property_id", "entity_id"])
-        if self.keys is None:
-            self.keys = keys
-        elif not keys.equals(self.keys):
-            raise AssertionError("the flag queries of one entity returned different keys")
-        self.flags.extend(table.columns[2:])
-
-    def table(self) -> pa.Table:
-        assert self.keys is not None
-        return pa.Table.from_arrays(
-            [*self.keys.columns, *self.flags],
-            names=[*self.keys.column_names, *(f"s{i}" for i in range(1, len(self.flags) + 1))],
-        )
-
-
-def _copy_to(query: exp.Query, path: Path) -> exp.Copy:
+def _copy_to(query: exp.Query, path: Path, schema: pa.Schema) -> exp.Copy:
     """``COPY`` of the rows of ``query`` to the Parquet file ``path``, written like every
-    published file. DuckDB writes a column its statistics say holds no null as required; the
-    other engines' files have every column optional, and so does this one (a ``CASE`` on
-    each column hides what DuckDB knows)."""
-    names = [c.alias_or_name for c in query.selects]
+    published file: in ``schema``'s names and types. DuckDB writes a column its statistics
+    say holds no null as required; the other engines' files have every column optional, and
+    so does this one (a ``CASE`` on each column hides what DuckDB knows)."""
     optional = exp.select(
         *(
             exp.alias_(
-                exp.If(
-                    this=exp.Is(this=exp.column(c), expression=exp.Null()),
-                    true=exp.Null(),
-                    false=exp.column(c),
+                exp.cast(
+                    exp.If(
+                        this=exp.Is(this=exp.column(f.name), expression=exp.Null()),
+                        true=exp.Null(),
+                        false=exp.column(f.name),
+                    ),
+                    _SQL_TYPES[f.type],
+                    dialect="duckdb",
                 ),
-                c,
+                f.name,
             )
-            for c in names
+            for f in schema
         ),
         copy=False,
     ).from_(query.subquery("written", copy=False), copy=False)
@@ -210,6 +173,7 @@ class DuckDBEngine:
         for table, path in inputs.items():
             self.con.read_parquet(str(path)).to_view(table)
         self.rollups_ready = False
+        self.max_rows_per_pass: int | None = None
 
     def _fetch(self, query: exp.Query) -> pa.Table:
         return self.con.sql(render(query, "duckdb", consume=True)).to_arrow_table()
@@ -227,25 +191,29 @@ class DuckDBEngine:
                 "once, or use --engine spark for data that outgrows one machine",
             ) from None
 
-    def timeline(self, clock: ir.Clock, daily_path: Path) -> pa.Table:
+    def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         with self._memory():
-            return self._timeline(clock, daily_path)
+            self._timeline(clock, daily_path, rollups_path)
 
-    def _timeline(self, clock: ir.Clock, daily_path: Path) -> pa.Table:
+    def _timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         # Both tables read the same events (direct, and through the people links): once.
         events = render(events_query("organization", clock), "duckdb", consume=True)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {EVENTS_TABLE} AS {events}")
-        rollups = self._fetch(
-            ordered(rollups_query(clock, EVENTS_TABLE), ROLLUPS_SCHEMA.names, ROLLUPS_ORDER)
+        rollups = ordered(rollups_query(clock, EVENTS_TABLE), ROLLUPS_SCHEMA.names, ROLLUPS_ORDER)
+        # Written by DuckDB, never held in Python (~2 GB at 10M organizations).
+        self.con.execute(
+            render(_copy_to(rollups, rollups_path, ROLLUPS_SCHEMA), "duckdb", consume=True)
         )
-        # Segments reading rollup columns join this table instead of aggregating again.
-        self.con.register(ROLLUPS_TABLE, rollups)
+        # Segments reading rollup columns join this file instead of aggregating again.
+        self.con.read_parquet(str(rollups_path)).to_view(ROLLUPS_TABLE)
         self.rollups_ready = True
         # The rollups hold every organization, in order: the daily rows sort on its rank.
-        ranks = rollups.select(["property_id", "org_id"]).append_column(
-            "rank", pa.array(np.arange(rollups.num_rows, dtype=np.int64))
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ORG_RANKS_TABLE} AS "
+            "SELECT property_id, org_id, file_row_number AS rank "
+            "FROM read_parquet(?, file_row_number = true)",
+            [str(rollups_path)],
         )
-        self.con.register(ORG_RANKS_TABLE, ranks)
         daily = ordered_by_rank(
             daily_query(clock, EVENTS_TABLE),
             DAILY_SCHEMA.names,
@@ -254,8 +222,8 @@ class DuckDBEngine:
             DAILY_ORDER[2:],
         )
         # Written by DuckDB as it sorts (and spills), never held whole in Python.
-        self.con.execute(render(_copy_to(daily, daily_path), "duckdb", consume=True))
-        self.con.unregister(ORG_RANKS_TABLE)
+        self.con.execute(render(_copy_to(daily, daily_path, DAILY_SCHEMA), "duckdb", consume=True))
+        self.con.execute(f"DROP TABLE {ORG_RANKS_TABLE}")
         # The inner join above would drop the events of an organization without a rank.
         counts = self.con.execute(
             f"SELECT (SELECT count(*) FROM {EVENTS_TABLE}), "
@@ -266,7 +234,6 @@ class DuckDBEngine:
         if counted != events_seen:
             raise AssertionError(f"timeline_daily counts {counted} of {events_seen} events")
         self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
-        return published(rollups, ROLLUPS_SCHEMA)
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
@@ -279,6 +246,43 @@ class DuckDBEngine:
                 }
             )
 
+    def _ranges(self, entity: str, rows_per_pass: int) -> list[KeyRange | None]:
+        """The entities cut into consecutive ranges of keys of at most ``rows_per_pass``
+        entities each, in the published order; ``[None]`` when one pass holds them all."""
+        table, id_column = ENTITY_TABLE[entity]
+        rows = self._count(table)
+        passes = -(-rows // max(rows_per_pass, 1))
+        if passes <= 1:
+            return [None]
+        step = -(-rows // passes)
+        # Every step-th key, in the order the flags are published in: each starts a range.
+        starts = self.con.execute(
+            f"SELECT property_id, {id_column} FROM ("
+            f"  SELECT property_id, {id_column},"
+            f"    row_number() OVER (ORDER BY property_id, {id_column}) AS n FROM {table}"
+            f") WHERE n > 1 AND (n - 1) % {step} = 0 ORDER BY n"
+        ).fetchall()
+        edges: list[tuple[str, str] | None] = [None, *((p, i) for p, i in starts), None]
+        return [KeyRange(low, high) for low, high in itertools.pairwise(edges)]
+
+    def _count(self, table: str) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+    def rows_per_pass(self, entity: str, segments: Sequence[ir.Segment]) -> int:
+        """How many entities one flags query computes at once: as many as fit in half of
+        DuckDB's memory limit, estimated with :func:`entity_bytes` (the other half is left to
+        reading and sorting). ``max_rows_per_pass`` caps it (tests)."""
+        links = self._count(LINKS)
+        fanout = {
+            "organization": links / max(self._count(ENTITY_TABLE["organization"][0]), 1),
+            "person": links / max(self._count(ENTITY_TABLE["person"][0]), 1),
+        }
+        per_entity = entity_bytes(entity, [ir.scoped(s) for s in segments], fanout)
+        fitting = int(self.memory_bytes // 2 / per_entity)
+        if self.max_rows_per_pass is not None:
+            fitting = min(fitting, self.max_rows_per_pass)
+        return max(fitting, 1)
+
     def _flags(
         self,
         entity: str,
@@ -286,25 +290,30 @@ class DuckDBEngine:
         custom_types: CustomTypes,
         clock: ir.Clock,
     ) -> tuple[list[str], pa.Table]:
-        """One entity's segment ids and flags (a column per id, in that order), computed by
-        as many queries as it takes for the counts that each query aggregates per entity to
-        fit in DuckDB's memory (see :func:`groups`)."""
-        table, _ = ENTITY_TABLE[entity]
-        rows = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        packed = groups(segments, rows, self.memory_bytes)
-        flags = _SideBySide()
-        for group in packed:
+        """One entity's segment ids and flags (a column per id, in that order).
+
+        All segments are computed by one query, which reads every column once and evaluates
+        each distinct condition once. Its hash tables grow with the entities and with the
+        distinct counts (at 10M organizations and 200 segments the single query ran out of
+        memory); when they would not fit in DuckDB's memory, the query runs once per range of
+        entity keys (see :meth:`rows_per_pass`), each pass reading only the rows of its
+        entities and of the entities linked to them. The ranges follow the published order,
+        so their flags are put one after the other, in order.
+        """
+        parts = []
+        for within in self._ranges(entity, self.rows_per_pass(entity, segments)):
             with collector_paused():
                 query = compile_flags(
                     entity,
-                    group,
+                    segments,
                     custom_types,
                     clock,
                     rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
+                    within=within,
                 )
                 sql = query.sql("duckdb", consume=True)
-            flags.add(self.con.sql(sql).to_arrow_table())
-        return [s.id for group in packed for s in group], flags.table()
+            parts.append(self.con.sql(sql).to_arrow_table())
+        return [s.id for s in segments], pa.concat_tables(parts)
 
     def close(self) -> None:
         self.con.close()

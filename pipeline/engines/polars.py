@@ -6,20 +6,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 
 from pipeline.collector import collector_paused
 from pipeline.compile.polars_query import compile_flags, daily_frame, rollups_frame
 from pipeline.engines.base import (
     DAILY_ORDER,
     ROLLUPS_ORDER,
-    ROLLUPS_SCHEMA,
     CustomTypes,
     Flags,
     InputPaths,
     by_entity,
-    published,
-    write_daily,
+    write_timeline,
 )
 from pipeline.language import ir
 
@@ -33,17 +30,17 @@ class PolarsEngine:
         self.frames = {table: pl.scan_parquet(path) for table, path in inputs.items()}
         self.rollups: pl.LazyFrame | None = None
 
-    def timeline(self, clock: ir.Clock, daily_path: Path) -> pa.Table:
+    def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         rollups, daily = pl.collect_all(
             [
                 rollups_frame(self.frames, clock).sort(ROLLUPS_ORDER),
                 daily_frame(self.frames, clock).sort(DAILY_ORDER),
             ]
         )
-        # Segments reading rollup columns join this frame instead of aggregating again.
-        self.rollups = rollups.lazy()
-        write_daily(daily.to_arrow(), daily_path)
-        return published(rollups.to_arrow(), ROLLUPS_SCHEMA)
+        write_timeline(daily.to_arrow(), daily_path, rollups.to_arrow(), rollups_path)
+        del daily, rollups
+        # Segments reading rollup columns scan the written file instead of aggregating again.
+        self.rollups = pl.scan_parquet(rollups_path)
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock

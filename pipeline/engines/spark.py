@@ -26,12 +26,10 @@ from pipeline.compile.sql_timeline import daily_query, rollups_query
 from pipeline.engines.base import (
     DAILY_ORDER,
     ROLLUPS_ORDER,
-    ROLLUPS_SCHEMA,
     CustomTypes,
     Flags,
     by_entity,
-    published,
-    write_daily,
+    write_timeline,
 )
 from pipeline.errors import RunError
 from pipeline.language import ir
@@ -106,7 +104,7 @@ class SparkEngine:
     def _frame(self, query: exp.Query) -> Any:
         return self.spark.sql(render(query, "spark", consume=True))
 
-    def timeline(self, clock: ir.Clock, daily_path: Path) -> pa.Table:
+    def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         rollups_frame = self._frame(rollups_query(clock)).orderBy(*ROLLUPS_ORDER)
         # Segments reading rollup columns join this cached view instead of aggregating again.
         self.cached = rollups_frame.cache()
@@ -114,8 +112,7 @@ class SparkEngine:
         self.rollups_ready = True
         rollups: pa.Table = rollups_frame.toArrow()
         daily = self._frame(daily_query(clock)).orderBy(*DAILY_ORDER)
-        write_daily(daily.toArrow(), daily_path)
-        return published(rollups, ROLLUPS_SCHEMA)
+        write_timeline(daily.toArrow(), daily_path, rollups, rollups_path)
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
