@@ -491,15 +491,18 @@ def test_duckdb_cuts_the_entities_into_key_ranges_in_published_order(
     try:
         assert engine._ranges("organization", 4) == [None]  # all fit in one pass
         assert engine._ranges("organization", 1) == [
-            KeyRange(None, ("a", "o2")),
-            KeyRange(("a", "o2"), ("a", "o3")),
-            KeyRange(("a", "o3"), ("b", "o1")),
-            KeyRange(("b", "o1"), None),
+            KeyRange("a", None, "o2"),
+            KeyRange("a", "o2", "o3"),
+            KeyRange("a", "o3", None),
+            KeyRange("b", None, None),
         ]
-        assert engine._ranges("organization", 3) == [
-            KeyRange(None, ("a", "o3")),
-            KeyRange(("a", "o3"), None),
+        # a range never spans two properties; a property's ranges are of even sizes
+        assert engine._ranges("organization", 2) == [
+            KeyRange("a", None, "o3"),
+            KeyRange("a", "o3", None),
+            KeyRange("b", None, None),
         ]
+        assert engine._ranges("organization", 3) == [KeyRange("a"), KeyRange("b")]
         # no more than the memory allows: a smaller limit makes more, smaller passes
         segs_bytes = engine.rows_per_pass("organization", [])
         engine.memory_bytes //= 4

@@ -75,39 +75,28 @@ class Within(Protocol):
         ...
 
 
-def _sorts(
-    table: str,
-    id_column: str,
-    key: tuple[str, str],
-    first: type[exp.Binary],
-    then: type[exp.Binary],
-) -> exp.Expr:
-    """``(property_id, id) <op> key`` compared as a pair: ``first`` on the property, ``then``
-    on the id within the same property."""
-    same_property = exp.and_(
-        exp.EQ(this=col("property_id", table), expression=lit(key[0])),
-        then(this=col(id_column, table), expression=lit(key[1])),
-        copy=False,
-    )
-    other_property = first(this=col("property_id", table), expression=lit(key[0]))
-    return exp.paren(exp.or_(other_property, same_property, copy=False), copy=False)
-
-
 @dataclass(frozen=True, slots=True)
 class KeyRange:
-    """The entities whose keys (``property_id``, id) sort at or after ``low`` and before
-    ``high`` (``None``: no bound), in the order the flags are published in."""
+    """The entities of ``property_id`` whose id sorts at or after ``low`` and before ``high``
+    (``None``: no bound): consecutive in the order the flags are published in.
 
-    low: tuple[str, str] | None = None
-    high: tuple[str, str] | None = None
+    A plain conjunction of comparisons, which DuckDB evaluates in the scans of the inputs
+    before reading their other columns.
+    """
+
+    property_id: str
+    low: str | None = None
+    high: str | None = None
 
     def holds(self, table: str, id_column: str) -> exp.Expr:
-        parts = []
+        parts: list[exp.Expr] = [
+            exp.EQ(this=col("property_id", table), expression=lit(self.property_id))
+        ]
         if self.low is not None:
-            parts.append(_sorts(table, id_column, self.low, exp.GT, exp.GTE))
+            parts.append(exp.GTE(this=col(id_column, table), expression=lit(self.low)))
         if self.high is not None:
-            parts.append(_sorts(table, id_column, self.high, exp.LT, exp.LT))
-        return and_all(parts) if parts else exp.true()
+            parts.append(exp.LT(this=col(id_column, table), expression=lit(self.high)))
+        return exp.paren(and_all(parts), copy=False)
 
 
 @dataclass(frozen=True, slots=True)
