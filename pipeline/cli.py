@@ -72,7 +72,8 @@ def run(
         typer.Option(
             "--memory-limit",
             help="--engine duckdb: memory it may use before spilling to disk, e.g. 6GB "
-            "(default: 80% of the machine's).",
+            "(default: 80% of the machine's); --engine polars: memory its passes over the "
+            "organizations and people plan for (default: half the machine's).",
         ),
     ] = None,
     keep: Annotated[int, typer.Option("--keep", min=1, help="Snapshots to keep.")] = 5,

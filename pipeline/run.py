@@ -263,12 +263,10 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
             "add --engine spark, or copy the tables to a local folder",
         )
     if config.memory_limit is not None:
-        if config.engine != "duckdb":
+        if config.engine == "spark":
             raise RunError(
-                f"--memory-limit applies to --engine duckdb, not {config.engine}",
-                "for Spark, set its memory with --spark-conf spark.driver.memory=8g"
-                if config.engine == "spark"
-                else "leave it out, or use --engine duckdb",
+                "--memory-limit applies to --engine duckdb and polars, not spark",
+                "for Spark, set its memory with --spark-conf spark.driver.memory=8g",
             )
         from pipeline.engines.duckdb import check_memory_limit
 

@@ -359,7 +359,10 @@ def test_compile_polars_plan_and_unknown_segment(
         (["--timezone", "Europe/Pariss"], "unknown timezone 'Europe/Pariss'"),
         (["--engine", "duckbd"], "unknown engine 'duckbd'"),
         (["--memory-limit", "lots"], "--memory-limit 'lots': Parser Error"),
-        (["--memory-limit", "1GB", "--engine", "polars"], "applies to --engine duckdb, not polars"),
+        (
+            ["--memory-limit", "1GB", "--engine", "spark"],
+            "applies to --engine duckdb and polars, not spark",
+        ),
     ],
 )
 def test_bad_flags_give_one_line_reason(

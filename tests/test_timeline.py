@@ -13,6 +13,8 @@ import pytest
 from pipeline.catalog import Catalog, CustomAttribute
 from pipeline.engines import make_engine
 from pipeline.engines.base import DAILY_SCHEMA, ROLLUPS_SCHEMA, Engine
+from pipeline.engines.duckdb import DuckDBEngine
+from pipeline.engines.polars import PolarsEngine
 from pipeline.errors import DefinitionError
 from pipeline.inputs.schema import TABLES
 from pipeline.language import ir
@@ -136,22 +138,20 @@ def data(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-#: DuckDB computing one organization or person per pass (as if no more fitted in memory).
-IN_PASSES = "duckdb-in-passes"
+#: An engine computing one organization or person per pass (as if no more fitted in memory).
+IN_PASSES = "-in-passes"
 
 
-@pytest.fixture(params=["duckdb", IN_PASSES, "polars"])
+@pytest.fixture(params=["duckdb", "duckdb" + IN_PASSES, "polars", "polars" + IN_PASSES])
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def make(engine_name: str, data: dict[str, Path]) -> Engine:
-    if engine_name != IN_PASSES:
+def make(engine_name: str, data: dict[str, Path], rows_per_pass: int = 1) -> Engine:
+    if not engine_name.endswith(IN_PASSES):
         return make_engine(engine_name, data)
-    from pipeline.engines.duckdb import DuckDBEngine
-
-    engine = DuckDBEngine(data)
-    engine.max_rows_per_pass = 1
+    engine = DuckDBEngine(data) if engine_name.startswith("duckdb") else PolarsEngine(data)
+    engine.max_rows_per_pass = rows_per_pass
     return engine
 
 
@@ -463,7 +463,7 @@ PASSES = {
 
 
 def test_estimated_bytes_per_entity_count_nested_filters(tmp_path: Path) -> None:
-    from pipeline.engines.duckdb import COUNT_BYTES, ENTITY_BYTES, entity_bytes
+    from pipeline.engines.base import COUNT_BYTES, ENTITY_BYTES, entity_bytes
 
     segs = {s.id: ir.scoped(s) for s in segments(tmp_path, PASSES)}
     fanout = {"organization": 3.0, "person": 0.5}
@@ -481,13 +481,14 @@ def test_estimated_bytes_per_entity_count_nested_filters(tmp_path: Path) -> None
     )
 
 
-def test_duckdb_cuts_the_entities_into_key_ranges_in_published_order(
-    data: dict[str, Path],
+@pytest.mark.parametrize("name", ["duckdb", "polars"])
+def test_engines_cut_the_entities_into_key_ranges_in_published_order(
+    data: dict[str, Path], name: str
 ) -> None:
     from pipeline.compile.sql_timeline import KeyRange
-    from pipeline.engines.duckdb import DuckDBEngine
 
-    engine = DuckDBEngine(data)
+    engine = make(name + IN_PASSES, data)
+    assert isinstance(engine, DuckDBEngine | PolarsEngine)
     try:
         assert engine._ranges("organization", 4) == [None]  # all fit in one pass
         assert engine._ranges("organization", 1) == [
@@ -504,6 +505,7 @@ def test_duckdb_cuts_the_entities_into_key_ranges_in_published_order(
         ]
         assert engine._ranges("organization", 3) == [KeyRange("a"), KeyRange("b")]
         # no more than the memory allows: a smaller limit makes more, smaller passes
+        engine.max_rows_per_pass = None
         segs_bytes = engine.rows_per_pass("organization", [])
         engine.memory_bytes //= 4
         assert engine.rows_per_pass("organization", []) < segs_bytes
@@ -514,14 +516,12 @@ def test_duckdb_cuts_the_entities_into_key_ranges_in_published_order(
 
 
 @pytest.mark.parametrize("rows_per_pass", [1, 2, 3])
-def test_duckdb_in_passes_finds_what_one_query_and_polars_find(
-    data: dict[str, Path], tmp_path: Path, rows_per_pass: int
+@pytest.mark.parametrize("name", ["duckdb", "polars"])
+def test_passes_find_what_one_query_finds(
+    data: dict[str, Path], tmp_path: Path, rows_per_pass: int, name: str
 ) -> None:
-    from pipeline.engines.duckdb import DuckDBEngine
-
     segs = segments(tmp_path, PASSES)
-    engine = DuckDBEngine(data)
-    engine.max_rows_per_pass = rows_per_pass
+    engine = make(name + IN_PASSES, data, rows_per_pass)
     try:
         engine.timeline(CLOCK, tmp_path / "daily.parquet", tmp_path / "rollups.parquet")
         flags = engine.flags(segs, TYPES, CLOCK)

@@ -16,6 +16,7 @@ import polars as pl
 
 from pipeline.compile.polars import UTC_DATETIME, leaf_expr, lit, normalized, range_expr
 from pipeline.compile.sql import column_name
+from pipeline.compile.sql_timeline import KeyRange, LinkedTo, Within, linked
 from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
 from pipeline.language import ir
 
@@ -36,21 +37,51 @@ class _Context:
         return self.clock
 
 
-def events_frame(entity: str, frames: Mapping[str, pl.LazyFrame], clock: ir.Clock) -> pl.LazyFrame:
-    """Events attributed to each entity (``entity_id``), none after ``as_of`` (see SQL)."""
+def restricted(
+    frames: Mapping[str, pl.LazyFrame], frame: pl.LazyFrame, within: Within | None, id_column: str
+) -> pl.LazyFrame:
+    """The rows of ``frame`` whose ``property_id`` and ``id_column`` are the keys of an
+    entity ``within`` holds (see ``sql_timeline.KeyRange`` and ``LinkedTo``)."""
+    match within:
+        case None:
+            return frame
+        case KeyRange(property_id=property_id, low=low, high=high):
+            keep = pl.col("property_id") == property_id
+            if low is not None:
+                keep &= pl.col(id_column) >= low
+            if high is not None:
+                keep &= pl.col(id_column) < high
+            return frame.filter(keep)
+        case LinkedTo(parent=parent, own=own, other=other):
+            links = restricted(frames, frames[LINKS], parent, own)
+            keys = links.select("property_id", pl.col(other).alias(id_column)).unique()
+            return frame.join(keys, on=["property_id", id_column], how="semi")
+        case _:
+            raise TypeError(f"no Polars restriction for {within!r}")
+
+
+def events_frame(
+    entity: str,
+    frames: Mapping[str, pl.LazyFrame],
+    clock: ir.Clock,
+    within: Within | None = None,
+) -> pl.LazyFrame:
+    """Events attributed to each entity (``entity_id``), none after ``as_of``; only to the
+    entities ``within`` holds, if given (see SQL)."""
     timeline = frames["timeline"].filter(pl.col("occurred_at") <= lit(clock.as_of))
     columns = ["property_id", "entity_id", "kind", "occurred_at"]
     if entity == "person":
-        return timeline.filter(pl.col("person_id").is_not_null()).select(
-            "property_id", pl.col("person_id").alias("entity_id"), "kind", "occurred_at"
-        )
-    direct = timeline.filter(pl.col("org_id").is_not_null()).select(
-        "property_id", pl.col("org_id").alias("entity_id"), "kind", "occurred_at"
-    )
+        return restricted(
+            frames, timeline.filter(pl.col("person_id").is_not_null()), within, "person_id"
+        ).select("property_id", pl.col("person_id").alias("entity_id"), "kind", "occurred_at")
+    direct = restricted(
+        frames, timeline.filter(pl.col("org_id").is_not_null()), within, "org_id"
+    ).select("property_id", pl.col("org_id").alias("entity_id"), "kind", "occurred_at")
+    links = restricted(frames, frames[LINKS], within, "org_id")
     via_people = (
         timeline.filter(pl.col("org_id").is_null())
         .join(
-            frames[LINKS].select("property_id", "person_id", pl.col("org_id").alias("entity_id")),
+            links.select("property_id", "person_id", pl.col("org_id").alias("entity_id")),
             on=["property_id", "person_id"],
             how="inner",
         )
@@ -111,11 +142,15 @@ def daily_frame(frames: Mapping[str, pl.LazyFrame], clock: ir.Clock) -> pl.LazyF
     )
 
 
-def _custom_frame(ctx: _Context, entity: str, attrs: Sequence[ir.Attr]) -> pl.LazyFrame:
+def _custom_frame(
+    ctx: _Context, entity: str, attrs: Sequence[ir.Attr], within: Within | None
+) -> pl.LazyFrame:
     key = pl.col("key")
+    values = ctx.frames["attribute_values"].filter(
+        (pl.col("entity") == entity) & key.is_in([a.name for a in attrs])
+    )
     return (
-        ctx.frames["attribute_values"]
-        .filter((pl.col("entity") == entity) & key.is_in([a.name for a in attrs]))
+        restricted(ctx.frames, values, within, "entity_id")
         .group_by(KEY)
         .agg(
             pl.col(VALUE_COLUMN[ctx.custom_types[(entity, a.name)]])
@@ -128,7 +163,7 @@ def _custom_frame(ctx: _Context, entity: str, attrs: Sequence[ir.Attr]) -> pl.La
 
 
 def _related_frame(
-    ctx: _Context, entity: str, relations: Sequence[ir.Related]
+    ctx: _Context, entity: str, relations: Sequence[ir.Related], within: Within | None
 ) -> tuple[pl.LazyFrame, dict[ir.Related, str]]:
     """Per entity, ``nK`` counts the distinct linked entities matching the K-th nested filter;
     the filters are the columns of one frame over the other entity (see ``sql_query``)."""
@@ -136,9 +171,10 @@ def _related_frame(
     # ``relations`` are distinct; conditions with the same nested filter share its column.
     wheres = dict.fromkeys(r.where for r in relations if r.where is not None)
     wanted = {where: f"m{i}" for i, where in enumerate(wheres, 1)}
-    flags = _flags(ctx, relations[0].other, {m: where for where, m in wanted.items()})
+    nested = {m: where for where, m in wanted.items()}
+    flags = _flags(ctx, relations[0].other, nested, linked(within, own, other))
     links = (
-        ctx.frames[LINKS]
+        restricted(ctx.frames, ctx.frames[LINKS], within, own)
         .select("property_id", pl.col(own).alias("entity_id"), pl.col(other).alias("other"))
         .unique()
     )
@@ -199,8 +235,11 @@ def condition_expr(
             return pl.col(predicate_column[condition])
 
 
-def _flags(ctx: _Context, entity: str, named: Mapping[str, ir.Condition]) -> pl.LazyFrame:
-    """A frame with ``property_id``, ``entity_id`` and a boolean per name."""
+def _flags(
+    ctx: _Context, entity: str, named: Mapping[str, ir.Condition], within: Within | None = None
+) -> pl.LazyFrame:
+    """A frame with ``property_id``, ``entity_id`` and a boolean per name: for every entity,
+    or only those ``within`` holds (everything they read is restricted too)."""
     table, id_column = ENTITY_TABLE[entity]
     conditions = list(named.values())
     attrs = list(dict.fromkeys(a for c in conditions for a in ir.attributes(c)))
@@ -211,15 +250,15 @@ def _flags(ctx: _Context, entity: str, named: Mapping[str, ir.Condition]) -> pl.
     activities = [p for p in predicates if isinstance(p, ir.Activity)]
     relations = [p for p in predicates if isinstance(p, ir.Related)]
 
-    base = ctx.frames[table].select(
+    base = restricted(ctx.frames, ctx.frames[table], within, id_column).select(
         "property_id", pl.col(id_column).alias("entity_id"), *(pl.col(a.name) for a in builtin)
     )
     aggregate_column: dict[ir.Predicate, str] = {}
     counts: list[str] = []
     if custom:
-        base = base.join(_custom_frame(ctx, entity, custom), on=KEY, how="left")
+        base = base.join(_custom_frame(ctx, entity, custom, within), on=KEY, how="left")
     if activities:
-        events = events_frame(entity, ctx.frames, ctx.require_clock())
+        events = events_frame(entity, ctx.frames, ctx.require_clock(), within)
         sums = [
             _window_count(a.kinds, a.low, (a.high, a.high_inclusive)).alias(f"a{i}")
             for i, a in enumerate(activities, 1)
@@ -229,7 +268,7 @@ def _flags(ctx: _Context, entity: str, named: Mapping[str, ir.Condition]) -> pl.
             aggregate_column[a] = f"a{i}"
             counts.append(f"a{i}")
     if relations:
-        related, names = _related_frame(ctx, entity, relations)
+        related, names = _related_frame(ctx, entity, relations, within)
         base = base.join(related, on=KEY, how="left")
         for predicate, name in names.items():
             aggregate_column[predicate] = name
@@ -237,9 +276,9 @@ def _flags(ctx: _Context, entity: str, named: Mapping[str, ir.Condition]) -> pl.
     if rollups:
         clock = ctx.require_clock()
         source = (
-            ctx.rollups.rename({"org_id": "entity_id"})
+            restricted(ctx.frames, ctx.rollups, within, "org_id").rename({"org_id": "entity_id"})
             if ctx.rollups is not None
-            else rollup_aggregate(events_frame(entity, ctx.frames, clock), clock)
+            else rollup_aggregate(events_frame(entity, ctx.frames, clock, within), clock)
         )
         wanted = [a.name for a in rollups]
         base = base.join(
@@ -279,11 +318,13 @@ def _wide(
     frames: Mapping[str, pl.LazyFrame],
     clock: ir.Clock | None,
     rollups: pl.LazyFrame | None,
+    within: Within | None = None,
 ) -> pl.LazyFrame:
     """One row per entity and a flag column per segment (``s1``, ``s2``, ... in order)."""
     ctx = _Context(frames, custom_types, clock, rollups)
     # Internal column names, so that no segment id can collide with ours ("property_id").
-    return _flags(ctx, entity, {f"s{i}": ir.scoped(s) for i, s in enumerate(segments, 1)})
+    named = {f"s{i}": ir.scoped(s) for i, s in enumerate(segments, 1)}
+    return _flags(ctx, entity, named, within)
 
 
 def compile_flags(
@@ -294,10 +335,12 @@ def compile_flags(
     clock: ir.Clock | None = None,
     *,
     rollups: pl.LazyFrame | None = None,
+    within: Within | None = None,
 ) -> pl.LazyFrame:
     """Every entity once, sorted by ``property_id`` and ``entity_id``, with a true/false
-    column per segment in the order of ``segments`` (as ``sql_query.compile_flags``)."""
-    return _wide(entity, segments, custom_types, frames, clock, rollups).sort(KEY)
+    column per segment in the order of ``segments`` (as ``sql_query.compile_flags``, and as
+    it only the entities ``within`` holds, if given)."""
+    return _wide(entity, segments, custom_types, frames, clock, rollups, within).sort(KEY)
 
 
 def compile_entity(

@@ -22,8 +22,9 @@ def make_engine(
 ) -> Engine:
     """The engine called ``name`` over the validated input files.
 
-    DuckDB only: ``memory_limit`` (DuckDB's default is 80% of the machine's memory) and the
-    folder ``spill`` where it writes what does not fit in it.
+    ``memory_limit`` (a size such as ``6GB``): for DuckDB, its memory limit (DuckDB's default
+    is 80% of the machine's memory); for Polars, the memory its passes plan for (default:
+    half the machine's). DuckDB only: the folder ``spill`` where it writes what does not fit.
     """
     if name == "duckdb":
         from pipeline.engines.duckdb import DuckDBEngine
@@ -32,7 +33,12 @@ def make_engine(
     if name == "polars":
         from pipeline.engines.polars import PolarsEngine
 
-        return PolarsEngine(inputs)
+        memory = None
+        if memory_limit:
+            from pipeline.engines.duckdb import check_memory_limit, size_in_bytes
+
+            memory = size_in_bytes(check_memory_limit(memory_limit))
+        return PolarsEngine(inputs, memory_bytes=memory)
     if name == "spark":
         from pipeline.engines.spark import SparkEngine
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
@@ -33,6 +32,9 @@ from pipeline.engines.base import (
     Flags,
     InputPaths,
     by_entity,
+    key_ranges,
+    rows_per_pass,
+    step,
 )
 from pipeline.errors import RunError
 from pipeline.inputs.schema import ENTITY_TABLE
@@ -64,39 +66,16 @@ def check_memory_limit(limit: str) -> str:
         con.close()
 
 
-#: What the flags query of an entity holds per entity row, estimated: its keys, normalized
-#: attributes and the hash tables of its joins (``ENTITY_BYTES``), and each count aggregated
-#: per entity, a timeline or a relationship condition, in the aggregate and in the join that
-#: brings it back (``COUNT_BYTES``). Measured: at 1M organizations ~590 B per organization
-#: and ~26 B per count; at 10M, ~400 B per organization with one count.
-ENTITY_BYTES: Final = 600
-COUNT_BYTES: Final = 32
 _UNITS: Final = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
-def _bytes(size: str) -> int:
+def size_in_bytes(size: str) -> int:
     """A DuckDB size setting (``3.7 GiB``) in bytes; no limit if it is not one."""
     number, _, unit = size.partition(" ")
     try:
         return int(float(number) * _UNITS[unit])
     except (ValueError, KeyError):
         return 1 << 62
-
-
-def entity_bytes(
-    entity: str, conditions: Sequence[ir.Condition], fanout: Mapping[str, float]
-) -> float:
-    """The estimated bytes that computing ``conditions`` costs per ``entity``: its own row
-    and counts, and the rows of the linked entities (``fanout[entity]`` links each) that its
-    relationship conditions' nested filters are computed for, with their counts."""
-    predicates = dict.fromkeys(p for c in conditions for p in ir.predicates(c))
-    counts = [p for p in predicates if isinstance(p, ir.Activity | ir.Related)]
-    own = ENTITY_BYTES + COUNT_BYTES * len(counts)
-    nested = list(dict.fromkeys(p.where for p in counts if isinstance(p, ir.Related) and p.where))
-    if not nested:
-        return own
-    other = next(p.other for p in counts if isinstance(p, ir.Related) and p.where)
-    return own + fanout[entity] * entity_bytes(other, nested, fanout)
 
 
 _SQL_TYPES: Final = {
@@ -166,7 +145,7 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
         self.memory_limit = _setting(self.con, "memory_limit")
-        self.memory_bytes = _bytes(self.memory_limit)
+        self.memory_bytes = size_in_bytes(self.memory_limit)
         # Spilled blocks go to the run's own folder (removed with it), not to ./.tmp.
         if temp_directory:
             self.con.execute("SET temp_directory = ?", [str(temp_directory)])
@@ -256,44 +235,34 @@ class DuckDBEngine:
         per_property = self.con.execute(
             f"SELECT property_id, count(*) FROM {table} GROUP BY ALL ORDER BY property_id"
         ).fetchall()
-        steps = {p: -(-n // -(-n // rows_per_pass)) for p, n in per_property}
+        steps = {p: step(n, rows_per_pass) for p, n in per_property}
         # Every step-th id of each property, in the published order: each starts a range.
         starts: dict[str, list[str]] = {p: [] for p in steps}
         rows = self.con.execute(
-            f"SELECT property_id, {id_column}, n FROM ("
+            f"SELECT property_id, {id_column} FROM ("
             f"  SELECT property_id, {id_column}, row_number() OVER ("
             f"    PARTITION BY property_id ORDER BY {id_column}) AS n FROM {table}"
             ") WHERE n > 1 AND (n - 1) % (CASE property_id "
-            + " ".join(f"WHEN ? THEN {step}" for step in steps.values())
+            + " ".join(f"WHEN ? THEN {s}" for s in steps.values())
             + " END) = 0 ORDER BY property_id, n",
             list(steps),
         ).fetchall()
-        for property_id, start, _ in rows:
+        for property_id, start in rows:
             starts[property_id].append(start)
-        ranges: list[KeyRange | None] = []
-        for property_id, ids in starts.items():
-            edges: list[str | None] = [None, *ids, None]
-            ranges.extend(KeyRange(property_id, lo, hi) for lo, hi in itertools.pairwise(edges))
-        return ranges
+        return key_ranges(starts)
 
     def _count(self, table: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
     def rows_per_pass(self, entity: str, segments: Sequence[ir.Segment]) -> int:
         """How many entities one flags query computes at once: as many as fit in three
-        quarters of DuckDB's memory limit, estimated with :func:`entity_bytes` (measured at
-        10M organizations and 200 segments: a pass of 372k organizations peaked at 1.26 GB
-        of DuckDB's buffers, half the estimate). ``max_rows_per_pass`` caps it (tests)."""
-        links = self._count(LINKS)
-        fanout = {
-            "organization": links / max(self._count(ENTITY_TABLE["organization"][0]), 1),
-            "person": links / max(self._count(ENTITY_TABLE["person"][0]), 1),
-        }
-        per_entity = entity_bytes(entity, [ir.scoped(s) for s in segments], fanout)
-        fitting = int(self.memory_bytes * 3 // 4 / per_entity)
-        if self.max_rows_per_pass is not None:
-            fitting = min(fitting, self.max_rows_per_pass)
-        return max(fitting, 1)
+        quarters of DuckDB's memory limit (measured at 10M organizations and 200 segments: a
+        pass of 372k organizations peaked at 1.26 GB of DuckDB's buffers, half the
+        estimate). ``max_rows_per_pass`` caps it (tests)."""
+        tables = {e: ENTITY_TABLE[e][0] for e in ("organization", "person")}
+        rows = {e: self._count(t) for e, t in tables.items()} | {LINKS: self._count(LINKS)}
+        budget = self.memory_bytes * 3 / 4
+        return rows_per_pass(entity, segments, budget, rows, self.max_rows_per_pass)
 
     def _flags(
         self,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from pipeline.collector import collector_paused
-from pipeline.compile.polars_query import compile_flags, daily_frame, rollups_frame
+from pipeline.compile.polars_query import LINKS, compile_flags, daily_frame, rollups_frame
+from pipeline.compile.sql_timeline import KeyRange
 from pipeline.engines.base import (
     DAILY_ORDER,
     ROLLUPS_ORDER,
@@ -16,19 +19,32 @@ from pipeline.engines.base import (
     Flags,
     InputPaths,
     by_entity,
+    key_ranges,
+    rows_per_pass,
+    step,
     write_timeline,
 )
+from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 
 
+def machine_memory() -> int:
+    """The machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 class PolarsEngine:
-    """Lazy scans of each input table; one ``collect`` per query."""
+    """Lazy scans of each input table; one ``collect`` per query (per pass, see
+    :meth:`flags`)."""
 
     name = "polars"
 
-    def __init__(self, inputs: InputPaths) -> None:
+    def __init__(self, inputs: InputPaths, *, memory_bytes: int | None = None) -> None:
         self.frames = {table: pl.scan_parquet(path) for table, path in inputs.items()}
         self.rollups: pl.LazyFrame | None = None
+        #: The memory the passes of :meth:`flags` plan for: half the machine's by default.
+        self.memory_bytes = memory_bytes or machine_memory() // 2
+        self.max_rows_per_pass: int | None = None
 
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         rollups, daily = pl.collect_all(
@@ -42,20 +58,74 @@ class PolarsEngine:
         # Segments reading rollup columns scan the written file instead of aggregating again.
         self.rollups = pl.scan_parquet(rollups_path)
 
+    def _count(self, table: str) -> int:
+        return int(self.frames[table].select(pl.len()).collect().item())
+
+    def rows_per_pass(self, entity: str, segments: Sequence[ir.Segment]) -> int:
+        """How many entities one query computes at once: as many as fit in three quarters
+        of :attr:`memory_bytes` (as DuckDB's passes, see ``engines.base.rows_per_pass``)."""
+        tables = {e: ENTITY_TABLE[e][0] for e in ("organization", "person")}
+        rows = {e: self._count(t) for e, t in tables.items()} | {LINKS: self._count(LINKS)}
+        budget = self.memory_bytes * 3 / 4
+        return rows_per_pass(entity, segments, budget, rows, self.max_rows_per_pass)
+
+    def _ranges(self, entity: str, rows_per_pass: int) -> list[KeyRange | None]:
+        """Consecutive ranges of at most ``rows_per_pass`` entities, in the published order,
+        each within one property (as DuckDB's)."""
+        table, id_column = ENTITY_TABLE[entity]
+        keys = self.frames[table].select("property_id", id_column)
+        per_property = dict(keys.group_by("property_id").len().collect().iter_rows())
+        if sum(per_property.values()) <= rows_per_pass:
+            return [None]
+        steps = {p: step(n, rows_per_pass) for p, n in per_property.items()}
+        position = pl.int_range(pl.len()).over("property_id")
+        every = pl.col("property_id").replace_strict(steps, return_dtype=pl.Int64)
+        starts = (
+            keys.sort("property_id", id_column)
+            .filter((position > 0) & (position % every == 0))
+            .collect()
+        )
+        found: dict[str, list[str]] = {p: [] for p in steps}
+        for property_id, start in starts.iter_rows():
+            found[property_id].append(start)
+        return key_ranges(found)
+
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> Flags:
+        """Every entity's flags by one lazy query, all entities collected together; an
+        entity whose query would not fit in memory (estimated, see :meth:`rows_per_pass`) in
+        passes over ranges of its keys, one after the other, whose flags follow one another
+        in the published order (as DuckDB's, see ``DuckDBEngine._flags``)."""
         groups = by_entity(segments)
+        ranges = {
+            entity: self._ranges(entity, self.rows_per_pass(entity, group))
+            for entity, group in groups.items()
+        }
         with collector_paused():
             queries = [
-                compile_flags(entity, group, custom_types, self.frames, clock, rollups=self.rollups)
+                [
+                    compile_flags(
+                        entity,
+                        group,
+                        custom_types,
+                        self.frames,
+                        clock,
+                        rollups=self.rollups,
+                        within=within,
+                    )
+                    for within in ranges[entity]
+                ]
                 for entity, group in groups.items()
             ]
-        tables = pl.collect_all(queries) if queries else []
+        if all(len(passes) == 1 for passes in queries):
+            tables = [[t] for t in pl.collect_all([q for (q,) in queries])] if queries else []
+        else:
+            tables = [[q.collect() for q in passes] for passes in queries]
         return Flags(
             {
-                entity: ([s.id for s in group], table.to_arrow())
-                for (entity, group), table in zip(groups.items(), tables, strict=True)
+                entity: ([s.id for s in group], pa.concat_tables(t.to_arrow() for t in parts))
+                for (entity, group), parts in zip(groups.items(), tables, strict=True)
             }
         )
 

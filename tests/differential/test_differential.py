@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -101,6 +101,7 @@ def engine_membership(
             ("duckdb", lambda: DuckDBEngine(paths, threads=1)),
             ("duckdb, in passes", lambda: _in_passes(DuckDBEngine(paths, threads=1))),
             ("polars", lambda: PolarsEngine(paths)),
+            ("polars, in passes", lambda: _in_passes(PolarsEngine(paths))),
         ):
             engine = make()
             try:
@@ -117,8 +118,11 @@ def engine_membership(
     return found
 
 
-def _in_passes(engine: DuckDBEngine) -> DuckDBEngine:
-    """DuckDB as if no more than two entities fitted in its memory: the flags query runs
+E = TypeVar("E", DuckDBEngine, PolarsEngine)
+
+
+def _in_passes(engine: E) -> E:
+    """An engine as if no more than two entities fitted in its memory: the flags query runs
     once per range of two entity keys, reading only their rows and their linked rows."""
     engine.max_rows_per_pass = 2
     return engine
