@@ -147,12 +147,22 @@ def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def make(engine_name: str, data: dict[str, Path], rows_per_pass: int = 1) -> Engine:
-    if not engine_name.endswith(IN_PASSES):
-        return make_engine(engine_name, data)
-    engine = DuckDBEngine(data) if engine_name.startswith("duckdb") else PolarsEngine(data)
+@pytest.fixture(params=["duckdb", "polars"])
+def timeline_engine(request: pytest.FixtureRequest) -> str:
+    """The timeline phase computes no flags: no passes."""
+    return str(request.param)
+
+
+def in_passes(name: str, data: dict[str, Path], rows_per_pass: int) -> DuckDBEngine | PolarsEngine:
+    engine = DuckDBEngine(data) if name == "duckdb" else PolarsEngine(data)
     engine.max_rows_per_pass = rows_per_pass
     return engine
+
+
+def make(engine_name: str, data: dict[str, Path]) -> Engine:
+    if engine_name.endswith(IN_PASSES):
+        return in_passes(engine_name.removesuffix(IN_PASSES), data, 1)
+    return make_engine(engine_name, data)
 
 
 CATALOG = Catalog.build(
@@ -186,9 +196,9 @@ def members(
 
 
 def test_rollups_window_edges_attribution_and_properties(
-    engine_name: str, data: dict[str, Path]
+    timeline_engine: str, data: dict[str, Path]
 ) -> None:
-    engine = make(engine_name, data)
+    engine = make_engine(timeline_engine, data)
     written = data["timeline"].with_name("daily.parquet")
     try:
         engine.timeline(CLOCK, written, written.with_name("rollups.parquet"))
@@ -222,9 +232,9 @@ def test_rollups_window_edges_attribution_and_properties(
     assert per_day[("b", "o1", dt.date(2026, 11, 19), "chat")] == 2
 
 
-def test_daily_days_are_in_the_run_timezone(engine_name: str, data: dict[str, Path]) -> None:
+def test_daily_days_are_in_the_run_timezone(timeline_engine: str, data: dict[str, Path]) -> None:
     chatham = clock(AS_OF, zoneinfo.ZoneInfo("Pacific/Chatham"))  # UTC+13:45
-    engine = make(engine_name, data)
+    engine = make_engine(timeline_engine, data)
     written = data["timeline"].with_name("daily.parquet")
     try:
         engine.timeline(chatham, written, written.with_name("rollups.parquet"))
@@ -487,32 +497,60 @@ def test_engines_cut_the_entities_into_key_ranges_in_published_order(
 ) -> None:
     from pipeline.compile.sql_timeline import KeyRange
 
-    engine = make(name + IN_PASSES, data)
-    assert isinstance(engine, DuckDBEngine | PolarsEngine)
+    engine = in_passes(name, data, 1)
     try:
         assert engine._ranges("organization", 4) == [None]  # all fit in one pass
         assert engine._ranges("organization", 1) == [
-            KeyRange("a", None, "o2"),
-            KeyRange("a", "o2", "o3"),
-            KeyRange("a", "o3", None),
-            KeyRange("b", None, None),
+            KeyRange(("a",), None, "o2"),
+            KeyRange(("a",), "o2", "o3"),
+            KeyRange(("a",), "o3", None),
+            KeyRange(("b",)),
         ]
-        # a range never spans two properties; a property's ranges are of even sizes
+        # bounds only within a property; a property's ranges are of even sizes
         assert engine._ranges("organization", 2) == [
-            KeyRange("a", None, "o3"),
-            KeyRange("a", "o3", None),
-            KeyRange("b", None, None),
+            KeyRange(("a",), None, "o3"),
+            KeyRange(("a",), "o3", None),
+            KeyRange(("b",)),
         ]
-        assert engine._ranges("organization", 3) == [KeyRange("a"), KeyRange("b")]
+        assert engine._ranges("organization", 3) == [KeyRange(("a",)), KeyRange(("b",))]
         # no more than the memory allows: a smaller limit makes more, smaller passes
         engine.max_rows_per_pass = None
-        segs_bytes = engine.rows_per_pass("organization", [])
+        fitting = engine.rows_per_pass("organization", [])
         engine.memory_bytes //= 4
-        assert engine.rows_per_pass("organization", []) < segs_bytes
+        assert engine.rows_per_pass("organization", []) < fitting
         engine.memory_bytes = 1
         assert engine.rows_per_pass("organization", []) == 1  # at least one entity a pass
     finally:
         engine.close()
+
+
+def test_small_properties_share_a_pass_and_large_ones_are_cut() -> None:
+    from pipeline.compile.within import KeyRange
+    from pipeline.engines.base import key_ranges, split_properties
+
+    per_property = {"p1": 2, "p2": 3, "p3": 10, "p4": 1, "p5": 4, "p6": 1}
+    assert split_properties(per_property, 4) == {"p3": 4}  # 10 rows: 3 passes of <= 4
+    starts = {"p3": ["e", "i"]}  # its 5th and 9th ids
+    assert key_ranges(per_property, 4, starts) == [
+        KeyRange(("p1",)),  # p1 and p2 together would be 5
+        KeyRange(("p2",)),
+        KeyRange(("p3",), None, "e"),
+        KeyRange(("p3",), "e", "i"),
+        KeyRange(("p3",), "i", None),
+        KeyRange(("p4",)),  # p4 and p5 would be 5
+        KeyRange(("p5",)),
+        KeyRange(("p6",)),
+    ]
+    assert key_ranges(per_property, 5, {"p3": ["f"]}) == [
+        KeyRange(("p1", "p2")),
+        KeyRange(("p3",), None, "f"),
+        KeyRange(("p3",), "f", None),
+        KeyRange(("p4", "p5")),
+        KeyRange(("p6",)),
+    ]
+    assert key_ranges(per_property, 21, {}) == [None]
+    with pytest.raises(ValueError, match="within one property"):
+        KeyRange(("p1", "p2"), "a", None)
 
 
 @pytest.mark.parametrize("rows_per_pass", [1, 2, 3])
@@ -521,7 +559,7 @@ def test_passes_find_what_one_query_finds(
     data: dict[str, Path], tmp_path: Path, rows_per_pass: int, name: str
 ) -> None:
     segs = segments(tmp_path, PASSES)
-    engine = make(name + IN_PASSES, data, rows_per_pass)
+    engine = in_passes(name, data, rows_per_pass)
     try:
         engine.timeline(CLOCK, tmp_path / "daily.parquet", tmp_path / "rollups.parquet")
         flags = engine.flags(segs, TYPES, CLOCK)
@@ -534,7 +572,7 @@ def test_passes_find_what_one_query_finds(
         assert keys.equals(keys.sort_by(order))  # the passes follow one another in order
         assert table.num_rows == {"organization": 4, "person": 4}[entity]  # each entity once
     table = flags.table()
-    in_passes = {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
+    found = {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
 
     named = {("a", "o1"), ("a", "o2"), ("a", "o3"), ("b", "o1")}  # every org has a name
     expected = {
@@ -556,6 +594,6 @@ def test_passes_find_what_one_query_finds(
         ("i-recent", "b", "o1"),
         ("j-vip-caller", "a", "p1"),  # VIP, called, works at o1 which chatted
     } | {("c-named", p, o) for p, o in named}
-    assert in_passes == expected
+    assert found == expected
     assert members("duckdb", data, segs) == expected
     assert members("polars", data, segs) == expected

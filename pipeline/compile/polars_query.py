@@ -16,7 +16,7 @@ import polars as pl
 
 from pipeline.compile.polars import UTC_DATETIME, leaf_expr, lit, normalized, range_expr
 from pipeline.compile.sql import column_name
-from pipeline.compile.sql_timeline import KeyRange, LinkedTo, Within, linked
+from pipeline.compile.within import KeyRange, LinkedTo, Within, linked
 from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
 from pipeline.language import ir
 
@@ -41,12 +41,12 @@ def restricted(
     frames: Mapping[str, pl.LazyFrame], frame: pl.LazyFrame, within: Within | None, id_column: str
 ) -> pl.LazyFrame:
     """The rows of ``frame`` whose ``property_id`` and ``id_column`` are the keys of an
-    entity ``within`` holds (see ``sql_timeline.KeyRange`` and ``LinkedTo``)."""
+    entity ``within`` holds (as ``sql_timeline.holds``)."""
     match within:
         case None:
             return frame
-        case KeyRange(property_id=property_id, low=low, high=high):
-            keep = pl.col("property_id") == property_id
+        case KeyRange(properties=properties, low=low, high=high):
+            keep = pl.col("property_id").is_in(list(properties))
             if low is not None:
                 keep &= pl.col(id_column) >= low
             if high is not None:
@@ -57,7 +57,7 @@ def restricted(
             keys = links.select("property_id", pl.col(other).alias(id_column)).unique()
             return frame.join(keys, on=["property_id", id_column], how="semi")
         case _:
-            raise TypeError(f"no Polars restriction for {within!r}")
+            assert_never(within)
 
 
 def events_frame(

@@ -38,19 +38,17 @@ from pipeline.compile.sql import (
     two_valued,
 )
 from pipeline.compile.sql_timeline import (
-    LINKS,
     Builder,
-    Within,
     alias,
     count_where,
     events_query,
-    linked,
     on_keys,
     restricted,
     rollup_aggregate,
     window_sum,
     with_ctes,
 )
+from pipeline.compile.within import LINKS, Within, linked
 from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
 from pipeline.language import ir
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import assert_never
 
 from sqlglot import exp
 
 from pipeline.compile.sql import and_all, col, lit, sql_type
+from pipeline.compile.within import LINKS, KeyRange, LinkedTo, Within
 from pipeline.language import ir
-
-LINKS: Final = "organization_people"
 
 
 @dataclass(slots=True)
@@ -66,79 +65,46 @@ def on_keys(left: str, right: str, pairs: Sequence[tuple[str, str]]) -> exp.Expr
     )
 
 
-class Within(Protocol):
-    """Which entities a query computes: a condition on an entity's keys."""
-
-    def holds(self, table: str, id_column: str) -> exp.Expr:
-        """True for the rows of ``table`` whose ``property_id`` and ``id_column`` are the
-        keys of one of the entities."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRange:
-    """The entities of ``property_id`` whose id sorts at or after ``low`` and before ``high``
-    (``None``: no bound): consecutive in the order the flags are published in.
-
-    A plain conjunction of comparisons, which DuckDB evaluates in the scans of the inputs
-    before reading their other columns.
-    """
-
-    property_id: str
-    low: str | None = None
-    high: str | None = None
-
-    def holds(self, table: str, id_column: str) -> exp.Expr:
-        parts: list[exp.Expr] = [
-            exp.EQ(this=col("property_id", table), expression=lit(self.property_id))
-        ]
-        if self.low is not None:
-            parts.append(exp.GTE(this=col(id_column, table), expression=lit(self.low)))
-        if self.high is not None:
-            parts.append(exp.LT(this=col(id_column, table), expression=lit(self.high)))
-        return exp.paren(and_all(parts), copy=False)
-
-
-@dataclass(frozen=True, slots=True)
-class LinkedTo:
-    """The entities linked (``organization_people``) to an entity that ``parent`` holds:
-    ``own`` is the parent's id column in the links, ``other`` this entity's."""
-
-    parent: Within
-    own: str
-    other: str
-    depth: int = 1
-
-    def holds(self, table: str, id_column: str) -> exp.Expr:
-        link = f"k{self.depth}"
-        matched = and_all(
-            [
-                exp.EQ(this=col("property_id", link), expression=col("property_id", table)),
-                exp.EQ(this=col(self.other, link), expression=col(id_column, table)),
-                self.parent.holds(link, self.own),
+def holds(within: Within, table: str, id_column: str) -> exp.Expr:
+    """True for the rows of ``table`` whose ``property_id`` and ``id_column`` are the keys of
+    an entity ``within`` holds."""
+    match within:
+        case KeyRange(properties=properties, low=low, high=high):
+            property_id = col("property_id", table)
+            parts: list[exp.Expr] = [
+                exp.EQ(this=property_id, expression=lit(properties[0]))
+                if len(properties) == 1
+                else exp.In(this=property_id, expressions=[lit(p) for p in properties])
             ]
-        )
-        linked = (
-            exp.select(exp.Literal.number(1), copy=False)
-            .from_(exp.alias_(exp.to_table(LINKS), link, table=True, copy=False), copy=False)
-            .where(matched, copy=False)
-        )
-        return exp.Exists(this=linked)
-
-
-def linked(within: Within | None, own: str, other: str) -> Within | None:
-    """The restriction of the entities linked to those ``within`` holds (none without one)."""
-    if within is None:
-        return None
-    depth = within.depth + 1 if isinstance(within, LinkedTo) else 1
-    return LinkedTo(within, own, other, depth)
+            if low is not None:
+                parts.append(exp.GTE(this=col(id_column, table), expression=lit(low)))
+            if high is not None:
+                parts.append(exp.LT(this=col(id_column, table), expression=lit(high)))
+            return exp.paren(and_all(parts), copy=False)
+        case LinkedTo(parent=parent, own=own, other=other, depth=depth):
+            link = f"k{depth}"
+            matched = and_all(
+                [
+                    exp.EQ(this=col("property_id", link), expression=col("property_id", table)),
+                    exp.EQ(this=col(other, link), expression=col(id_column, table)),
+                    holds(parent, link, own),
+                ]
+            )
+            linked_rows = (
+                exp.select(exp.Literal.number(1), copy=False)
+                .from_(exp.alias_(exp.to_table(LINKS), link, table=True, copy=False), copy=False)
+                .where(matched, copy=False)
+            )
+            return exp.Exists(this=linked_rows)
+        case _:
+            assert_never(within)
 
 
 def restricted(query: exp.Select, within: Within | None, table: str, id_column: str) -> exp.Select:
     """``query`` keeping only the rows of ``table`` whose keys ``within`` holds."""
     if within is None:
         return query
-    return query.where(within.holds(table, id_column), copy=False)
+    return query.where(holds(within, table, id_column), copy=False)
 
 
 def events_query(entity: str, clock: ir.Clock, within: Within | None = None) -> exp.Query:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Final, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.compile.sql_timeline import KeyRange
+from pipeline.compile.within import KeyRange
 from pipeline.language import ir
 from pipeline.parquet import write_parquet
 
@@ -186,22 +186,55 @@ def rows_per_pass(
     return max(fitting, 1)
 
 
-def key_ranges(starts: Mapping[str, Sequence[str]]) -> list[KeyRange | None]:
-    """The ranges of entities, in the published order, that begin at each property's
-    ``starts`` (sorted ids, the first one of each property left out); ``[None]``, no range,
-    for a single property without a start."""
-    if len(starts) == 1 and not next(iter(starts.values())):
+def split_properties(per_property: Mapping[str, int], rows_per_pass: int) -> dict[str, int]:
+    """The properties with more than ``rows_per_pass`` entities, each with the size of the
+    even passes it is cut into."""
+    return {
+        p: -(-n // -(-n // rows_per_pass)) for p, n in per_property.items() if n > rows_per_pass
+    }
+
+
+def key_ranges(
+    per_property: Mapping[str, int], rows_per_pass: int, starts: Mapping[str, Sequence[str]]
+) -> list[KeyRange | None]:
+    """Ranges of at most ``rows_per_pass`` entities, consecutive in the published order:
+    neighbouring properties whole, as many as fit together, and each property of
+    :func:`split_properties` cut at its ``starts`` (every step-th id, the first left out).
+    ``[None]``, no range, when all fit in one pass. Every entity is in exactly one range.
+    """
+    if sum(per_property.values()) <= rows_per_pass:
         return [None]
     ranges: list[KeyRange | None] = []
-    for property_id in sorted(starts):
-        edges: list[str | None] = [None, *starts[property_id], None]
-        ranges.extend(KeyRange(property_id, low, high) for low, high in itertools.pairwise(edges))
+    whole: list[str] = []
+    size = 0
+    for property_id in sorted(per_property):
+        rows = per_property[property_id]
+        if whole and (property_id in starts or size + rows > rows_per_pass):
+            ranges.append(KeyRange(tuple(whole)))
+            whole, size = [], 0
+        if property_id in starts:
+            edges: list[str | None] = [None, *starts[property_id], None]
+            ranges.extend(KeyRange((property_id,), low, high) for low, high in pairwise(edges))
+        else:
+            whole.append(property_id)
+            size += rows
+    if whole:
+        ranges.append(KeyRange(tuple(whole)))
     return ranges
 
 
-def step(rows: int, rows_per_pass: int) -> int:
-    """The size of each of the even passes over ``rows`` entities of one property."""
-    return -(-rows // -(-rows // rows_per_pass))
+def expect_every_entity_once(parts: Sequence[pa.Table], entities: int, entity: str) -> None:
+    """Checks that the flags of the passes (each sorted by its query, keys unique) hold each
+    of the ``entities`` once, the passes one after the other in the published order: a bug,
+    not a user's error, if not. Costs a comparison per pass, not a sort."""
+
+    def key(table: pa.Table, row: int) -> tuple[str, str]:
+        return table.column("property_id")[row].as_py(), table.column("entity_id")[row].as_py()
+
+    bounds = [(key(p, 0), key(p, p.num_rows - 1)) for p in parts if p.num_rows]
+    in_order = all(last < first for (_, last), (first, _) in pairwise(bounds))
+    if sum(p.num_rows for p in parts) != entities or not in_order:
+        raise AssertionError(f"the passes over {entity} keys are not each {entity} once, in order")
 
 
 def published(table: pa.Table, schema: pa.Schema) -> pa.Table:

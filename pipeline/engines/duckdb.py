@@ -15,14 +15,13 @@ from pipeline.collector import collector_paused
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import (
-    LINKS,
-    KeyRange,
     daily_query,
     events_query,
     ordered,
     ordered_by_rank,
     rollups_query,
 )
+from pipeline.compile.within import LINKS, KeyRange
 from pipeline.engines.base import (
     DAILY_ORDER,
     DAILY_SCHEMA,
@@ -32,9 +31,10 @@ from pipeline.engines.base import (
     Flags,
     InputPaths,
     by_entity,
+    expect_every_entity_once,
     key_ranges,
     rows_per_pass,
-    step,
+    split_properties,
 )
 from pipeline.errors import RunError
 from pipeline.inputs.schema import ENTITY_TABLE
@@ -227,29 +227,29 @@ class DuckDBEngine:
 
     def _ranges(self, entity: str, rows_per_pass: int) -> list[KeyRange | None]:
         """The entities cut into consecutive ranges of keys of at most ``rows_per_pass``
-        entities each, in the published order, each within one property; ``[None]`` when
-        one pass holds them all."""
+        entities each, in the published order (see :func:`key_ranges`); ``[None]`` when one
+        pass holds them all."""
         table, id_column = ENTITY_TABLE[entity]
-        if self._count(table) <= rows_per_pass:
-            return [None]
-        per_property = self.con.execute(
-            f"SELECT property_id, count(*) FROM {table} GROUP BY ALL ORDER BY property_id"
-        ).fetchall()
-        steps = {p: step(n, rows_per_pass) for p, n in per_property}
-        # Every step-th id of each property, in the published order: each starts a range.
-        starts: dict[str, list[str]] = {p: [] for p in steps}
-        rows = self.con.execute(
-            f"SELECT property_id, {id_column} FROM ("
-            f"  SELECT property_id, {id_column}, row_number() OVER ("
-            f"    PARTITION BY property_id ORDER BY {id_column}) AS n FROM {table}"
-            ") WHERE n > 1 AND (n - 1) % (CASE property_id "
-            + " ".join(f"WHEN ? THEN {s}" for s in steps.values())
-            + " END) = 0 ORDER BY property_id, n",
-            list(steps),
-        ).fetchall()
-        for property_id, start in rows:
-            starts[property_id].append(start)
-        return key_ranges(starts)
+        per_property: dict[str, int] = dict(
+            self.con.execute(f"SELECT property_id, count(*) FROM {table} GROUP BY ALL").fetchall()
+        )
+        split = split_properties(per_property, rows_per_pass)
+        starts: dict[str, list[str]] = {p: [] for p in split}
+        if split and sum(per_property.values()) > rows_per_pass:
+            # Every step-th id of each property cut in passes: each starts a range.
+            rows = self.con.execute(
+                f"SELECT property_id, {id_column} FROM ("
+                f"  SELECT e.property_id, e.{id_column}, s.step, row_number() OVER ("
+                f"    PARTITION BY e.property_id ORDER BY e.{id_column}) AS n"
+                f"  FROM {table} AS e JOIN ("
+                "    SELECT unnest(?::VARCHAR[]) AS property_id, unnest(?::BIGINT[]) AS step"
+                "  ) AS s ON e.property_id = s.property_id"
+                ") WHERE n > 1 AND (n - 1) % step = 0 ORDER BY property_id, n",
+                [list(split), list(split.values())],
+            ).fetchall()
+            for property_id, start in rows:
+                starts[property_id].append(start)
+        return key_ranges(per_property, rows_per_pass, starts)
 
     def _count(self, table: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
@@ -294,6 +294,7 @@ class DuckDBEngine:
                 )
                 sql = query.sql("duckdb", consume=True)
             parts.append(self.con.sql(sql).to_arrow_table())
+        expect_every_entity_once(parts, self._count(ENTITY_TABLE[entity][0]), entity)
         return [s.id for s in segments], pa.concat_tables(parts)
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from pipeline.collector import collector_paused
 from pipeline.compile.polars_query import LINKS, compile_flags, daily_frame, rollups_frame
-from pipeline.compile.sql_timeline import KeyRange
+from pipeline.compile.within import KeyRange
 from pipeline.engines.base import (
     DAILY_ORDER,
     ROLLUPS_ORDER,
@@ -19,9 +19,10 @@ from pipeline.engines.base import (
     Flags,
     InputPaths,
     by_entity,
+    expect_every_entity_once,
     key_ranges,
     rows_per_pass,
-    step,
+    split_properties,
     write_timeline,
 )
 from pipeline.inputs.schema import ENTITY_TABLE
@@ -29,8 +30,21 @@ from pipeline.language import ir
 
 
 def machine_memory() -> int:
-    """The machine's physical memory in bytes."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    """The memory this process may use: the machine's, or its container's limit (cgroup v2
+    ``memory.max``, v1 ``memory.limit_in_bytes``) if that is lower; 8 GiB where the system
+    does not say (not POSIX)."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        memory = 8 << 30
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            memory = min(memory, int(text))
+    return memory
 
 
 class PolarsEngine:
@@ -70,25 +84,26 @@ class PolarsEngine:
         return rows_per_pass(entity, segments, budget, rows, self.max_rows_per_pass)
 
     def _ranges(self, entity: str, rows_per_pass: int) -> list[KeyRange | None]:
-        """Consecutive ranges of at most ``rows_per_pass`` entities, in the published order,
-        each within one property (as DuckDB's)."""
+        """Consecutive ranges of at most ``rows_per_pass`` entities, in the published order
+        (as DuckDB's, see ``engines.base.key_ranges``)."""
         table, id_column = ENTITY_TABLE[entity]
         keys = self.frames[table].select("property_id", id_column)
         per_property = dict(keys.group_by("property_id").len().collect().iter_rows())
-        if sum(per_property.values()) <= rows_per_pass:
-            return [None]
-        steps = {p: step(n, rows_per_pass) for p, n in per_property.items()}
-        position = pl.int_range(pl.len()).over("property_id")
-        every = pl.col("property_id").replace_strict(steps, return_dtype=pl.Int64)
-        starts = (
-            keys.sort("property_id", id_column)
-            .filter((position > 0) & (position % every == 0))
-            .collect()
-        )
-        found: dict[str, list[str]] = {p: [] for p in steps}
-        for property_id, start in starts.iter_rows():
-            found[property_id].append(start)
-        return key_ranges(found)
+        split = split_properties(per_property, rows_per_pass)
+        starts: dict[str, list[str]] = {p: [] for p in split}
+        if split and sum(per_property.values()) > rows_per_pass:
+            # Every step-th id of each property cut in passes: each starts a range.
+            position = pl.int_range(pl.len()).over("property_id")
+            every = pl.col("property_id").replace_strict(split, return_dtype=pl.Int64)
+            rows = (
+                keys.filter(pl.col("property_id").is_in(list(split)))
+                .sort("property_id", id_column)
+                .filter((position > 0) & (position % every == 0))
+                .collect()
+            )
+            for property_id, start in rows.iter_rows():
+                starts[property_id].append(start)
+        return key_ranges(per_property, rows_per_pass, starts)
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
@@ -122,12 +137,12 @@ class PolarsEngine:
             tables = [[t] for t in pl.collect_all([q for (q,) in queries])] if queries else []
         else:
             tables = [[q.collect() for q in passes] for passes in queries]
-        return Flags(
-            {
-                entity: ([s.id for s in group], pa.concat_tables(t.to_arrow() for t in parts))
-                for (entity, group), parts in zip(groups.items(), tables, strict=True)
-            }
-        )
+        flags = {}
+        for (entity, group), parts in zip(groups.items(), tables, strict=True):
+            arrow = [t.to_arrow() for t in parts]
+            expect_every_entity_once(arrow, self._count(ENTITY_TABLE[entity][0]), entity)
+            flags[entity] = ([s.id for s in group], pa.concat_tables(arrow))
+        return Flags(flags)
 
     def close(self) -> None:
         self.frames.clear()

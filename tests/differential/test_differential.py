@@ -52,7 +52,11 @@ def write_tables(tables: dict[str, list[dict[str, Any]]], directory: Path) -> di
 
 
 def _members(table: pa.Table) -> set[Member]:
-    return {(row["segment_id"], row["property_id"], row["entity_id"]) for row in table.to_pylist()}
+    """The membership rows, checked to be in the published order, each once (passes
+    concatenated out of order or overlapping would break either)."""
+    rows = [(row["segment_id"], row["property_id"], row["entity_id"]) for row in table.to_pylist()]
+    assert rows == sorted(set(rows)), "membership rows out of order or repeated"
+    return set(rows)
 
 
 def check_batch(scenario: Scenario, ctx: CheckContext) -> list[Any]:
