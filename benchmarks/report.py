@@ -372,7 +372,12 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"- {m['nproc']} cores ({m['cpu_model']}), {m['memory_gib']} GiB memory, {m['os']}",
         f"- Python {m['python']}, DuckDB {m['duckdb']}, Polars {m['polars']}, "
-        f"pyarrow {m['pyarrow']}; pipeline at commit `{m['git_commit'][:10]}`",
+        f"pyarrow {m['pyarrow']}; pipeline at commit `{m['git_commit'][:10]}`"
+        + (
+            " for the first invocation (each command below names its own)"
+            if results.get("invocations")
+            else ""
+        ),
         f"- Shared machine: load average {m['load_average_at_start']} when the run started "
         "(the `load after` column gives it at the end of every run): compare the CPU seconds "
         "and the ratios of runs measured side by side rather than single wall times."
@@ -381,7 +386,10 @@ def render(results: dict[str, Any]) -> str:
         "## Command",
         "",
         "```bash",
-        *(results.get("commands") or [results.get("command", "")]),
+        *(
+            _with_commit(c, results.get("invocations", {}))
+            for c in results.get("commands") or [results.get("command", "")]
+        ),
         "```",
         "",
         "(Several invocations filling one results file with `--resume`, when one command runs "
@@ -456,6 +464,15 @@ def render(results: dict[str, Any]) -> str:
     if notes.exists():
         parts += [notes.read_text().rstrip(), ""]
     return "\n".join(parts)
+
+
+def _with_commit(command: str, invocations: dict[str, Any]) -> str:
+    """The command, preceded by the commit it ran (when the results file recorded it)."""
+    seen = invocations.get(command)
+    if not seen:
+        return command
+    dirty = " + uncommitted changes" if seen.get("pipeline_dirty") else ""
+    return f"# pipeline at {seen['git_commit'][:10]}{dirty}\n{command}"
 
 
 def write_markdown(results: dict[str, Any], path: Path) -> None:

@@ -415,6 +415,13 @@ def main(argv: list[str] | None = None) -> int:
     results.setdefault("segment_sets", {})
     results["command"] = command
     results.setdefault("commands", []).append(command)
+    # Each invocation's code: a results file filled by several (--resume) mixes commits.
+    here = machine()
+    results.setdefault("invocations", {})[command] = {
+        "git_commit": here["git_commit"],
+        "pipeline_dirty": here["pipeline_dirty"],
+        "started_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
     results["results_file"] = os.path.relpath(args.out.resolve(), ROOT)
     results["as_of"] = AS_OF
     if args.label:
