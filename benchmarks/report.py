@@ -472,7 +472,9 @@ def _with_commit(command: str, invocations: dict[str, Any]) -> str:
     if not seen:
         return command
     dirty = " + uncommitted changes" if seen.get("pipeline_dirty") else ""
-    return f"# pipeline at {seen['git_commit'][:10]}{dirty}\n{command}"
+    commit = str(seen["git_commit"])
+    commit = commit[:10] if len(commit) == 40 else commit  # a full hash, or a note
+    return f"# pipeline at {commit}{dirty}\n{command}"
 
 
 def write_markdown(results: dict[str, Any], path: Path) -> None:
