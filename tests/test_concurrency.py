@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,9 @@ from test_crash import (
     statuses,
     wait_for,
 )
+
+from pipeline.errors import RunError
+from pipeline.publish.lock import output_lock
 
 
 @pytest.fixture
@@ -188,3 +192,50 @@ def test_lock_of_a_killed_run_is_released(project: Path, flags: Path, point: str
     assert run_here(project, AS_OF_C, "duckdb") == 0
     assert assert_consistent(out).startswith("20261204T120000Z-")
     assert statuses(out) == [("2026-11-20", "succeeded"), ("2026-12-04", "succeeded")]
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(done.stdout)
+
+
+@pytest.mark.parametrize("left_behind", ["", "dead"])
+def test_refused_run_names_the_holder_even_when_it_looks_in_before_the_pid_is_written(
+    tmp_path: Path, left_behind: str
+) -> None:
+    """The holder takes the lock, then writes its pid: a run looking in between reads an empty
+    file, or the pid of a run killed earlier. It must wait for the holder's pid, not report
+    those."""
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = str(_dead_pid()) if left_behind == "dead" else ""
+    with open(out / ".lock", "a+") as handle:
+        handle.write(stale)
+        handle.flush()
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        def write_pid() -> None:
+            time.sleep(0.3)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+
+        writer = threading.Thread(target=write_pid)
+        writer.start()
+        try:
+            with pytest.raises(RunError) as refused, output_lock(out):
+                pytest.fail("the lock is held")
+        finally:
+            writer.join()
+    assert (
+        str(refused.value).splitlines()[0] == f"another run is writing to {out} (pid {os.getpid()})"
+    )
+
+
+def test_a_finished_run_leaves_no_pid_behind(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with output_lock(out):
+        assert (out / ".lock").read_text() == str(os.getpid())
+    assert (out / ".lock").read_text() == ""

@@ -3,6 +3,10 @@
 ``flock`` on ``OUT/.lock``: the kernel drops the lock when its process dies, so a killed run
 can never leave it stuck. A second run fails at once with the holder's pid, unless asked to
 wait.
+
+The pid is written just after the lock is taken and cleared just before it is let go, so a
+second run can look in the instant between: it reads again until the file names a live
+process, and only then reports it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from pipeline.errors import RunError
 
@@ -32,8 +37,7 @@ def output_lock(
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
+                holder = _holder(handle)
                 if time.monotonic() < deadline and on_wait is not None:
                     on_wait(holder)
                     on_wait = None
@@ -48,5 +52,32 @@ def output_lock(
         handle.write(str(os.getpid()))
         handle.flush()
         yield
+        handle.seek(0)
+        handle.truncate()  # still held: the next run never reads a finished run's pid
+        handle.flush()
     finally:
         handle.close()
+
+
+def _holder(handle: IO[str], patience_seconds: float = 1.0) -> str:
+    """The pid in the lock file once it names a live process (the holder writes it just after
+    taking the lock); whatever is there after ``patience_seconds`` otherwise."""
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        handle.seek(0)
+        text = handle.read().strip()
+        if text.isdigit() and _alive(int(text)):
+            return text
+        if time.monotonic() >= deadline:
+            return text or "another process"
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, run by another user
+    return True
