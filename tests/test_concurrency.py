@@ -32,6 +32,7 @@ from test_crash import (
     make_project,
     pause_folder,
     paused,
+    reap,
     release,
     run_args,
     run_here,
@@ -49,7 +50,7 @@ from pipeline.publish.lock import output_lock
 def flags(tmp_path: Path) -> Iterator[Path]:
     folder = pause_folder(tmp_path)
     yield folder
-    release(folder)  # a test that failed half way leaves no run paused behind it
+    reap(folder)  # a test that failed half way leaves no run behind it
 
 
 @pytest.fixture

@@ -231,14 +231,33 @@ def pause_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def start_paused(project: Path, flags: Path, at: str, as_of: str, *extra: str) -> Any:
+STARTED: dict[Path, list[subprocess.Popen[str]]] = {}
+
+
+def start_paused(
+    project: Path, flags: Path, at: str, as_of: str, *extra: str
+) -> subprocess.Popen[str]:
     """A real run that stops at checkpoint ``at`` (holding the lock) until ``release``."""
     env = {**child_env(), "PAUSE_AT": at, "PAUSE_DIR": str(flags)}
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, str(flags / "pausing_run.py"), *run_args(project, as_of, "duckdb"),
          "--quiet", *extra],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    STARTED.setdefault(flags, []).append(process)
+    return process
+
+
+def reap(flags: Path) -> None:
+    """Release the runs started on ``flags`` and wait for them (killing any still running), so
+    that a test failing half way leaves no process behind for a later test to trip over."""
+    release(flags)
+    for process in STARTED.pop(flags, []):
+        try:
+            process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
 
 
 def paused(flags: Path) -> list[int]:
