@@ -37,15 +37,15 @@ def output_lock(
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                holder = _holder(handle)
-                if time.monotonic() < deadline and on_wait is not None:
-                    on_wait(holder)
-                    on_wait = None
+                # The holder is read only to be reported: a retry while waiting need not.
                 if time.monotonic() >= deadline:
                     raise RunError(
-                        f"another run is writing to {out} (pid {holder})",
+                        f"another run is writing to {out} (pid {_holder(handle)})",
                         "wait for it to finish, or pass --wait SECONDS to queue behind it",
                     ) from None
+                if on_wait is not None:
+                    on_wait(_holder(handle))
+                    on_wait = None
                 time.sleep(0.2)
         handle.seek(0)
         handle.truncate()
@@ -54,7 +54,6 @@ def output_lock(
         yield
         handle.seek(0)
         handle.truncate()  # still held: the next run never reads a finished run's pid
-        handle.flush()
     finally:
         handle.close()
 
