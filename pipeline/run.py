@@ -38,7 +38,7 @@ from pipeline.language.temporal import parse_as_of
 from pipeline.progress import Reporter
 from pipeline.publish.failures import forget_failures, pending_failures, record_failure
 from pipeline.publish.faults import checkpoint
-from pipeline.publish.history import diff, first_run, published, stamped_membership
+from pipeline.publish.history import advance, published
 from pipeline.publish.lock import output_lock
 from pipeline.publish.snapshot import (
     Appended,
@@ -398,23 +398,17 @@ def _evaluate_and_publish(
         # The earlier changes are read only to roll some back: a run otherwise appends its
         # own next to them (21.7M earlier changes: 4.4 s to read, more to write again).
         previous = published(
-            read_published_frame(config.out, "segment_membership_history"),
+            published_parts(config.out, "segment_membership_history"),
             read_published(config.out, "segment_changes") if rewrite else None,
             read_published_frame(config.out, "segment_sizes"),
         )
         if rewrite:
             previous = previous.cut(as_of)
-        scopes = _scopes(segments, present)
-        membership: pa.Table | Written
-        if previous.is_empty:
-            # Every member entered: the three tables of a row per member are written a
-            # segment at a time, never held whole (217M rows at 10M organizations).
-            membership, diffed = first_run(previous, flags.parts(), run_id, as_of, scopes, work)
-        else:
-            current = flags.table()
-            diffed = diff(previous, current, run_id, as_of, scopes)
-            membership = stamped_membership(current, run_id, as_of)
-            del current
+        # Each segment's members are merged with its earlier stays and written as they go,
+        # never held whole (217M rows at 10M organizations).
+        membership, diffed = advance(
+            previous, flags.parts(), run_id, as_of, _scopes(segments, present), work
+        )
         del flags
         changes: pa.Table | Written | Appended = diffed.changes
         if not rewrite:

@@ -472,67 +472,131 @@ def _reference_runs(
     return history, changes
 
 
-@pytest.mark.parametrize("collide", [False, True], ids=["hashes", "every-hash-collides"])
-def test_diff_matches_a_plain_reference_over_many_runs(
-    collide: bool, monkeypatch: pytest.MonkeyPatch
+def _members_table(keys: list[tuple[str, str, str, str]]) -> pa.Table:
+    from pipeline.publish import history as h
+
+    ordered = sorted(keys, key=lambda k: (k[1], k[0], k[3]))  # membership order
+    return pa.table(
+        {c: [k[i] for k in ordered] for i, c in enumerate(h.KEY)},
+        schema=pa.schema([(c, pa.string()) for c in h.KEY]),
+    )
+
+
+@pytest.mark.parametrize("row_group", [3, 1 << 20], ids=["small-row-groups", "one-row-group"])
+def test_advance_matches_a_plain_reference_over_many_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_group: int
 ) -> None:
+    """Runs merged a segment at a time with the earlier history read back from its file
+    (segments spanning row groups when they are small) give the plain reference's history,
+    changes and sizes; a segment no longer evaluated closes its stays."""
     import random
 
     import polars as pl
 
+    import pipeline.parquet
     from pipeline.publish import history as h
 
-    if collide:  # every key hashes alike: the exact fallbacks must decide
-        monkeypatch.setattr(
-            h, "_hashes", lambda frame: pl.Series([0] * frame.height, dtype=pl.UInt64)
-        )
+    monkeypatch.setattr(pipeline.parquet, "ROW_GROUP", row_group)
+    monkeypatch.setattr(h, "ROW_GROUP", row_group)
     rng = random.Random(7)
     ids = ["o1", "o10", "o2", "O3", "é1", "e2", "Z", "z", "10", "9"]
+    segments = ["s-a", "s_b", "s-p", "s10"]
     universe = [
         (prop, seg, "person" if seg == "s-p" else "organization", i)
-        for seg in ["s-a", "s_b", "s-p", "s10"]
+        for seg in segments
         for prop in ["site-b", "site-a"]
         for i in ids
     ]
     runs = [
-        (T1 + dt.timedelta(hours=n), {k for k in universe if rng.random() < 0.5}) for n in range(6)
+        (T1 + dt.timedelta(hours=n), {k for k in universe if rng.random() < 0.5}, segments)
+        for n in range(6)
     ]
-    runs.append((T1 + dt.timedelta(hours=6), set()))  # everyone exits
-    runs.append((T1 + dt.timedelta(hours=7), set(universe)))  # everyone comes back
+    # s10 is no longer evaluated (its members exit), then comes back.
+    runs.append((T1 + dt.timedelta(hours=6), {k for k in universe if k[1] != "s10"}, segments[:3]))
+    runs.append((T1 + dt.timedelta(hours=7), set(), segments))  # everyone exits
+    runs.append((T1 + dt.timedelta(hours=8), set(universe), segments))  # everyone comes back
     previous = h.Published.empty()
-    for n, (as_of, now) in enumerate(runs):
-        ordered = sorted(now, key=lambda k: (k[1], k[0], k[3]))  # membership order
-        members = pa.table(
-            {c: [k[i] for k in ordered] for i, c in enumerate(h.KEY)},
-            schema=pa.schema([(c, pa.string()) for c in h.KEY]),
-        )
-        scopes = {(seg, prop) for prop, seg, _, _ in universe}
-        diffed = h.diff(previous, members, f"r{n}", as_of, scopes)
+    changes: list[dict[str, object]] = []
+    for n, (as_of, now, evaluated) in enumerate(runs):
+        folder = tmp_path / f"run{n}"
+        folder.mkdir()
+        members = _members_table(list(now))
+        parts = [
+            (seg, members.filter(pa.compute.equal(members["segment_id"], seg)))
+            for seg in sorted(evaluated)
+        ]
+        scopes = {(seg, prop) for prop, seg, _, _ in universe if seg in evaluated}
+        membership, diffed = h.advance(previous, parts, f"r{n}", as_of, scopes, folder)
+        assert pq.read_table(membership.path).select(h.KEY).equals(members)
+        assert set(pq.read_table(membership.path).column("run_id").to_pylist()) <= {f"r{n}"}
+        changes += pq.read_table(diffed.changes.path).to_pylist()
         previous = h.published(
-            pl.from_arrow(diffed.history),
-            diffed.changes,
-            pl.from_arrow(diffed.sizes),
+            [diffed.history.path],
+            None,
+            pl.from_arrow(diffed.sizes),  # type: ignore[arg-type]
         )
 
-    history, changes = _reference_runs(runs)
-    assert [tuple(r.values()) for r in diffed.history.to_pylist()] == history
+    history, expected_changes = _reference_runs([(as_of, now) for as_of, now, _ in runs])
+    stays = pq.read_table(diffed.history.path)
+    assert [tuple(r.values()) for r in stays.to_pylist()] == history
     assert [
         (r["as_of"], r["property_id"], r["segment_id"], r["entity"], r["entity_id"], r["change"])
-        for r in diffed.changes.to_pylist()
-    ] == changes
+        for r in changes
+    ] == expected_changes
     last = {(r["segment_id"], r["property_id"]): r for r in diffed.sizes.to_pylist()}
     assert {k: (r["members"], r["entered"], r["exited"]) for k, r in last.items()} == {
         (seg, prop): (len(ids), len(ids), 0) for prop, seg, _, _ in universe
     }
+    s10 = [r for r in diffed.sizes.to_pylist() if r["segment_id"] == "s10"]
+    emptied = [(r["as_of"], r["property_id"]) for r in s10 if r["members"] == 0 and r["exited"]]
+    assert emptied == [(T1 + dt.timedelta(hours=6), p) for p in ["site-a", "site-b"]]
+    assert (diffed.entered, diffed.exited) == (len(universe), 0)
+
+
+def test_a_rebuild_merges_with_the_history_cut_before_its_as_of(tmp_path: Path) -> None:
+    """A rebuild reads the earlier history cut at its ``as_of`` (later stays dropped, stays
+    closed at or after it open again) and rewrites the earlier changes it keeps."""
+    import polars as pl
+
+    from pipeline.publish import history as h
+
+    a, b = ("p", "s", "organization", "o1"), ("p", "s", "organization", "o2")
+    runs = [(T1, {a}), (T2, {b}), (T2 + dt.timedelta(hours=1), {a, b})]
+    previous = h.Published.empty()
+    changes: list[pa.Table] = []
+    for n, (as_of, now) in enumerate(runs):
+        folder = tmp_path / f"run{n}"
+        folder.mkdir()
+        _, diffed = h.advance(
+            previous, [("s", _members_table(list(now)))], f"r{n}", as_of, {("s", "p")}, folder
+        )
+        changes.append(pq.read_table(diffed.changes.path))
+        previous = h.published([diffed.history.path], None, pl.from_arrow(diffed.sizes))  # type: ignore[arg-type]
+    # Redo the second run with other members, from the state just before it.
+    rebuilt = h.published(
+        [diffed.history.path],
+        pa.concat_tables(changes),
+        pl.from_arrow(diffed.sizes),  # type: ignore[arg-type]
+    ).cut(T2)
+    folder = tmp_path / "rebuild"
+    folder.mkdir()
+    _, redone = h.advance(rebuilt, [("s", _members_table([a]))], "r1b", T2, {("s", "p")}, folder)
+    history, expected = _reference_runs([(T1, {a}), (T2, {a})])
+    assert [tuple(r.values()) for r in pq.read_table(redone.history.path).to_pylist()] == history
+    assert [
+        (r["as_of"], r["property_id"], r["segment_id"], r["entity"], r["entity_id"], r["change"])
+        for r in pq.read_table(redone.changes.path).to_pylist()
+    ] == expected
+    assert [r["as_of"] for r in redone.sizes.to_pylist()] == [T1, T2]
 
 
 @pytest.mark.parametrize("row_group", [3, 1 << 20], ids=["small-row-groups", "one-row-group"])
 @pytest.mark.parametrize("earlier_sizes", [False, True], ids=["first-run", "after-empty-runs"])
-def test_a_first_run_written_segment_by_segment_matches_diff(
+def test_a_first_run_is_its_members_stamped_written_segment_by_segment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_group: int, earlier_sizes: bool
 ) -> None:
     """A run with no earlier stay writes its membership, history and changes a segment at a
-    time; the files hold exactly what ``diff`` builds, and the sizes are the same."""
+    time: each is every member stamped as having entered at the run's ``as_of``."""
     import random
 
     import polars as pl
@@ -543,41 +607,65 @@ def test_a_first_run_written_segment_by_segment_matches_diff(
     monkeypatch.setattr(pipeline.parquet, "ROW_GROUP", row_group)
     monkeypatch.setattr(h, "ROW_GROUP", row_group)  # each segment stamped in slices too
     rng = random.Random(3)
+    segments = ["s-a", "s-empty", "s-p", "s_b"]
     universe = [
         (prop, seg, "person" if seg == "s-p" else "organization", f"e{i}")
-        for seg in ["s-a", "s-empty", "s-p", "s_b"]
+        for seg in segments
         for prop in ["site-a", "site-b"]
         for i in range(9)
         if seg != "s-empty" and rng.random() < 0.6
     ]
-    members = pa.table(
-        {
-            c: [k[i] for k in sorted(universe, key=lambda k: (k[1], k[0], k[3]))]
-            for i, c in enumerate(h.KEY)
-        },
-        schema=pa.schema([(c, pa.string()) for c in h.KEY]),
-    )
-    scopes = [(s, p) for s in ["s-a", "s-empty", "s-p", "s_b"] for p in ["site-a", "site-b"]]
+    members = _members_table(universe)
+    scopes = [(s, p) for s in segments for p in ["site-a", "site-b"]]
     previous = h.Published.empty()
     if earlier_sizes:  # earlier runs found nobody: sizes of 0, no stay
-        earlier = h.diff(previous, members.slice(0, 0), "r0", T1, scopes)
-        previous = h.published(None, None, pl.from_arrow(earlier.sizes))  # type: ignore[arg-type]
-        assert previous.is_empty and previous.sizes.height == len(scopes)
+        (tmp_path / "r0").mkdir()
+        _, earlier = h.advance(
+            previous,
+            [(s, members.slice(0, 0)) for s in segments],
+            "r0",
+            T1,
+            scopes,
+            tmp_path / "r0",
+        )
+        assert pq.read_table(earlier.history.path).num_rows == 0
+        previous = h.published(
+            [earlier.history.path],
+            None,
+            pl.from_arrow(earlier.sizes),  # type: ignore[arg-type]
+        )
+        assert previous.sizes.height == len(scopes)
     # Each segment's members, as an engine's flags give them (an empty segment included).
-    parts = [
-        members.filter(pa.compute.equal(members["segment_id"], s))
-        for s in ["s-a", "s-empty", "s-p", "s_b"]
-    ]
-    membership, written = h.first_run(previous, parts, "r1", T2, scopes, tmp_path)
-    expected = h.diff(previous, members, "r1", T2, scopes)
+    parts = [(s, members.filter(pa.compute.equal(members["segment_id"], s))) for s in segments]
+    membership, written = h.advance(previous, parts, "r1", T2, scopes, tmp_path)
 
-    assert isinstance(written.history, snapshot.Written)
-    assert isinstance(written.changes, snapshot.Written)
-    assert pq.read_table(written.history.path).equals(expected.history)
-    assert pq.read_table(written.changes.path).equals(expected.changes)
-    assert pq.read_table(membership.path).equals(h.stamped_membership(members, "r1", T2))
-    assert written.sizes.equals(expected.sizes)
-    assert (written.entered, written.exited) == (expected.entered, 0) == (members.num_rows, 0)
+    rows = members.num_rows
+    stamp = pa.array([T2] * rows, pa.timestamp("us", tz="UTC"))
+    run = pa.array(["r1"] * rows, pa.string())
+    expected = {
+        membership.path: members.append_column("run_id", run).append_column("as_of", stamp),
+        written.history.path: members.append_column("valid_from", stamp).append_column(
+            "valid_to", pa.nulls(rows, pa.timestamp("us", tz="UTC"))
+        ),
+        written.changes.path: pa.table(
+            {"run_id": run, "as_of": stamp}
+            | {c: members.column(c) for c in h.KEY}
+            | {"change": pa.array(["entered"] * rows)}
+        ),
+    }
+    schemas = {membership.path: h.MEMBERSHIP, written.history.path: h.HISTORY}
+    for path, table in expected.items():
+        schema = schemas.get(path, h.CHANGES)
+        assert pq.read_table(path).equals(table.select(schema.names).cast(schema))
+    sizes = {
+        (r["as_of"], r["segment_id"], r["property_id"]): (r["members"], r["entered"], r["exited"])
+        for r in written.sizes.to_pylist()
+    }
+    for segment_id, property_id in scopes:
+        n = sum(1 for k in universe if (k[1], k[0]) == (segment_id, property_id))
+        assert sizes[(T2, segment_id, property_id)] == (n, n, 0)
+    assert len(sizes) == len(scopes) * (2 if earlier_sizes else 1)
+    assert (written.entered, written.exited) == (members.num_rows, 0)
     groups = pq.ParquetFile(membership.path).metadata.num_row_groups
     assert groups == (-(-members.num_rows // row_group) if row_group < members.num_rows else 1)
 

@@ -111,9 +111,9 @@ class Flags:
             for position in range(len(segment_ids))
         )
 
-    def parts(self) -> Iterator[pa.Table]:
-        """The long membership a segment at a time, in ``MEMBERSHIP_ORDER`` and the published
-        schema (a segment with no member is an empty table)."""
+    def parts(self) -> Iterator[tuple[str, pa.Table]]:
+        """The long membership a segment at a time, in ``MEMBERSHIP_ORDER``: each segment id
+        and its members in the published schema (a segment with no member, an empty table)."""
         order = sorted(
             (segment_id, entity, position)
             for entity, (segment_ids, _) in self.entities.items()
@@ -127,19 +127,22 @@ class Flags:
         for segment_id, entity, position in order:
             members = keys[entity].filter(self.entities[entity][1].column(2 + position))
             rows = members.num_rows
-            yield pa.table(
-                [
-                    members.column("property_id"),
-                    pa.repeat(pa.scalar(segment_id, pa.string()), rows),
-                    pa.repeat(pa.scalar(entity, pa.string()), rows),
-                    members.column("entity_id"),
-                ],
-                schema=MEMBERSHIP_SCHEMA,
+            yield (
+                segment_id,
+                pa.table(
+                    [
+                        members.column("property_id"),
+                        pa.repeat(pa.scalar(segment_id, pa.string()), rows),
+                        pa.repeat(pa.scalar(entity, pa.string()), rows),
+                        members.column("entity_id"),
+                    ],
+                    schema=MEMBERSHIP_SCHEMA,
+                ),
             )
 
     def table(self) -> pa.Table:
         """The long membership, in ``MEMBERSHIP_ORDER``."""
-        return pa.concat_tables([MEMBERSHIP_SCHEMA.empty_table(), *self.parts()])
+        return pa.concat_tables([MEMBERSHIP_SCHEMA.empty_table(), *(t for _, t in self.parts())])
 
 
 #: What the flags query of an entity holds per entity row, estimated: its keys, normalized
