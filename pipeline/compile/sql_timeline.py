@@ -182,12 +182,13 @@ def window_sum(
 
 
 def count_where(condition: exp.Expr) -> exp.Expr:
-    """``COUNT_IF(condition)``: rows of a group where it holds (never NULL).
+    """``COUNT(*) FILTER (WHERE condition)``: rows of a group where it holds (never NULL).
 
-    Dialects without it get ``SUM(CASE WHEN condition THEN 1 ELSE 0 END)`` from sqlglot. In
-    DuckDB it is the faster of the two (55 activity counts over 10.8M events: 3.2 s -> 2.8 s).
+    Not ``COUNT_IF``: in DuckDB 2.0 that returns a 128-bit integer and is slower (16 rollup
+    counts over 10M events: 2.5 s -> 1.6 s). sqlglot spells it ``COUNT_IF`` / ``COUNTIF``
+    where a dialect has no ``FILTER`` clause (Snowflake, BigQuery).
     """
-    return exp.CountIf(this=condition)
+    return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
 
 
 def rollup_aggregate(events: str, clock: ir.Clock) -> exp.Select:

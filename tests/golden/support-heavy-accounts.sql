@@ -24,11 +24,10 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    COUNT_IF(
+    COUNT(*) FILTER(WHERE
       "kind" IN ('chat', 'call')
       AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "a1"
+      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)) AS "a1"
   FROM events
   GROUP BY
     "property_id",
@@ -37,58 +36,50 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    COUNT_IF(
+    COUNT(*) FILTER(WHERE
       "kind" = 'note'
-      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "notes_7d",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)) AS "notes_7d",
+    COUNT(*) FILTER(WHERE
       "kind" = 'note'
-      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "notes_30d",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)) AS "notes_30d",
+    COUNT(*) FILTER(WHERE
       "kind" = 'note'
-      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "notes_90d",
-    COUNT_IF("kind" = 'note') AS "notes_total",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)) AS "notes_90d",
+    COUNT(*) FILTER(WHERE
+      "kind" = 'note') AS "notes_total",
+    COUNT(*) FILTER(WHERE
       "kind" = 'chat'
-      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "chats_7d",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)) AS "chats_7d",
+    COUNT(*) FILTER(WHERE
       "kind" = 'chat'
-      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "chats_30d",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)) AS "chats_30d",
+    COUNT(*) FILTER(WHERE
       "kind" = 'chat'
-      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "chats_90d",
-    COUNT_IF("kind" = 'chat') AS "chats_total",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)) AS "chats_90d",
+    COUNT(*) FILTER(WHERE
+      "kind" = 'chat') AS "chats_total",
+    COUNT(*) FILTER(WHERE
       "kind" = 'ticket'
-      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "tickets_7d",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)) AS "tickets_7d",
+    COUNT(*) FILTER(WHERE
       "kind" = 'ticket'
-      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "tickets_30d",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)) AS "tickets_30d",
+    COUNT(*) FILTER(WHERE
       "kind" = 'ticket'
-      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "tickets_90d",
-    COUNT_IF("kind" = 'ticket') AS "tickets_total",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)) AS "tickets_90d",
+    COUNT(*) FILTER(WHERE
+      "kind" = 'ticket') AS "tickets_total",
+    COUNT(*) FILTER(WHERE
       "kind" = 'call'
-      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "calls_7d",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)) AS "calls_7d",
+    COUNT(*) FILTER(WHERE
       "kind" = 'call'
-      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "calls_30d",
-    COUNT_IF(
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)) AS "calls_30d",
+    COUNT(*) FILTER(WHERE
       "kind" = 'call'
-      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-    ) AS "calls_90d",
-    COUNT_IF("kind" = 'call') AS "calls_total",
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)) AS "calls_90d",
+    COUNT(*) FILTER(WHERE
+      "kind" = 'call') AS "calls_total",
     MIN("occurred_at") AS "first_interaction_at",
     MAX("occurred_at") AS "last_interaction_at"
   FROM events
