@@ -57,8 +57,7 @@ WITH r1_base AS (
   SELECT
     "l"."property_id" AS "property_id",
     "l"."org_id" AS "entity_id",
-    COUNT(*) FILTER(WHERE
-      "f"."m1") AS "n1"
+    CAST(COUNT_IF("f"."m1") AS BIGINT) AS "n1"
   FROM r1_links AS l
   JOIN r1_wide AS f
     ON "l"."property_id" = "f"."property_id" AND "l"."person_id" = "f"."entity_id"

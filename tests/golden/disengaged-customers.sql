@@ -37,50 +37,58 @@ WITH custom AS (
   SELECT
     "property_id",
     "entity_id",
-    COUNT(*) FILTER(WHERE
+    CAST(COUNT_IF(
       "kind" = 'note'
-      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)) AS "notes_7d",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "notes_7d",
+    CAST(COUNT_IF(
       "kind" = 'note'
-      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)) AS "notes_30d",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "notes_30d",
+    CAST(COUNT_IF(
       "kind" = 'note'
-      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)) AS "notes_90d",
-    COUNT(*) FILTER(WHERE
-      "kind" = 'note') AS "notes_total",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "notes_90d",
+    CAST(COUNT_IF("kind" = 'note') AS BIGINT) AS "notes_total",
+    CAST(COUNT_IF(
       "kind" = 'chat'
-      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)) AS "chats_7d",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "chats_7d",
+    CAST(COUNT_IF(
       "kind" = 'chat'
-      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)) AS "chats_30d",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "chats_30d",
+    CAST(COUNT_IF(
       "kind" = 'chat'
-      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)) AS "chats_90d",
-    COUNT(*) FILTER(WHERE
-      "kind" = 'chat') AS "chats_total",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "chats_90d",
+    CAST(COUNT_IF("kind" = 'chat') AS BIGINT) AS "chats_total",
+    CAST(COUNT_IF(
       "kind" = 'ticket'
-      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)) AS "tickets_7d",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "tickets_7d",
+    CAST(COUNT_IF(
       "kind" = 'ticket'
-      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)) AS "tickets_30d",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "tickets_30d",
+    CAST(COUNT_IF(
       "kind" = 'ticket'
-      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)) AS "tickets_90d",
-    COUNT(*) FILTER(WHERE
-      "kind" = 'ticket') AS "tickets_total",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "tickets_90d",
+    CAST(COUNT_IF("kind" = 'ticket') AS BIGINT) AS "tickets_total",
+    CAST(COUNT_IF(
       "kind" = 'call'
-      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)) AS "calls_7d",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-11-13 12:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "calls_7d",
+    CAST(COUNT_IF(
       "kind" = 'call'
-      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)) AS "calls_30d",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "calls_30d",
+    CAST(COUNT_IF(
       "kind" = 'call'
-      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)) AS "calls_90d",
-    COUNT(*) FILTER(WHERE
-      "kind" = 'call') AS "calls_total",
+      AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "calls_90d",
+    CAST(COUNT_IF("kind" = 'call') AS BIGINT) AS "calls_total",
     MIN("occurred_at") AS "first_interaction_at",
     MAX("occurred_at") AS "last_interaction_at"
   FROM events

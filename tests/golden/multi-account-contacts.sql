@@ -12,10 +12,11 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    COUNT(*) FILTER(WHERE
+    CAST(COUNT_IF(
       "kind" IN ('note', 'chat', 'ticket', 'call')
       AND "occurred_at" >= CAST('2026-05-24 11:00:00+00:00' AS TIMESTAMPTZ)
-      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)) AS "a1"
+      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "a1"
   FROM events
   GROUP BY
     "property_id",

@@ -24,14 +24,16 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    COUNT(*) FILTER(WHERE
+    CAST(COUNT_IF(
       "kind" = 'chat'
       AND "occurred_at" >= CAST('2026-08-22 11:00:00+00:00' AS TIMESTAMPTZ)
-      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)) AS "a1",
-    COUNT(*) FILTER(WHERE
+      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "a1",
+    CAST(COUNT_IF(
       "kind" = 'chat'
       AND "occurred_at" >= CAST('2026-10-21 11:00:00+00:00' AS TIMESTAMPTZ)
-      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)) AS "a2"
+      AND "occurred_at" <= CAST('2026-11-20 12:00:00+00:00' AS TIMESTAMPTZ)
+    ) AS BIGINT) AS "a2"
   FROM events
   GROUP BY
     "property_id",
