@@ -15,16 +15,19 @@ import polars as pl
 import pytest
 from sqlglot import exp
 
+from pipeline.catalog import AttrType
 from pipeline.compile import polars as polars_compile
 from pipeline.compile import sql as sql_compile
 from pipeline.compile.dialects import DIALECTS, render
 from pipeline.compile.normalize import (
+    LIST_NEEDS_MORE_PATTERN,
     NEWER_LOWER_FROM,
     NEWER_LOWER_TO,
     TRIM_OR_TRANSLATE_PATTERN,
     WHITESPACE,
     normalize_text,
 )
+from pipeline.language import ir
 
 Normalizer = Callable[[list[str | None]], list[str | None]]
 
@@ -95,3 +98,73 @@ def test_dialects_that_read_patterns_differently_get_the_unguarded_form(dialect:
     assert "x{20}" not in text
     guarded = render(select, "spark")
     assert "x{20}" in guarded and " RLIKE " in guarded.upper()
+
+
+# --- lists: one guard over the joined elements ----------------------------------------------
+
+ListNormalizer = Callable[[list[list[str | None] | None]], list[list[str] | None]]
+
+
+def _lists() -> list[list[str | None] | None]:
+    """Every code point (surrogates excepted) in an element at the start and at the end of a
+    list, next to an ordinary element; white space around rare letters; blank and null
+    elements; and the edge cases of lists themselves."""
+    points = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    lists: list[list[str | None] | None] = []
+    for char in points:
+        lists += [[f"{char}Ab", "Vip"], ["Vip", f"aB{char}"]]
+    for space in WHITESPACE:
+        for letter in NEWER_LOWER_FROM[:3] + "İΣς":
+            lists += [["x", f"{space}{letter}"], [f"{letter}{space}", "x"], [f"{space}", None]]
+    return [*lists, [], None, [None], [""], [" "], ["A", None, "b"], ["\x1f", " x"], ["x\x1f "]]
+
+
+def _duckdb_lists(lists: list[list[str | None] | None]) -> list[list[str] | None]:
+    attr = ir.Attr("builtin", "tags", AttrType.TEXT_LIST)
+    select = exp.select(exp.alias_(sql_compile.normalized(attr, exp.column("t")), "n")).from_("x")
+    frame = pl.DataFrame({"t": lists}, schema={"t": pl.List(pl.String)})
+    connection = duckdb.connect()
+    connection.register("x", frame.to_arrow())
+    return [row[0] for row in connection.execute(render(select, "duckdb")).fetchall()]
+
+
+def _polars_lists(lists: list[list[str | None] | None]) -> list[list[str] | None]:
+    attr = ir.Attr("builtin", "tags", AttrType.TEXT_LIST)
+    frame = pl.DataFrame({"t": lists}, schema={"t": pl.List(pl.String)})
+    return frame.select(polars_compile.normalized(attr, pl.col("t"))).to_series().to_list()
+
+
+@pytest.mark.parametrize("engine", [_duckdb_lists, _polars_lists], ids=["duckdb", "polars"])
+def test_every_code_point_in_a_list_normalizes_as_specified(engine: ListNormalizer) -> None:
+    """DuckDB lower-cases a list without normalizing each element when one regular expression
+    over the joined elements says none needs more: no element it skips is left unnormalized."""
+    lists = _lists()
+    expected = [
+        None
+        if elements is None
+        else [n for e in elements if e is not None and (n := normalize_text(e)) is not None]
+        for elements in lists
+    ]
+    got = engine(lists)
+    wrong = [(t, e, g) for t, e, g in zip(lists, expected, got, strict=True) if e != g]
+    assert wrong == [], f"{len(wrong)} lists differ, first: {wrong[:5]!r}"
+
+
+def test_the_list_guard_fires_only_where_an_element_needs_more_than_lower_casing() -> None:
+    lists = [
+        ["Vip", "Beta"],
+        ["ÉCOLE", "x y"],
+        [None, "Vip"],
+        ["vip ", "b"],
+        ["a", "\u2003b"],
+        ["İstanbul"],
+        ["ΟΔΟΣ"],
+        ["a\x1fb"],
+    ]
+    frame = pl.DataFrame({"t": lists}, schema={"t": pl.List(pl.String)})
+    connection = duckdb.connect()
+    connection.register("x", frame.to_arrow())
+    fired = connection.execute(
+        "SELECT regexp_matches(array_to_string(t, chr(31)), ?) FROM x", [LIST_NEEDS_MORE_PATTERN]
+    ).fetchall()
+    assert [f for (f,) in fired] == [False, False, False, True, True, True, True, False]

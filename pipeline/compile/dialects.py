@@ -86,7 +86,9 @@ def _without_lambdas(node: exp.Expr) -> exp.Expr:
 
 def _unguarded(node: exp.Expr) -> exp.Expr:
     changed = guarded_change(node)
-    return node if changed is None else changed
+    # A list's guard holds the guards of its elements: those go too (``transform`` does not
+    # visit a node it has just put in place).
+    return node if changed is None else changed.transform(_unguarded, copy=False)
 
 
 def _rewrite(node: exp.Expr, dialect: str) -> exp.Expr:

@@ -76,6 +76,21 @@ TRIM_OR_TRANSLATE_PATTERN: Final = (
 #: Replacements applied after lower-casing, in order, so that every engine agrees.
 CASE_FIXES: Final = (("i\u0307", "i"), ("ς", "σ"))
 
+#: Joins the elements of a list for one test of them all (any character would do: one inside
+#: an element can only make the test say "normalize", never miss an element that needs it).
+LIST_SEPARATOR: Final = "\x1f"
+
+#: Matches a list's elements joined by ``LIST_SEPARATOR`` when one of them needs more than
+#: lower-casing: white space at an element's edge, a ``NEWER_LOWER_FROM`` letter, or a letter
+#: the ``CASE_FIXES`` act on (before or after lower-casing: İ, the combining dot, Σ, ς). Every
+#: other list is normalized by lower-casing its elements and dropping the empty ones.
+_CASE_FIX_LETTERS: Final = "\u0130\u0307\u03a3\u03c2"
+LIST_NEEDS_MORE_PATTERN: Final = (
+    f"(?:^|{_pattern_class(LIST_SEPARATOR)}){_pattern_class(WHITESPACE)}"
+    f"|{_pattern_class(WHITESPACE)}(?:$|{_pattern_class(LIST_SEPARATOR)})"
+    f"|{_pattern_class(NEWER_LOWER_FROM + _CASE_FIX_LETTERS)}"
+)
+
 _NEWER_LOWER: Final = str.maketrans(NEWER_LOWER_FROM, NEWER_LOWER_TO)
 
 #: What a phone keeps.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import assert_never
 
 from sqlglot import exp
@@ -20,6 +20,8 @@ from sqlglot import exp
 from pipeline.catalog import AttrType
 from pipeline.compile.normalize import (
     CASE_FIXES,
+    LIST_NEEDS_MORE_PATTERN,
+    LIST_SEPARATOR,
     NEWER_LOWER_FROM,
     NEWER_LOWER_TO,
     PHONE_STRIP_PATTERN,
@@ -111,7 +113,8 @@ def guarded_change(node: exp.Expr) -> exp.Expr | None:
     if not isinstance(node, exp.Case) or len(node.args.get("ifs") or []) != 1:
         return None
     test = node.args["ifs"][0].this
-    if isinstance(test, exp.RegexpLike) and test.expression.name == TRIM_OR_TRANSLATE_PATTERN:
+    guards = (TRIM_OR_TRANSLATE_PATTERN, LIST_NEEDS_MORE_PATTERN)
+    if isinstance(test, exp.RegexpLike) and test.expression.name in guards:
         changed: exp.Expr = node.args["ifs"][0].args["true"]
         return changed
     return None
@@ -140,6 +143,15 @@ def normalized_phone(value: exp.Expr) -> exp.Expr:
     return exp.Nullif(this=digits, expression=lit(""))
 
 
+def _normalized_list(raw: exp.Expr, element: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """Each element of a list normalized, the unknown ones (null) dropped."""
+    var = exp.to_identifier("x")
+    mapped = exp.Transform(this=raw, expression=_lambda(element(var)))
+    kept = exp.Not(this=exp.Is(this=var.copy(), expression=exp.Null()))
+    # Empty lists stay empty (not NULL): every list leaf is false on them anyway.
+    return exp.ArrayFilter(this=mapped, expression=_lambda(kept))
+
+
 def normalized(attr: ir.Attr, raw: exp.Expr) -> exp.Expr:
     """The normalized form of an attribute's raw column."""
     match attr.type:
@@ -147,13 +159,22 @@ def normalized(attr: ir.Attr, raw: exp.Expr) -> exp.Expr:
             return normalized_text(raw)
         case AttrType.PHONE:
             return normalized_phone(raw)
-        case AttrType.TEXT_LIST | AttrType.PHONE_LIST:
-            element = normalized_phone if attr.type.is_phone else normalized_text
+        case AttrType.PHONE_LIST:
+            return _normalized_list(raw, normalized_phone)
+        case AttrType.TEXT_LIST:
+            # Most lists need their elements lower-cased and nothing else: one regular
+            # expression over the joined elements tells, where the guard of each element
+            # inside the lambda cost DuckDB ~0.7 us an element (the tags of 2.35M people:
+            # 2.0 s -> 0.5 s).
             var = exp.to_identifier("x")
-            mapped = exp.Transform(this=raw, expression=_lambda(element(var)))
-            kept = exp.Not(this=exp.Is(this=var.copy(), expression=exp.Null()))
-            # Empty lists stay empty (not NULL): every list leaf is false on them anyway.
-            return exp.ArrayFilter(this=mapped, expression=_lambda(kept))
+            lowered = exp.ArrayFilter(
+                this=exp.Transform(this=raw.copy(), expression=_lambda(exp.Lower(this=var))),
+                expression=_lambda(exp.NEQ(this=var.copy(), expression=lit(""))),
+            )
+            joined = exp.ArrayToString(this=raw.copy(), expression=_characters(LIST_SEPARATOR))
+            test = exp.RegexpLike(this=joined, expression=lit(LIST_NEEDS_MORE_PATTERN))
+            exact = _normalized_list(raw, normalized_text)
+            return exp.Case(ifs=[exp.If(this=test, true=exact)], default=lowered)
         case AttrType.NUMBER:
             nan = exp.cast(lit("NaN"), sql_type("double"))
             return exp.Nullif(this=exp.cast(raw, sql_type("double")), expression=nan)
