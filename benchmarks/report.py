@@ -223,6 +223,56 @@ def baselines_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: The steps ``handwritten.py`` times, as ``run.HANDWRITTEN_PHASES``.
+HANDWRITTEN_PHASES = ("read", "events", "rollups", "daily", "segments", "write")
+
+
+def handwritten_table(results: dict[str, Any]) -> list[str]:
+    """The hand-written Polars script next to the runs of the same invocation: its wall time
+    and peak RSS, the run's ratio to it, and whether it found the same members."""
+    sizes, counts, _ = _keys(results)
+    lines = [
+        "| orgs | segments | handwritten: wall s | CPU s | "
+        + " / ".join(HANDWRITTEN_PHASES)
+        + " s | peak RSS GiB | same members as the runs | DuckDB run s | DuckDB / handwritten |"
+        " Polars run s | Polars / handwritten |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size in sizes:
+        for n in counts:
+            hand = _base(results, size, n, "handwritten")
+            if not hand:
+                continue
+            runs = {e: _run(results, size, n, e) for e in ("duckdb", "polars")}
+            digests = {r.get("membership_digest") for r in runs.values() if r} - {None}
+            same = (
+                "-"
+                if not digests or not hand.get("membership_digest")
+                else "yes"
+                if digests == {hand["membership_digest"]}
+                else "**no**"
+            )
+            cells = []
+            for engine in ("duckdb", "polars"):
+                run = runs[engine]
+                cells.append(_s(run["seconds_median"] if run else None))
+                cells.append(
+                    f"{run['seconds_median'] / hand['seconds_median']:.1f}x "
+                    f"(CPU: {_ratio(run, hand)})"
+                    if run
+                    else "-"
+                )
+            lines.append(
+                f"| {size} | {n} | **{_s(hand['seconds_median'])}** | "
+                f"{_s(hand.get('cpu_seconds_median'))} | "
+                + " / ".join(_s(hand.get(f"{p}_seconds_median")) for p in HANDWRITTEN_PHASES)
+                + f" | {_gib(hand['peak_rss_bytes_max'])} | {same} | "
+                + " | ".join(cells)
+                + " |"
+            )
+    return lines if len(lines) > 2 else []
+
+
 def targets(results: dict[str, Any]) -> list[str]:
     sizes, counts, engines = _keys(results)
     lines = ["| target | measured | verdict |", "|---|---|---|"]
@@ -450,6 +500,23 @@ def render(results: dict[str, Any]) -> str:
         "",
         *baselines_table(results),
         "",
+        *(
+            [
+                "handwritten = `benchmarks/handwritten.py`: what a data engineer would write "
+                "by hand for these generated segments in plain Polars and numpy, without the "
+                "engine (dense integer keys, each distinct predicate evaluated once, one "
+                "filter per segment over key-sorted flags, dictionary-encoded output); it "
+                "writes `segment_membership`, `timeline_rollups` and `timeline_daily`, but "
+                "no history, changes, sizes, catalog or warehouse, validates nothing and "
+                "publishes nothing atomically. Same members: its membership digest against "
+                "the runs'.",
+                "",
+                *handwritten_table(results),
+                "",
+            ]
+            if handwritten_table(results)
+            else []
+        ),
         "## Engines agree",
         "",
         *agreement(results),

@@ -9,9 +9,9 @@ For each size: ``segments generate --orgs N --seed S`` into ``benchmarks/data/or
 ``benchmarks/segments/<n>/`` and checked with ``segments validate``. Then, ``--repeat`` times,
 engines interleaved: the full ``segments run`` as a subprocess into a fresh output folder,
 measured (wall time, per-phase seconds from the JSON log, peak RSS of the process tree, output
-row counts); then the two baselines (``benchmarks/baselines.py``) on the same data. Results are
-saved to the JSON file after every measurement, so an interrupted run keeps what it measured
-(``--resume`` skips what the file already holds).
+row counts); then the baselines (``benchmarks/baselines.py``, ``benchmarks/handwritten.py``)
+on the same data. Results are saved to the JSON file after every measurement, so an
+interrupted run keeps what it measured (``--resume`` skips what the file already holds).
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ OUTPUT_TABLES = (
     "quarantine",
 )
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+#: The steps ``handwritten.py`` times (``<step>_seconds`` in its JSON line).
+HANDWRITTEN_PHASES = ("read", "events", "rollups", "daily", "segments", "write")
 
 
 def _env() -> dict[str, str]:
@@ -262,6 +264,8 @@ def _basics(measured: Measured) -> dict[str, Any]:
 def baseline(
     kind: str, data: Path, segments: Path, rows: int, work: Path, limits: Limits
 ) -> dict[str, Any]:
+    if kind == "handwritten":
+        return handwritten(data, len(list(segments.glob("*.yaml"))), work, limits)
     command = [
         sys.executable,
         str(HERE / "baselines.py"),
@@ -281,6 +285,38 @@ def baseline(
     result = _basics(measured)
     if measured.returncode == 0:
         result.update(json.loads(measured.stdout.strip().splitlines()[-1]))
+    return result
+
+
+def handwritten(data: Path, n: int, work: Path, limits: Limits) -> dict[str, Any]:
+    """``handwritten.py`` on the first ``n`` generated segments (the set in
+    ``benchmarks/segments/<n>/``), as a subprocess; its membership digest is recorded so the
+    report can check it against the runs'."""
+    out = work / "handwritten"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [
+        sys.executable,
+        str(HERE / "handwritten.py"),
+        "--data",
+        str(data),
+        "--segments-count",
+        str(n),
+        "--as-of",
+        AS_OF,
+        "--out",
+        str(out),
+    ]
+    measured = run_measured(command, env=_env(), cwd=ROOT, limits=limits)
+    result = _basics(measured)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if measured.returncode == 0:
+        result.update(json.loads(measured.stdout.strip().splitlines()[-1]))
+        result["rows"] = {
+            table: result[f"{table}_rows"]
+            for table in ("segment_membership", "timeline_rollups", "timeline_daily")
+        }
+        result["membership_digest"], _ = _membership_digest(out)
+    shutil.rmtree(out, ignore_errors=True)
     return result
 
 
@@ -332,7 +368,8 @@ def summarize(repeats: list[dict[str, Any]]) -> dict[str, Any]:
             "phases_median": {k: _median(v) for k, v in later_phases.items()},
             "changes": later[0].get("changes", {}),
         }
-    for key in ("query_seconds", "floor_seconds", "scan_seconds", "write_seconds"):
+    timed = ("query", "floor", "scan", "write", *HANDWRITTEN_PHASES)  # of the baselines
+    for key in (f"{name}_seconds" for name in dict.fromkeys(timed)):
         values = [r[key] for r in ok if key in r]
         if values:
             summary[f"{key}_median"] = _median(values)
@@ -352,7 +389,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", default="1,50,200,500", help="segment counts")
     parser.add_argument("--engines", default="duckdb,polars")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--baselines", default="naive,floor", help="naive,floor; empty for none")
+    parser.add_argument(
+        "--baselines",
+        default="naive,floor,handwritten",
+        help="naive,floor,handwritten; empty for none",
+    )
     parser.add_argument("--baseline-repeat", type=int, default=None, help="default: --repeat")
     parser.add_argument(
         "--naive-segments",
