@@ -482,9 +482,10 @@ def _members_table(keys: list[tuple[str, str, str, str]]) -> pa.Table:
     )
 
 
+@pytest.mark.parametrize("collide", [False, True], ids=["hashes", "every-hash-collides"])
 @pytest.mark.parametrize("row_group", [3, 1 << 20], ids=["small-row-groups", "one-row-group"])
 def test_advance_matches_a_plain_reference_over_many_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_group: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_group: int, collide: bool
 ) -> None:
     """Runs merged a segment at a time with the earlier history read back from its file
     (segments spanning row groups when they are small) give the plain reference's history,
@@ -498,6 +499,10 @@ def test_advance_matches_a_plain_reference_over_many_runs(
 
     monkeypatch.setattr(pipeline.parquet, "ROW_GROUP", row_group)
     monkeypatch.setattr(h, "ROW_GROUP", row_group)
+    if collide:  # every key hashes alike: the exact fallback must decide
+        monkeypatch.setattr(
+            h, "_hashes", lambda keys: pl.Series([0] * keys.height, dtype=pl.UInt64)
+        )
     rng = random.Random(7)
     ids = ["o1", "o10", "o2", "O3", "é1", "e2", "Z", "z", "10", "9"]
     segments = ["s-a", "s_b", "s-p", "s10"]

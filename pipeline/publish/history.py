@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,7 +32,7 @@ UTC: Final = pl.Datetime("us", "UTC")
 UTC_TYPE: Final = pa.timestamp("us", tz="UTC")
 #: A stay's key within a segment, and the published order of a segment's stays.
 _STAY: Final = ["property_id", "entity", "entity_id"]
-_NOW: Final = "__now"
+_ROW: Final = "__row"
 _COUNTS: Final = pa.schema(
     [("segment_id", pa.string()), ("property_id", pa.string()), ("members", pa.int64())]
 )
@@ -288,31 +289,19 @@ def _segment(
             },
         )
     now = _frame(members)
-    marked = stays.join(
-        now.select(_STAY).with_columns(pl.lit(True).alias(_NOW)),
-        on=_STAY,
-        how="left",
-        maintain_order="left",
-    )
-    closing = pl.col("valid_to").is_null() & pl.col(_NOW).is_null()
-    exited = marked.filter(closing).select(KEY)
-    entered = now.join(
-        stays.filter(pl.col("valid_to").is_null()).select(_STAY),
-        on=_STAY,
-        how="anti",
-        maintain_order="left",
-    )
-    history = marked.with_columns(
-        pl.when(closing).then(pl.lit(as_of, dtype=UTC)).otherwise("valid_to").alias("valid_to")
-    ).select(HISTORY.names)
+    is_open = stays.get_column("valid_to").is_null()
+    # Where each open stay is among the stays: an exit closes it there.
+    at = is_open.arg_true()
+    entering, staying = _matches(now.select(_STAY), stays.select(_STAY).filter(is_open))
+    closing = at.filter(~staying)
+    entered = now.filter(entering)
+    exited = stays.select(KEY)[closing]
+    valid_to = stays.get_column("valid_to").clone()
+    if closing.len():
+        valid_to.scatter(closing, as_of)
+    history = stays.with_columns(valid_to).select(HISTORY.names)
     if entered.height:
-        # A new stay starts after every earlier stay of its key (a rebuild cut the later
-        # ones), so the stays sorted by key and start are the published order.
-        opened = entered.with_columns(
-            pl.lit(as_of, dtype=UTC).alias("valid_from"),
-            pl.lit(None, dtype=UTC).alias("valid_to"),
-        ).select(HISTORY.names)
-        history = pl.concat([history, opened]).sort([*_STAY, "valid_from"])
+        history = _opened(history, entered, as_of)
     changes = pl.concat(
         [
             entered.with_columns(pl.lit("entered").alias("change")),
@@ -331,6 +320,79 @@ def _segment(
             "exited": _count(segment_id, exited.to_arrow(), "exited"),
         },
     )
+
+
+def _matches(now: pl.DataFrame, open_stays: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """Whether each of ``now`` (a segment's members' keys) has no open stay (it enters), and
+    whether each of ``open_stays`` has a member (it stays); neither repeats a key.
+
+    Both come in the published order, and most members stay: the rows of ``now`` whose key
+    hash is among ``open_stays``' and the rows of ``open_stays`` whose hash is among ``now``'s
+    are then the same keys in the same order. Comparing them row by row proves it exactly (a
+    hash collision shows as a difference), for a fraction of the cost of joins on three
+    texts (1M organizations and 200 segments: 22.6 s of joins). Should the check fail, joins
+    decide.
+    """
+    ours, theirs = _hashes(now), _hashes(open_stays)
+    found, kept = ours.is_in(theirs), theirs.is_in(ours)
+    if now.filter(found).equals(open_stays.filter(kept)):
+        return ~found, kept
+    return ~_among(now, open_stays), _among(open_stays, now)
+
+
+def _hashes(keys: pl.DataFrame) -> pl.Series:
+    """A 64-bit hash of each row of ``keys``."""
+    return keys.select(pl.struct(keys.columns).hash()).to_series()
+
+
+def _among(keys: pl.DataFrame, others: pl.DataFrame) -> pl.Series:
+    """Whether each row of ``keys`` is among ``others``, exactly (a semi-join)."""
+    found = keys.with_row_index(_ROW).join(others, on=keys.columns, how="semi")
+    mask = pl.Series(np.zeros(keys.height, dtype=bool))
+    mask.scatter(found.get_column(_ROW), True)
+    return mask
+
+
+def _opened(history: pl.DataFrame, entered: pl.DataFrame, as_of: dt.datetime) -> pl.DataFrame:
+    """A segment's ``history`` (in ``HISTORY_ORDER``) with a new open stay from ``as_of`` for
+    each ``entered`` key, each inserted after every earlier stay of its key (their
+    ``valid_from`` is earlier: a rebuild cut the later ones) rather than sorting every stay
+    again (1M organizations and 200 segments: 7.8 s of sorts)."""
+    opened = entered.with_columns(
+        pl.lit(as_of, dtype=UTC).alias("valid_from"), pl.lit(None, dtype=UTC).alias("valid_to")
+    ).select(HISTORY.names)
+    before = _insertion_points(history, entered)
+    if before is None:  # not in order (a segment whose entity changed): sort them all
+        return pl.concat([history, opened]).sort([*_STAY, "valid_from"])
+    order = np.insert(
+        np.arange(history.height, dtype=np.int64),
+        before,
+        np.arange(history.height, history.height + opened.height, dtype=np.int64),
+    )
+    return pl.concat([history, opened]).gather(order)
+
+
+def _insertion_points(history: pl.DataFrame, entered: pl.DataFrame) -> np.ndarray | None:
+    """Where each ``entered`` row goes in ``history``: after every stay whose key sorts
+    before its own, and after the stays of its own key. Binary searches: property and entity
+    narrow the range, then the entity ids of a group are searched at once. None if
+    ``entered`` is not in that order."""
+    columns = {c: history.get_column(c) for c in _STAY}
+
+    def narrow(column: str, value: str, low: int, high: int) -> tuple[int, int]:
+        part = columns[column].slice(low, high - low)
+        return low + part.search_sorted(value, "left"), low + part.search_sorted(value, "right")
+
+    points: list[np.ndarray] = []
+    groups = entered.group_by(["property_id", "entity"], maintain_order=True)
+    for (property_id, entity), group in groups:
+        low, high = narrow("property_id", str(property_id), 0, history.height)
+        low, high = narrow("entity", str(entity), low, high)
+        ids = columns["entity_id"].slice(low, high - low)
+        found = ids.search_sorted(group.get_column("entity_id"), "right").to_numpy()
+        points.append(low + found.astype(np.int64))
+    before = np.concatenate(points)
+    return before if bool(np.all(before[1:] >= before[:-1])) else None
 
 
 def _empty_members() -> pa.Table:
