@@ -65,16 +65,20 @@ def _pattern_class(chars: str) -> str:
     return "[" + "".join(spelled) + "]"
 
 
-#: Matches a text that starts or ends with white space or holds a ``NEWER_LOWER_FROM``
-#: letter: only those need trimming and translating, and the SQL compiler guards those two
-#: (costly) functions with this (cheap) test.
-TRIM_OR_TRANSLATE_PATTERN: Final = (
-    f"^{_pattern_class(WHITESPACE)}|{_pattern_class(WHITESPACE)}$"
-    f"|{_pattern_class(NEWER_LOWER_FROM)}"
-)
-
 #: Replacements applied after lower-casing, in order, so that every engine agrees.
 CASE_FIXES: Final = (("i\u0307", "i"), ("ς", "σ"))
+
+#: The letters the ``CASE_FIXES`` act on, before or after lower-casing: İ, the combining dot,
+#: Σ, ς.
+_CASE_FIX_LETTERS: Final = "\u0130\u0307\u03a3\u03c2"
+
+#: Matches a text that needs more than lower-casing: white space at an edge, a
+#: ``NEWER_LOWER_FROM`` letter or a letter of the ``CASE_FIXES``. The SQL compiler normalizes
+#: only those with the whole (costly) chain and lower-cases every other text.
+TEXT_NEEDS_MORE_PATTERN: Final = (
+    f"^{_pattern_class(WHITESPACE)}|{_pattern_class(WHITESPACE)}$"
+    f"|{_pattern_class(NEWER_LOWER_FROM + _CASE_FIX_LETTERS)}"
+)
 
 #: Joins the elements of a list for one test of them all (any character would do: one inside
 #: an element can only make the test say "normalize", never miss an element that needs it).
@@ -84,7 +88,6 @@ LIST_SEPARATOR: Final = "\x1f"
 #: lower-casing: white space at an element's edge, a ``NEWER_LOWER_FROM`` letter, or a letter
 #: the ``CASE_FIXES`` act on (before or after lower-casing: İ, the combining dot, Σ, ς). Every
 #: other list is normalized by lower-casing its elements and dropping the empty ones.
-_CASE_FIX_LETTERS: Final = "\u0130\u0307\u03a3\u03c2"
 LIST_NEEDS_MORE_PATTERN: Final = (
     f"(?:^|{_pattern_class(LIST_SEPARATOR)}){_pattern_class(WHITESPACE)}"
     f"|{_pattern_class(WHITESPACE)}(?:$|{_pattern_class(LIST_SEPARATOR)})"
