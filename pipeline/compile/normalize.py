@@ -68,16 +68,16 @@ def _pattern_class(chars: str) -> str:
 #: Replacements applied after lower-casing, in order, so that every engine agrees.
 CASE_FIXES: Final = (("i\u0307", "i"), ("ς", "σ"))
 
-#: The letters the ``CASE_FIXES`` act on, before or after lower-casing: İ, the combining dot,
-#: Σ, ς.
-_CASE_FIX_LETTERS: Final = "\u0130\u0307\u03a3\u03c2"
+#: What a text needs more than lower-casing for, besides white space at an edge: a
+#: ``NEWER_LOWER_FROM`` letter, or a letter the ``CASE_FIXES`` act on (before or after
+#: lower-casing: İ, the combining dot, Σ, ς).
+_NEEDS_MORE_LETTERS: Final = _pattern_class(NEWER_LOWER_FROM + "\u0130\u0307\u03a3\u03c2")
 
-#: Matches a text that needs more than lower-casing: white space at an edge, a
-#: ``NEWER_LOWER_FROM`` letter or a letter of the ``CASE_FIXES``. The SQL compiler normalizes
-#: only those with the whole (costly) chain and lower-cases every other text.
+#: Matches a text that needs more than lower-casing (white space at an edge, or one of the
+#: ``_NEEDS_MORE_LETTERS``). The SQL compiler normalizes only those with the whole (costly)
+#: chain and lower-cases every other text.
 TEXT_NEEDS_MORE_PATTERN: Final = (
-    f"^{_pattern_class(WHITESPACE)}|{_pattern_class(WHITESPACE)}$"
-    f"|{_pattern_class(NEWER_LOWER_FROM + _CASE_FIX_LETTERS)}"
+    f"^{_pattern_class(WHITESPACE)}|{_pattern_class(WHITESPACE)}$|{_NEEDS_MORE_LETTERS}"
 )
 
 #: Joins the elements of a list for one test of them all (any character would do: one inside
@@ -85,13 +85,12 @@ TEXT_NEEDS_MORE_PATTERN: Final = (
 LIST_SEPARATOR: Final = "\x1f"
 
 #: Matches a list's elements joined by ``LIST_SEPARATOR`` when one of them needs more than
-#: lower-casing: white space at an element's edge, a ``NEWER_LOWER_FROM`` letter, or a letter
-#: the ``CASE_FIXES`` act on (before or after lower-casing: İ, the combining dot, Σ, ς). Every
-#: other list is normalized by lower-casing its elements and dropping the empty ones.
+#: lower-casing (white space at an element's edge, or one of the ``_NEEDS_MORE_LETTERS``).
+#: Every other list is normalized by lower-casing its elements and dropping the empty ones.
 LIST_NEEDS_MORE_PATTERN: Final = (
     f"(?:^|{_pattern_class(LIST_SEPARATOR)}){_pattern_class(WHITESPACE)}"
     f"|{_pattern_class(WHITESPACE)}(?:$|{_pattern_class(LIST_SEPARATOR)})"
-    f"|{_pattern_class(NEWER_LOWER_FROM + _CASE_FIX_LETTERS)}"
+    f"|{_NEEDS_MORE_LETTERS}"
 )
 
 _NEWER_LOWER: Final = str.maketrans(NEWER_LOWER_FROM, NEWER_LOWER_TO)
