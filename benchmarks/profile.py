@@ -22,8 +22,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from pipeline.compile.sql_query import compile_flags  # noqa: E402
-from pipeline.engines.base import by_entity  # noqa: E402
-from pipeline.engines.duckdb import ROLLUPS_TABLE, DuckDBEngine  # noqa: E402
+from pipeline.compile.steps import Shared, steps  # noqa: E402
+from pipeline.engines.duckdb import ROLLUPS_TABLE, SHARED_TABLE, DuckDBEngine  # noqa: E402
 from pipeline.inputs.discover import find_tables  # noqa: E402
 from pipeline.language.temporal import clock as run_clock  # noqa: E402
 from pipeline.run import (  # noqa: E402
@@ -78,10 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     t3 = time.perf_counter()
     print(f"timeline (rollups + daily written, incl. canonical sort): {t3 - t2:.2f} s")
     con = engine.con
-    for entity, group in by_entity(segments).items():
+    shared: Shared[str] | None = None
+    for step in steps(segments):
+        entity, group = step.entity, step.segments
         c0 = time.perf_counter()
         query = compile_flags(
-            entity, group, custom_types(catalog), clock, rollups_table=ROLLUPS_TABLE
+            entity,
+            group,
+            custom_types(catalog),
+            clock,
+            rollups_table=ROLLUPS_TABLE,
+            shares=step.shares,
+            shared=shared if step.reads else None,
         )
         c1 = time.perf_counter()
         sql = query.sql("duckdb")
@@ -96,9 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         con.execute("PRAGMA enable_profiling = 'json'")
         con.execute(f"PRAGMA profiling_output = '{profile_path}'")
         e0 = time.perf_counter()
-        rows = con.sql(sql).to_arrow_table().num_rows
+        flags = con.sql(sql).to_arrow_table()
+        rows = flags.num_rows
         e1 = time.perf_counter()
         con.execute("PRAGMA disable_profiling")
+        if step.shares:  # as the engine: the next step reads this step's shared filters
+            con.register(SHARED_TABLE, flags)
+            shared = Shared(entity, step.shares, SHARED_TABLE)
         print(f"  execute: {e1 - e0:.2f} s, {rows:,} entities (flag rows)")
         tree = json.loads(profile_path.read_text())
         totals: Counter[str] = Counter()

@@ -16,6 +16,7 @@ import polars as pl
 
 from pipeline.compile.polars import UTC_DATETIME, leaf_expr, lit, normalized, range_expr
 from pipeline.compile.sql import column_name
+from pipeline.compile.steps import Shared
 from pipeline.compile.within import KeyRange, LinkedTo, Within, linked
 from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
 from pipeline.language import ir
@@ -30,6 +31,8 @@ class _Context:
     custom_types: Mapping[tuple[str, str], str]
     clock: ir.Clock | None
     rollups: pl.LazyFrame | None
+    #: The nested filters an earlier query computed (see ``compile.steps``).
+    shared: Shared[pl.LazyFrame] | None = None
 
     def require_clock(self) -> ir.Clock:
         if self.clock is None:
@@ -168,11 +171,16 @@ def _related_frame(
     """Per entity, ``nK`` counts the distinct linked entities matching the K-th nested filter;
     the filters are the columns of one frame over the other entity (see ``sql_query``)."""
     own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
-    # ``relations`` are distinct; conditions with the same nested filter share its column.
-    wheres = dict.fromkeys(r.where for r in relations if r.where is not None)
-    wanted = {where: f"m{i}" for i, where in enumerate(wheres, 1)}
-    nested = {m: where for where, m in wanted.items()}
-    flags = _flags(ctx, relations[0].other, nested, linked(within, own, other))
+    wanted: Mapping[ir.Condition, str]
+    if ctx.shared is not None and ctx.shared.covers(relations[0].other, relations):
+        # An earlier query computed the filters for every entity (``compile.steps``).
+        flags, wanted = ctx.shared.source, ctx.shared.columns
+    else:
+        # ``relations`` are distinct; conditions with the same nested filter share its column.
+        wheres = dict.fromkeys(r.where for r in relations if r.where is not None)
+        wanted = {where: f"m{i}" for i, where in enumerate(wheres, 1)}
+        nested = {m: where for where, m in wanted.items()}
+        flags = _flags(ctx, relations[0].other, nested, linked(within, own, other))
     links = (
         restricted(ctx.frames, ctx.frames[LINKS], within, own)
         .select("property_id", pl.col(own).alias("entity_id"), pl.col(other).alias("other"))
@@ -319,11 +327,15 @@ def _wide(
     clock: ir.Clock | None,
     rollups: pl.LazyFrame | None,
     within: Within | None = None,
+    shares: Mapping[ir.Condition, str] | None = None,
+    shared: Shared[pl.LazyFrame] | None = None,
 ) -> pl.LazyFrame:
-    """One row per entity and a flag column per segment (``s1``, ``s2``, ... in order)."""
-    ctx = _Context(frames, custom_types, clock, rollups)
+    """One row per entity, a flag column per segment (``s1``, ``s2``, ... in order), then
+    one per filter of ``shares`` (named there)."""
+    ctx = _Context(frames, custom_types, clock, rollups, shared)
     # Internal column names, so that no segment id can collide with ours ("property_id").
     named = {f"s{i}": ir.scoped(s) for i, s in enumerate(segments, 1)}
+    named |= {name: where for where, name in (shares or {}).items()}
     return _flags(ctx, entity, named, within)
 
 
@@ -336,11 +348,14 @@ def compile_flags(
     *,
     rollups: pl.LazyFrame | None = None,
     within: Within | None = None,
+    shares: Mapping[ir.Condition, str] | None = None,
+    shared: Shared[pl.LazyFrame] | None = None,
 ) -> pl.LazyFrame:
     """Every entity once, sorted by ``property_id`` and ``entity_id``, with a true/false
     column per segment in the order of ``segments`` (as ``sql_query.compile_flags``, and as
-    it only the entities ``within`` holds, if given)."""
-    return _wide(entity, segments, custom_types, frames, clock, rollups, within).sort(KEY)
+    it only the entities ``within`` holds, if given; ``shares`` and ``shared`` as there)."""
+    wide = _wide(entity, segments, custom_types, frames, clock, rollups, within, shares, shared)
+    return wide.sort(KEY)
 
 
 def compile_entity(

@@ -48,6 +48,7 @@ from pipeline.compile.sql_timeline import (
     window_sum,
     with_ctes,
 )
+from pipeline.compile.steps import Shared
 from pipeline.compile.within import LINKS, Within, linked
 from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
 from pipeline.language import ir
@@ -116,16 +117,22 @@ def _related_cte(
     those it holds.
     """
     own, other = ("org_id", "person_id") if entity == "organization" else ("person_id", "org_id")
-    # ``relations`` are distinct; conditions with the same nested filter share its column.
-    wheres = dict.fromkeys(r.where for r in relations if r.where is not None)
-    wanted = {where: f"m{i}" for i, where in enumerate(wheres, 1)}
-    flags = _flags(
-        builder,
-        relations[0].other,
-        {m: where for where, m in wanted.items()},
-        prefix,
-        linked(within, own, other),
-    )
+    shared = builder.shared
+    wanted: Mapping[ir.Condition, str]
+    if shared is not None and shared.covers(relations[0].other, relations):
+        # An earlier query computed the filters for every entity (``compile.steps``).
+        flags, wanted = shared.source, shared.columns
+    else:
+        # ``relations`` are distinct; conditions with the same nested filter share its column.
+        wheres = dict.fromkeys(r.where for r in relations if r.where is not None)
+        wanted = {where: f"m{i}" for i, where in enumerate(wheres, 1)}
+        flags = _flags(
+            builder,
+            relations[0].other,
+            {m: where for where, m in wanted.items()},
+            prefix,
+            linked(within, own, other),
+        )
     links = builder.add(
         f"{prefix}links",
         restricted(
@@ -343,12 +350,16 @@ def _wide(
     clock: ir.Clock | None,
     rollups_table: str | None,
     within: Within | None = None,
+    shares: Mapping[ir.Condition, str] | None = None,
+    shared: Shared[str] | None = None,
 ) -> tuple[Builder, dict[str, ir.Segment], str]:
-    """The CTEs up to ``wide``: one row per entity and a flag column per segment."""
-    builder = Builder(custom_types, clock, rollups_table)
+    """The CTEs up to ``wide``: one row per entity, a flag column per segment, then one per
+    filter of ``shares`` (named there)."""
+    builder = Builder(custom_types, clock, rollups_table, shared)
     # Internal column names, so that no segment id can collide with ours ("property_id").
     columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
     named = {name: ir.scoped(s) for name, s in columns.items()}
+    named |= {name: where for where, name in (shares or {}).items()}
     wide = _flags(builder, entity, named, "", within)
     return builder, columns, wide
 
@@ -361,6 +372,8 @@ def compile_flags(
     *,
     rollups_table: str | None = None,
     within: Within | None = None,
+    shares: Mapping[ir.Condition, str] | None = None,
+    shared: Shared[str] | None = None,
 ) -> EntityQuery:
     """Every entity once, ordered by ``property_id`` and ``entity_id``, with a true/false
     column per segment (in the order of ``segments``): membership before it is unpivoted.
@@ -369,10 +382,15 @@ def compile_flags(
     entities it holds, reading only their rows and those of the entities linked to them.
     Engines build the long membership from it in the published order (see
     :class:`pipeline.engines.base.Flags`), which spares sorting every membership row.
+    ``shares`` (a step's, see ``compile.steps``) adds a column per nested filter after the
+    segments' flags; ``shared`` names the table of an earlier query's.
     """
-    builder, columns, wide = _wide(entity, segments, custom_types, clock, rollups_table, within)
+    builder, columns, wide = _wide(
+        entity, segments, custom_types, clock, rollups_table, within, shares, shared
+    )
+    extra = list((shares or {}).values())
     select = (
-        exp.select(col("property_id"), col("entity_id"), *map(col, columns), copy=False)
+        exp.select(col("property_id"), col("entity_id"), *map(col, [*columns, *extra]), copy=False)
         .from_(exp.to_table(wide), copy=False)
         .order_by(col("property_id"), col("entity_id"), copy=False)
     )

@@ -16,6 +16,7 @@ from typing import assert_never
 from sqlglot import exp
 
 from pipeline.compile.sql import and_all, col, lit, sql_type
+from pipeline.compile.steps import Shared
 from pipeline.compile.within import LINKS, KeyRange, LinkedTo, Within
 from pipeline.language import ir
 
@@ -27,6 +28,8 @@ class Builder:
     custom_types: Mapping[tuple[str, str], str]
     clock: ir.Clock | None
     rollups_table: str | None
+    #: The nested filters an earlier query computed (see ``compile.steps``).
+    shared: Shared[str] | None = None
     ctes: list[tuple[str, exp.Query]] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     counter: int = 0

@@ -11,6 +11,7 @@ from typing import Final, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.compile.steps import Step
 from pipeline.compile.within import KeyRange
 from pipeline.language import ir
 from pipeline.parquet import write_parquet
@@ -70,11 +71,11 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def by_entity(segments: Sequence[ir.Segment]) -> dict[str, list[ir.Segment]]:
-    grouped: dict[str, list[ir.Segment]] = {}
-    for segment in segments:
-        grouped.setdefault(segment.entity, []).append(segment)
-    return grouped
+def own_flags(step: Step, table: pa.Table) -> tuple[list[str], pa.Table]:
+    """A step's segment ids and its flags (``table`` without the shared filters' columns),
+    as :class:`Flags` holds them."""
+    ids = [s.id for s in step.segments]
+    return ids, table.select(list(range(2 + len(ids))))
 
 
 #: The published row orders (every key set is unique, so the order is total). Strings sort

@@ -21,6 +21,7 @@ from pipeline.compile.sql_timeline import (
     ordered_by_rank,
     rollups_query,
 )
+from pipeline.compile.steps import Shared, Step, steps
 from pipeline.compile.within import LINKS, KeyRange
 from pipeline.engines.base import (
     DAILY_ORDER,
@@ -30,9 +31,9 @@ from pipeline.engines.base import (
     CustomTypes,
     Flags,
     InputPaths,
-    by_entity,
     expect_every_entity_once,
     key_ranges,
+    own_flags,
     rows_per_pass,
     split_properties,
 )
@@ -44,6 +45,8 @@ from pipeline.parquet import ROW_GROUP
 ROLLUPS_TABLE = "timeline_rollups"
 EVENTS_TABLE = "timeline_events"
 ORG_RANKS_TABLE = "timeline_org_ranks"
+#: The Arrow table of a step's flags while a later step reads its shared filters.
+SHARED_TABLE = "shared_filters"
 
 
 def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -217,13 +220,23 @@ class DuckDBEngine:
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> Flags:
-        with self._memory():
-            return Flags(
-                {
-                    entity: self._flags(entity, group, custom_types, clock)
-                    for entity, group in by_entity(segments).items()
-                }
-            )
+        """Each step's flags (``compile.steps``); a step's shared filters are read by the
+        next from the Arrow table the first returned (registered, not copied)."""
+        entities: dict[str, tuple[Sequence[str], pa.Table]] = {}
+        shared: Shared[str] | None = None
+        try:
+            with self._memory():
+                for step in steps(segments):
+                    table = self._flags(step, custom_types, clock, shared)
+                    if step.shares:
+                        self.con.register(SHARED_TABLE, table)
+                        shared = Shared(step.entity, step.shares, SHARED_TABLE)
+                    if step.segments:
+                        entities[step.entity] = own_flags(step, table)
+        finally:
+            if shared is not None:
+                self.con.unregister(SHARED_TABLE)
+        return Flags(entities)
 
     def _ranges(self, entity: str, rows_per_pass: int) -> list[KeyRange | None]:
         """The entities cut into consecutive ranges of keys of at most ``rows_per_pass``
@@ -265,13 +278,9 @@ class DuckDBEngine:
         return rows_per_pass(entity, segments, budget, rows, self.max_rows_per_pass)
 
     def _flags(
-        self,
-        entity: str,
-        segments: Sequence[ir.Segment],
-        custom_types: CustomTypes,
-        clock: ir.Clock,
-    ) -> tuple[list[str], pa.Table]:
-        """One entity's segment ids and flags (a column per id, in that order).
+        self, step: Step, custom_types: CustomTypes, clock: ir.Clock, shared: Shared[str] | None
+    ) -> pa.Table:
+        """One step's flags: a column per segment, in order, then its shared filters.
 
         All segments are computed by one query, which reads every column once and evaluates
         each distinct condition once. Its hash tables grow with the entities and with the
@@ -281,21 +290,24 @@ class DuckDBEngine:
         entities and of the entities linked to them. The ranges follow the published order,
         so their flags are put one after the other, in order.
         """
+        entity = step.entity
         parts = []
-        for within in self._ranges(entity, self.rows_per_pass(entity, segments)):
+        for within in self._ranges(entity, self.rows_per_pass(entity, step.segments)):
             with collector_paused():
                 query = compile_flags(
                     entity,
-                    segments,
+                    step.segments,
                     custom_types,
                     clock,
                     rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
                     within=within,
+                    shares=step.shares,
+                    shared=shared if step.reads else None,
                 )
                 sql = query.sql("duckdb", consume=True)
             parts.append(self.con.sql(sql).to_arrow_table())
         expect_every_entity_once(parts, self._count(ENTITY_TABLE[entity][0]), entity)
-        return [s.id for s in segments], pa.concat_tables(parts)
+        return pa.concat_tables(parts)
 
     def close(self) -> None:
         self.con.close()

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from pipeline.collector import collector_paused
 from pipeline.compile.polars_query import LINKS, compile_flags, daily_frame, rollups_frame
+from pipeline.compile.steps import Shared, steps
 from pipeline.compile.within import KeyRange
 from pipeline.engines.base import (
     DAILY_ORDER,
@@ -18,9 +19,9 @@ from pipeline.engines.base import (
     CustomTypes,
     Flags,
     InputPaths,
-    by_entity,
     expect_every_entity_once,
     key_ranges,
+    own_flags,
     rows_per_pass,
     split_properties,
     write_timeline,
@@ -108,41 +109,38 @@ class PolarsEngine:
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> Flags:
-        """Every entity's flags by one lazy query, all entities collected together; an
-        entity whose query would not fit in memory (estimated, see :meth:`rows_per_pass`) in
-        passes over ranges of its keys, one after the other, whose flags follow one another
-        in the published order (as DuckDB's, see ``DuckDBEngine._flags``)."""
-        groups = by_entity(segments)
-        ranges = {
-            entity: self._ranges(entity, self.rows_per_pass(entity, group))
-            for entity, group in groups.items()
-        }
-        with collector_paused():
-            queries = [
-                [
+        """Each step's flags (``compile.steps``) by one lazy query, or, when it would not
+        fit in memory (estimated, see :meth:`rows_per_pass`), by passes over ranges of its
+        keys, one after the other, whose flags follow one another in the published order
+        (as DuckDB's, see ``DuckDBEngine._flags``). A step's shared filters are read by the
+        next from the frame the first collected."""
+        entities: dict[str, tuple[Sequence[str], pa.Table]] = {}
+        shared: Shared[pl.LazyFrame] | None = None
+        for step in steps(segments):
+            entity = step.entity
+            with collector_paused():
+                queries = [
                     compile_flags(
                         entity,
-                        group,
+                        step.segments,
                         custom_types,
                         self.frames,
                         clock,
                         rollups=self.rollups,
                         within=within,
+                        shares=step.shares,
+                        shared=shared if step.reads else None,
                     )
-                    for within in ranges[entity]
+                    for within in self._ranges(entity, self.rows_per_pass(entity, step.segments))
                 ]
-                for entity, group in groups.items()
-            ]
-        if all(len(passes) == 1 for passes in queries):
-            tables = [[t] for t in pl.collect_all([q for (q,) in queries])] if queries else []
-        else:
-            tables = [[q.collect() for q in passes] for passes in queries]
-        flags = {}
-        for (entity, group), parts in zip(groups.items(), tables, strict=True):
+            parts = [q.collect() for q in queries]
             arrow = [t.to_arrow() for t in parts]
             expect_every_entity_once(arrow, self._count(ENTITY_TABLE[entity][0]), entity)
-            flags[entity] = ([s.id for s in group], pa.concat_tables(arrow))
-        return Flags(flags)
+            if step.shares:
+                shared = Shared(entity, step.shares, pl.concat(parts).lazy())
+            if step.segments:
+                entities[entity] = own_flags(step, pa.concat_tables(arrow))
+        return Flags(entities)
 
     def close(self) -> None:
         self.frames.clear()

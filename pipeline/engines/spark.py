@@ -23,18 +23,21 @@ from pipeline.collector import collector_paused
 from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import daily_query, rollups_query
+from pipeline.compile.steps import Shared, steps
 from pipeline.engines.base import (
     DAILY_ORDER,
     ROLLUPS_ORDER,
     CustomTypes,
     Flags,
-    by_entity,
+    own_flags,
     write_timeline,
 )
 from pipeline.errors import RunError
 from pipeline.language import ir
 
 ROLLUPS_TABLE: Final = "timeline_rollups"
+#: A step's cached flags while a later step reads its shared filters.
+SHARED_TABLE: Final = "shared_filters"
 
 #: Settings the results depend on; ``--spark-conf`` cannot override them.
 FIXED_CONF: Final = {
@@ -95,11 +98,12 @@ class SparkEngine:
         else:
             self.owned = False
         self.spark = session
-        self.views = [*inputs, ROLLUPS_TABLE]
+        self.views = [*inputs, ROLLUPS_TABLE, SHARED_TABLE]
         for table, path in inputs.items():
             self.spark.read.parquet(str(path)).createOrReplaceTempView(table)
         self.rollups_ready = False
-        self.cached: Any = None
+        #: Frames held in Spark's cache while the engine lives.
+        self.cached: list[Any] = []
 
     def _frame(self, query: exp.Query) -> Any:
         return self.spark.sql(render(query, "spark", consume=True))
@@ -107,8 +111,9 @@ class SparkEngine:
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         rollups_frame = self._frame(rollups_query(clock)).orderBy(*ROLLUPS_ORDER)
         # Segments reading rollup columns join this cached view instead of aggregating again.
-        self.cached = rollups_frame.cache()
-        self.cached.createOrReplaceTempView(ROLLUPS_TABLE)
+        cached = rollups_frame.cache()
+        self.cached.append(cached)
+        cached.createOrReplaceTempView(ROLLUPS_TABLE)
         self.rollups_ready = True
         rollups: pa.Table = rollups_frame.toArrow()
         daily = self._frame(daily_query(clock)).orderBy(*DAILY_ORDER)
@@ -117,25 +122,35 @@ class SparkEngine:
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
     ) -> Flags:
-        # As the other engines: Spark sorts each entity's flags, the run cuts them into
-        # membership segment by segment (see ``Flags``).
-        flags = {}
-        for entity, group in by_entity(segments).items():
+        # As the other engines: Spark sorts each step's flags, the run cuts them into
+        # membership segment by segment (see ``Flags``). A step's shared filters are read
+        # by the next from its frame, cached.
+        entities: dict[str, tuple[Sequence[str], pa.Table]] = {}
+        shared: Shared[str] | None = None
+        for step in steps(segments):
             with collector_paused():
                 query = compile_flags(
-                    entity,
-                    group,
+                    step.entity,
+                    step.segments,
                     custom_types,
                     clock,
                     rollups_table=ROLLUPS_TABLE if self.rollups_ready else None,
+                    shares=step.shares,
+                    shared=shared if step.reads else None,
                 )
                 frame = self._frame(query.tree)
-            flags[entity] = (query.segment_ids, frame.toArrow())
-        return Flags(flags)
+            if step.shares:
+                frame = frame.cache()
+                self.cached.append(frame)
+                frame.createOrReplaceTempView(SHARED_TABLE)
+                shared = Shared(step.entity, step.shares, SHARED_TABLE)
+            if step.segments:
+                entities[step.entity] = own_flags(step, frame.toArrow())
+        return Flags(entities)
 
     def close(self) -> None:
-        if self.cached is not None:
-            self.cached.unpersist()
+        for frame in self.cached:
+            frame.unpersist()
         for view in self.views:  # a shared session (tests, notebooks) keeps its own views
             self.spark.catalog.dropTempView(view)
         if self.owned:
