@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from pathlib import Path
+from typing import Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -260,21 +261,45 @@ def test_activity_conditions(engine_name: str, data: dict[str, Path], tmp_path: 
             "any-ever": "where: {timeline: {}}",
         },
     )
-    got = members(engine_name, data, segs)
-    assert got == {
-        ("chatty", "a", "o1"),
-        ("chat-or-call-7d", "a", "o1"),
-        ("chat-or-call-7d", "a", "o2"),
-        ("chat-or-call-7d", "b", "o1"),
-        ("silent-90d", "a", "o3"),
-        ("not-two", "a", "o1"),
-        ("not-two", "a", "o2"),
-        ("not-two", "a", "o3"),
-        ("between", "a", "o1"),
-        ("any-ever", "a", "o1"),
-        ("any-ever", "a", "o2"),
-        ("any-ever", "b", "o1"),
-    }
+    # With the timeline phase first (DuckDB reads the events it attributed) and without.
+    for with_timeline in (True, False):
+        got = members(engine_name, data, segs, with_timeline)
+        assert got == ACTIVITY_MEMBERS, f"with_timeline={with_timeline}"
+
+
+def test_duckdb_drops_the_timeline_events_once_flags_are_computed(
+    data: dict[str, Path], tmp_path: Path
+) -> None:
+    segs = segments(tmp_path, {"chatty": "where: {timeline: {kind: chat, count: {gte: 3}}}"})
+    engine = DuckDBEngine(data)
+
+    def held() -> int:
+        query = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'timeline_events'"
+        return int(engine.con.execute(query).fetchall()[0][0])
+
+    try:
+        engine.timeline(CLOCK, tmp_path / "daily.parquet", tmp_path / "rollups.parquet")
+        assert held() == 1
+        assert engine.flags(segs, TYPES, CLOCK).num_rows == 1
+        assert held() == 0
+    finally:
+        engine.close()
+
+
+ACTIVITY_MEMBERS: Final = {
+    ("chatty", "a", "o1"),
+    ("chat-or-call-7d", "a", "o1"),
+    ("chat-or-call-7d", "a", "o2"),
+    ("chat-or-call-7d", "b", "o1"),
+    ("silent-90d", "a", "o3"),
+    ("not-two", "a", "o1"),
+    ("not-two", "a", "o2"),
+    ("not-two", "a", "o3"),
+    ("between", "a", "o1"),
+    ("any-ever", "a", "o1"),
+    ("any-ever", "a", "o2"),
+    ("any-ever", "b", "o1"),
+}
 
 
 def test_rollup_attributes_with_and_without_materialized_rollups(

@@ -257,7 +257,10 @@ def _flags(
         )
     if activities or rollups:
         clock = builder.require_clock()
-        events = builder.add(f"{prefix}events", events_query(entity, clock, within))
+        if entity == "organization" and within is None and builder.events_table is not None:
+            events = builder.events_table
+        else:
+            events = builder.add(f"{prefix}events", events_query(entity, clock, within))
     if activities:
         sums = [
             alias(window_sum(a.kinds, a.low, (a.high, a.high_inclusive)), f"a{i}")
@@ -352,10 +355,11 @@ def _wide(
     within: Within | None = None,
     shares: Mapping[ir.Condition, str] | None = None,
     shared: Shared[str] | None = None,
+    events_table: str | None = None,
 ) -> tuple[Builder, dict[str, ir.Segment], str]:
     """The CTEs up to ``wide``: one row per entity, a flag column per segment, then one per
     filter of ``shares`` (named there)."""
-    builder = Builder(custom_types, clock, rollups_table, shared)
+    builder = Builder(custom_types, clock, rollups_table, shared, events_table)
     # Internal column names, so that no segment id can collide with ours ("property_id").
     columns = {f"s{i}": s for i, s in enumerate(segments, 1)}
     named = {name: ir.scoped(s) for name, s in columns.items()}
@@ -374,6 +378,7 @@ def compile_flags(
     within: Within | None = None,
     shares: Mapping[ir.Condition, str] | None = None,
     shared: Shared[str] | None = None,
+    events_table: str | None = None,
 ) -> EntityQuery:
     """Every entity once, ordered by ``property_id`` and ``entity_id``, with a true/false
     column per segment (in the order of ``segments``): membership before it is unpivoted.
@@ -383,10 +388,12 @@ def compile_flags(
     Engines build the long membership from it in the published order (see
     :class:`pipeline.engines.base.Flags`), which spares sorting every membership row.
     ``shares`` (a step's, see ``compile.steps``) adds a column per nested filter after the
-    segments' flags; ``shared`` names the table of an earlier query's.
+    segments' flags; ``shared`` names the table of an earlier query's. ``events_table`` names
+    a table of the organizations' events (``events_query``) to read instead of attributing
+    them again, where every organization's are needed (no ``within``).
     """
     builder, columns, wide = _wide(
-        entity, segments, custom_types, clock, rollups_table, within, shares, shared
+        entity, segments, custom_types, clock, rollups_table, within, shares, shared, events_table
     )
     extra = list((shares or {}).values())
     select = (

@@ -30,6 +30,8 @@ class Builder:
     rollups_table: str | None
     #: The nested filters an earlier query computed (see ``compile.steps``).
     shared: Shared[str] | None = None
+    #: A table of ``events_query("organization", clock)`` the engine already holds.
+    events_table: str | None = None
     ctes: list[tuple[str, exp.Query]] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     counter: int = 0

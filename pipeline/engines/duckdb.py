@@ -155,6 +155,8 @@ class DuckDBEngine:
         for table, path in inputs.items():
             self.con.read_parquet(str(path)).to_view(table)
         self.rollups_ready = False
+        #: Whether the timeline phase's events (``EVENTS_TABLE``) are still held.
+        self.events_ready = False
         self.max_rows_per_pass: int | None = None
 
     def _fetch(self, query: exp.Query) -> pa.Table:
@@ -215,7 +217,13 @@ class DuckDBEngine:
         events_seen, counted = counts[0]
         if counted != events_seen:
             raise AssertionError(f"timeline_daily counts {counted} of {events_seen} events")
-        self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
+        # Kept for the organizations' flags query (see :meth:`_flags`).
+        self.events_ready = True
+
+    def _drop_events(self) -> None:
+        if self.events_ready:
+            self.con.execute(f"DROP TABLE {EVENTS_TABLE}")
+            self.events_ready = False
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
@@ -236,6 +244,7 @@ class DuckDBEngine:
         finally:
             if shared is not None:
                 self.con.unregister(SHARED_TABLE)
+            self._drop_events()
         return Flags(entities)
 
     def _ranges(self, entity: str, rows_per_pass: int) -> list[KeyRange | None]:
@@ -292,7 +301,11 @@ class DuckDBEngine:
         """
         entity = step.entity
         parts = []
-        for within in self._ranges(entity, self.rows_per_pass(entity, step.segments)):
+        ranges = self._ranges(entity, self.rows_per_pass(entity, step.segments))
+        if len(ranges) > 1:
+            # Passes attribute only their own events; the table of all would hold memory.
+            self._drop_events()
+        for within in ranges:
             with collector_paused():
                 query = compile_flags(
                     entity,
@@ -303,6 +316,7 @@ class DuckDBEngine:
                     within=within,
                     shares=step.shares,
                     shared=shared if step.reads else None,
+                    events_table=EVENTS_TABLE if self.events_ready else None,
                 )
                 sql = query.sql("duckdb", consume=True)
             parts.append(self.con.sql(sql).to_arrow_table())
