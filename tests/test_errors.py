@@ -892,6 +892,17 @@ def test_count_must_be_a_whole_number(count: str, shown: str) -> None:
     )
 
 
+@pytest.mark.parametrize(("count", "digits"), [("9007199254740992", "16"), ("9" * 4000, "4,000")])
+def test_count_must_fit_every_engine(count: str, digits: str) -> None:
+    expect(
+        f"where:\n  people: {{ count: {{ lt: {count} }} }}\n",
+        2,
+        26,
+        f"a count must be at most 9,007,199,254,740,991, got a number of {digits} digits",
+        "no organization or person has that many interactions or contacts",
+    )
+
+
 def test_two_windows_in_one_timeline_condition() -> None:
     expect(
         """\

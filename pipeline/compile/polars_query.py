@@ -208,8 +208,8 @@ def _predicate_expr(
         case ir.Activity(count=count) | ir.Related(count=count):
             return range_expr(
                 pl.col(aggregate_column[predicate]),
-                None if count.low is None else lit(count.low),
-                None if count.high is None else lit(count.high),
+                None if count.low is None else pl.lit(count.low, pl.Int64),
+                None if count.high is None else pl.lit(count.high, pl.Int64),
                 count.low_inclusive,
                 count.high_inclusive,
             )

@@ -72,8 +72,9 @@ class EntityQuery:
 def _count_sql(column: exp.Expr, count: ir.Count) -> exp.Expr:
     return range_sql(
         column,
-        None if count.low is None else lit(count.low),
-        None if count.high is None else lit(count.high),
+        # Whole numbers, as the counts: no cast of the count column per comparison.
+        None if count.low is None else exp.Literal.number(count.low),
+        None if count.high is None else exp.Literal.number(count.high),
         count.low_inclusive,
         count.high_inclusive,
     )

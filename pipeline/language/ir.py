@@ -131,8 +131,8 @@ class DateRange:
 class Count:
     """A condition on a count: ``low <(=) n <(=) high``; ``None`` leaves that side open."""
 
-    low: float | None
-    high: float | None
+    low: int | None
+    high: int | None
     low_inclusive: bool = True
     high_inclusive: bool = True
 

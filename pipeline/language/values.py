@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from pipeline.errors import ProblemCollector
 from pipeline.language import ir
@@ -17,6 +17,17 @@ from pipeline.language.source import Node
 from pipeline.language.temporal import Duration, as_instant, parse_duration, parse_temporal
 
 T = TypeVar("T")
+
+#: The largest count a condition may name: the largest whole number every engine (and JSON)
+#: holds exactly. No entity has more interactions or contacts.
+MAX_COUNT: Final = 2**53 - 1
+
+
+def _digits(number: int) -> int:
+    """The decimal digits of a positive ``number``, without printing it (Python refuses to
+    print one of more than 4,300 digits)."""
+    guess = int(number.bit_length() * math.log10(2))
+    return guess + (number >= 10**guess)
 
 
 class ValueReader:
@@ -80,11 +91,18 @@ class ValueReader:
         self.problems.add(node.loc, f"expected a number, got {node.show()}", hint)
         return None
 
-    def whole_number(self, node: Node) -> float | None:
-        """A count: a whole number, zero or more."""
+    def whole_number(self, node: Node) -> int | None:
+        """A count: a whole number, zero or more, at most :data:`MAX_COUNT`."""
         raw = node.value
-        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
-            return float(raw)
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= MAX_COUNT:
+            return raw
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw > MAX_COUNT:
+            self.problems.add(
+                node.loc,
+                f"a count must be at most {MAX_COUNT:,}, got a number of {_digits(raw):,} digits",
+                "no organization or person has that many interactions or contacts",
+            )
+            return None
         self.problems.add(
             node.loc,
             f"a count must be a whole number (0 or more), got {node.show()}",

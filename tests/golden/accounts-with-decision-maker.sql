@@ -76,7 +76,7 @@ WITH r1_base AS (
   SELECT
     "property_id",
     "entity_id",
-    COALESCE("n1" >= 1.0, FALSE) AS "p1"
+    COALESCE("n1" >= 1, FALSE) AS "p1"
   FROM base
 ), wide AS (
   SELECT

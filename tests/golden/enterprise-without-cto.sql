@@ -117,7 +117,7 @@ WITH r1_base AS (
     "property_id",
     "entity_id",
     COALESCE(ARRAY_CONTAINS("tags", 'enterprise'), FALSE) AS "p1",
-    COALESCE("n1" = 0.0, FALSE) AS "p2"
+    COALESCE("n1" = 0, FALSE) AS "p2"
   FROM base
 ), wide AS (
   SELECT

@@ -68,8 +68,8 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    COALESCE("n1" >= 2.0, FALSE) AS "p1",
-    COALESCE("a1" >= 1.0, FALSE) AS "p2"
+    COALESCE("n1" >= 2, FALSE) AS "p1",
+    COALESCE("a1" >= 1, FALSE) AS "p2"
   FROM base
 ), wide AS (
   SELECT

@@ -111,7 +111,7 @@ WITH events AS (
     "property_id",
     "entity_id",
     COALESCE("rollup.tickets_30d" >= 3.0, FALSE) AS "p1",
-    COALESCE("a1" <= 1.0, FALSE) AS "p2"
+    COALESCE("a1" <= 1, FALSE) AS "p2"
   FROM base
 ), wide AS (
   SELECT

@@ -100,7 +100,7 @@ WITH custom AS (
     "property_id",
     "entity_id",
     COALESCE("custom.is_vip" = TRUE, FALSE) AS "p1",
-    COALESCE("n1" >= 1.0, FALSE) AS "p2"
+    COALESCE("n1" >= 1, FALSE) AS "p2"
   FROM base
 ), wide AS (
   SELECT

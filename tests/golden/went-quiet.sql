@@ -51,8 +51,8 @@ WITH events AS (
   SELECT
     "property_id",
     "entity_id",
-    COALESCE("a1" >= 3.0, FALSE) AS "p1",
-    COALESCE("a2" = 0.0, FALSE) AS "p2"
+    COALESCE("a1" >= 3, FALSE) AS "p1",
+    COALESCE("a2" = 0, FALSE) AS "p2"
   FROM base
 ), wide AS (
   SELECT
