@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +34,17 @@ from pipeline.language.check import CheckContext
 from pipeline.language.segments import load_segments
 from pipeline.language.temporal import clock as run_clock
 from pipeline.language.temporal import parse_as_of
+from pipeline.outputs import (
+    CHANGES,
+    DAILY,
+    HISTORY,
+    MEMBERSHIP,
+    QUARANTINE,
+    ROLLUPS,
+    RUNS,
+    SEGMENTS,
+    SIZES,
+)
 from pipeline.progress import Reporter
 from pipeline.publish.failures import forget_failures, pending_failures, record_failure
 from pipeline.publish.faults import checkpoint
@@ -48,50 +58,6 @@ from pipeline.publish.snapshot import (
     published_parts,
     read_published,
     read_published_frame,
-)
-
-UTC_TS: Final = pa.timestamp("us", tz="UTC")
-
-SEGMENTS: Final = pa.schema(
-    [
-        ("segment_id", pa.string()),
-        ("name", pa.string()),
-        ("description", pa.string()),
-        ("entity", pa.string()),
-        ("definition_hash", pa.string()),
-        ("compiled_sql", pa.string()),
-    ]
-)
-RUNS: Final = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("as_of", UTC_TS),
-        ("started_at", UTC_TS),
-        ("finished_at", UTC_TS),
-        ("status", pa.string()),
-        ("engine", pa.string()),
-        ("timezone", pa.string()),
-        ("input_fingerprint", pa.string()),
-        ("definitions_fingerprint", pa.string()),
-        ("segments", pa.int64()),
-        ("members", pa.int64()),
-        ("entered", pa.int64()),
-        ("exited", pa.int64()),
-        ("quarantined_rows", pa.int64()),
-        ("input_rows", pa.string()),
-        ("output_rows", pa.string()),
-        ("phase_seconds", pa.string()),
-        ("error", pa.string()),
-    ]
-)
-QUARANTINE: Final = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("table", pa.string()),
-        ("rule", pa.string()),
-        ("column", pa.string()),
-        ("row", pa.string()),
-    ]
 )
 
 
@@ -182,7 +148,7 @@ def _run_id(as_of: dt.datetime, timezone: str, input_fp: str, definitions_fp: st
 
 def _last_run(out: Path) -> dict[str, object] | None:
     """The record of the newest published run that still counts (not rolled back)."""
-    runs = read_published(out, "runs")
+    runs = read_published(out, RUNS.name)
     if runs is None:
         return None
     rows = [r for r in runs.to_pylist() if r["status"] == "succeeded"]
@@ -382,8 +348,8 @@ def _evaluate_and_publish(
     )
     try:
         with reporter.phase("timeline") as info:
-            daily = Written(work / "timeline_daily.parquet")
-            rollups = Written(work / "timeline_rollups.parquet")
+            daily = Written(work / f"{DAILY.name}.parquet")
+            rollups = Written(work / f"{ROLLUPS.name}.parquet")
             engine.timeline(clock, daily.path, rollups.path)
             info.update(organizations=rollups.num_rows, daily_rows=daily.num_rows)
         with reporter.phase("segments") as info:
@@ -398,9 +364,9 @@ def _evaluate_and_publish(
         # The earlier changes are read only to roll some back: a run otherwise appends its
         # own next to them (21.7M earlier changes: 4.4 s to read, more to write again).
         previous = published(
-            published_parts(config.out, "segment_membership_history"),
-            read_published(config.out, "segment_changes") if rewrite else None,
-            read_published_frame(config.out, "segment_sizes"),
+            published_parts(config.out, HISTORY.name),
+            read_published(config.out, CHANGES.name) if rewrite else None,
+            read_published_frame(config.out, SIZES.name),
         )
         if rewrite:
             previous = previous.cut(as_of)
@@ -412,20 +378,20 @@ def _evaluate_and_publish(
         del flags
         changes: pa.Table | Written | Appended = diffed.changes
         if not rewrite:
-            earlier = published_parts(config.out, "segment_changes")
+            earlier = published_parts(config.out, CHANGES.name)
             changes = Appended(earlier, diffed.changes, f"part-{as_of:%Y%m%dT%H%M%S%f}Z.parquet")
         info.update(entered=diffed.entered, exited=diffed.exited)
 
     with reporter.phase("publish"):
         tables = {
-            "segment_membership": membership,
-            "segment_membership_history": diffed.history,
-            "segment_changes": changes,
-            "segment_sizes": diffed.sizes,
-            "timeline_rollups": rollups,
-            "timeline_daily": daily,
-            "segments": catalog_table.result(),
-            "quarantine": _quarantine(inputs.quarantine, run_id),
+            MEMBERSHIP.name: membership,
+            HISTORY.name: diffed.history,
+            CHANGES.name: changes,
+            SIZES.name: diffed.sizes,
+            ROLLUPS.name: rollups,
+            DAILY.name: daily,
+            SEGMENTS.name: catalog_table.result(),
+            QUARANTINE.name: _quarantine(inputs.quarantine, run_id),
         }
         record.update(
             status="succeeded",
@@ -438,7 +404,7 @@ def _evaluate_and_publish(
             output_rows=json.dumps({k: v.num_rows for k, v in tables.items()}, sort_keys=True),
             phase_seconds=json.dumps(reporter.timings, sort_keys=True),
         )
-        tables["runs"] = _runs(config.out, record, rolled_back_from=as_of if rewrite else None)
+        tables[RUNS.name] = _runs(config.out, record, rolled_back_from=as_of if rewrite else None)
         started = record["started_at"]
         assert isinstance(started, dt.datetime)
         publish(config.out, f"{run_id}.{started:%Y%m%dT%H%M%S%f}", tables, keep=config.keep)
@@ -459,12 +425,12 @@ def _catalog(segments: Sequence[ir.Segment], catalog: Catalog, clock: ir.Clock) 
             }
             for s in sorted(segments, key=lambda s: s.id)
         ]
-    return pa.Table.from_pylist(rows, schema=SEGMENTS)
+    return pa.Table.from_pylist(rows, schema=SEGMENTS.schema)
 
 
 def _quarantine(rows: pa.Table, run_id: str) -> pa.Table:
     table = rows.append_column("run_id", pa.repeat(pa.scalar(run_id), rows.num_rows))
-    return table.select(QUARANTINE.names).cast(QUARANTINE)
+    return table.select(QUARANTINE.names).cast(QUARANTINE.schema)
 
 
 def _runs(out: Path, record: dict[str, object], rolled_back_from: dt.datetime | None) -> pa.Table:
@@ -473,7 +439,7 @@ def _runs(out: Path, record: dict[str, object], rolled_back_from: dt.datetime | 
     A rebuild marks the runs it undoes (``as_of`` at or after its own) ``rolled_back``; an
     identical rerun replaces its own record.
     """
-    rows = [] if (previous := read_published(out, "runs")) is None else previous.to_pylist()
+    rows = [] if (previous := read_published(out, RUNS.name)) is None else previous.to_pylist()
     # A failure record may already be published if a run was killed after its switch.
     seen = {(r["started_at"], r["status"]) for r in rows}
     rows += [f for f in pending_failures(out) if (f["started_at"], f["status"]) not in seen]
@@ -488,4 +454,6 @@ def _runs(out: Path, record: dict[str, object], rolled_back_from: dt.datetime | 
                 row = {**row, "status": "rolled_back"}
         kept.append(row)
     kept.append(record)
-    return pa.Table.from_pylist([{c: r.get(c) for c in RUNS.names} for r in kept], schema=RUNS)
+    return pa.Table.from_pylist(
+        [{c: r.get(c) for c in RUNS.names} for r in kept], schema=RUNS.schema
+    )

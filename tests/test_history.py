@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.errors import RunError
 from pipeline.inputs.schema import TABLES
+from pipeline.outputs import CHANGES, HISTORY, MEMBERSHIP
 from pipeline.publish import snapshot
 from pipeline.run import RunConfig, run
 
@@ -658,9 +659,9 @@ def test_a_first_run_is_its_members_stamped_written_segment_by_segment(
             | {"change": pa.array(["entered"] * rows)}
         ),
     }
-    schemas = {membership.path: h.MEMBERSHIP, written.history.path: h.HISTORY}
+    schemas = {membership.path: MEMBERSHIP.schema, written.history.path: HISTORY.schema}
     for path, table in expected.items():
-        schema = schemas.get(path, h.CHANGES)
+        schema = schemas.get(path, CHANGES.schema)
         assert pq.read_table(path).equals(table.select(schema.names).cast(schema))
     sizes = {
         (r["as_of"], r["segment_id"], r["property_id"]): (r["members"], r["entered"], r["exited"])

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.catalog import Catalog, CustomAttribute
 from pipeline.engines import make_engine
-from pipeline.engines.base import DAILY_SCHEMA, ROLLUPS_SCHEMA, Engine
+from pipeline.engines.base import Engine
 from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.engines.polars import PolarsEngine
 from pipeline.errors import DefinitionError
@@ -22,6 +22,7 @@ from pipeline.language import ir
 from pipeline.language.check import CheckContext
 from pipeline.language.segments import load_segments
 from pipeline.language.temporal import clock
+from pipeline.outputs import DAILY, ROLLUPS
 
 UTC = dt.UTC
 AS_OF = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -206,9 +207,9 @@ def test_rollups_window_edges_attribution_and_properties(
     finally:
         engine.close()
     rollups = pq.read_table(written.with_name("rollups.parquet"))
-    assert rollups.schema.equals(ROLLUPS_SCHEMA)
+    assert rollups.schema.equals(ROLLUPS.schema)
     daily = pq.read_table(written)
-    assert daily.schema.equals(DAILY_SCHEMA)  # the file as published, from every engine
+    assert daily.schema.equals(DAILY.schema)  # the file as published, from every engine
     rows = {(r["property_id"], r["org_id"]): r for r in rollups.to_pylist()}
     assert set(rows) == {("a", "o1"), ("a", "o2"), ("a", "o3"), ("b", "o1")}
     o1 = rows[("a", "o1")]

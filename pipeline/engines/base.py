@@ -14,35 +14,12 @@ import pyarrow.compute as pc
 from pipeline.compile.steps import Step
 from pipeline.compile.within import KeyRange
 from pipeline.language import ir
+from pipeline.outputs import DAILY, MEMBERSHIP, ROLLUPS
 from pipeline.parquet import write_parquet
 
 #: The long-form membership an engine returns (the run adds run_id and as_of).
 MEMBERSHIP_SCHEMA: Final = pa.schema(
-    [
-        ("property_id", pa.string()),
-        ("segment_id", pa.string()),
-        ("entity", pa.string()),
-        ("entity_id", pa.string()),
-    ]
-)
-_COUNTS = [c for c in ir.rollup_columns() if c.endswith(("_7d", "_30d", "_90d", "_total"))]
-ROLLUPS_SCHEMA: Final = pa.schema(
-    [
-        ("property_id", pa.string()),
-        ("org_id", pa.string()),
-        *((c, pa.int64()) for c in _COUNTS),
-        ("first_interaction_at", pa.timestamp("us", tz="UTC")),
-        ("last_interaction_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-DAILY_SCHEMA: Final = pa.schema(
-    [
-        ("property_id", pa.string()),
-        ("org_id", pa.string()),
-        ("day", pa.date32()),
-        ("kind", pa.string()),
-        ("events", pa.int64()),
-    ]
+    [f for f in MEMBERSHIP.schema if f.name not in ("run_id", "as_of")]
 )
 
 CustomTypes = Mapping[tuple[str, str], str]
@@ -78,14 +55,6 @@ def own_flags(step: Step, table: pa.Table) -> tuple[list[str], pa.Table]:
     return ids, table.select(list(range(2 + len(ids))))
 
 
-#: The published row orders (every key set is unique, so the order is total). Strings sort
-#: by their UTF-8 bytes, that is by code point, in DuckDB, Polars and Spark alike; each engine
-#: sorts its own results (in parallel) before handing them over.
-MEMBERSHIP_ORDER: Final = ("segment_id", "property_id", "entity_id")
-ROLLUPS_ORDER: Final = ("property_id", "org_id")
-DAILY_ORDER: Final = ("property_id", "org_id", "day", "kind")
-
-
 _FLAG_KEYS: Final = pa.schema([("property_id", pa.string()), ("entity_id", pa.string())])
 
 
@@ -113,7 +82,7 @@ class Flags:
         )
 
     def parts(self) -> Iterator[tuple[str, pa.Table]]:
-        """The long membership a segment at a time, in ``MEMBERSHIP_ORDER``: each segment id
+        """The long membership a segment at a time, in ``MEMBERSHIP.order``: each segment id
         and its members in the published schema (a segment with no member, an empty table)."""
         order = sorted(
             (segment_id, entity, position)
@@ -142,7 +111,7 @@ class Flags:
             )
 
     def table(self) -> pa.Table:
-        """The long membership, in ``MEMBERSHIP_ORDER``."""
+        """The long membership, in ``MEMBERSHIP.order``."""
         return pa.concat_tables([MEMBERSHIP_SCHEMA.empty_table(), *(t for _, t in self.parts())])
 
 
@@ -251,5 +220,5 @@ def write_timeline(
 ) -> None:
     """``timeline_daily`` and ``timeline_rollups``, already in their published orders, as the
     Parquet files ``daily_path`` and ``rollups_path``."""
-    write_parquet(daily_path, [published(daily, DAILY_SCHEMA)])
-    write_parquet(rollups_path, [published(rollups, ROLLUPS_SCHEMA)])
+    write_parquet(daily_path, [published(daily, DAILY.schema)])
+    write_parquet(rollups_path, [published(rollups, ROLLUPS.schema)])

@@ -24,10 +24,6 @@ from pipeline.compile.sql_timeline import (
 from pipeline.compile.steps import Shared, Step, steps
 from pipeline.compile.within import LINKS, KeyRange
 from pipeline.engines.base import (
-    DAILY_ORDER,
-    DAILY_SCHEMA,
-    ROLLUPS_ORDER,
-    ROLLUPS_SCHEMA,
     CustomTypes,
     Flags,
     InputPaths,
@@ -40,9 +36,10 @@ from pipeline.engines.base import (
 from pipeline.errors import RunError
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
+from pipeline.outputs import DAILY, ROLLUPS
 from pipeline.parquet import ROW_GROUP
 
-ROLLUPS_TABLE = "timeline_rollups"
+ROLLUPS_TABLE = ROLLUPS.name
 EVENTS_TABLE = "timeline_events"
 ORG_RANKS_TABLE = "timeline_org_ranks"
 #: The Arrow table of a step's flags while a later step reads its shared filters.
@@ -183,10 +180,10 @@ class DuckDBEngine:
         # Both tables read the same events (direct, and through the people links): once.
         events = render(events_query("organization", clock), "duckdb", consume=True)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {EVENTS_TABLE} AS {events}")
-        rollups = ordered(rollups_query(clock, EVENTS_TABLE), ROLLUPS_SCHEMA.names, ROLLUPS_ORDER)
+        rollups = ordered(rollups_query(clock, EVENTS_TABLE), ROLLUPS.schema.names, ROLLUPS.order)
         # Written by DuckDB, never held in Python (~2 GB at 10M organizations).
         self.con.execute(
-            render(_copy_to(rollups, rollups_path, ROLLUPS_SCHEMA), "duckdb", consume=True)
+            render(_copy_to(rollups, rollups_path, ROLLUPS.schema), "duckdb", consume=True)
         )
         # Segments reading rollup columns join this file instead of aggregating again.
         self.con.read_parquet(str(rollups_path)).to_view(ROLLUPS_TABLE)
@@ -200,13 +197,13 @@ class DuckDBEngine:
         )
         daily = ordered_by_rank(
             daily_query(clock, EVENTS_TABLE),
-            DAILY_SCHEMA.names,
+            DAILY.schema.names,
             ORG_RANKS_TABLE,
             ["property_id", "org_id"],
-            DAILY_ORDER[2:],
+            DAILY.order[2:],
         )
         # Written by DuckDB as it sorts (and spills), never held whole in Python.
-        self.con.execute(render(_copy_to(daily, daily_path, DAILY_SCHEMA), "duckdb", consume=True))
+        self.con.execute(render(_copy_to(daily, daily_path, DAILY.schema), "duckdb", consume=True))
         self.con.execute(f"DROP TABLE {ORG_RANKS_TABLE}")
         # The inner join above would drop the events of an organization without a rank.
         counts = self.con.execute(

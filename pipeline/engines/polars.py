@@ -14,8 +14,6 @@ from pipeline.compile.polars_query import LINKS, compile_flags, daily_frame, rol
 from pipeline.compile.steps import Shared, steps
 from pipeline.compile.within import KeyRange
 from pipeline.engines.base import (
-    DAILY_ORDER,
-    ROLLUPS_ORDER,
     CustomTypes,
     Flags,
     InputPaths,
@@ -28,6 +26,7 @@ from pipeline.engines.base import (
 )
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
+from pipeline.outputs import DAILY, ROLLUPS
 
 
 def machine_memory() -> int:
@@ -64,8 +63,8 @@ class PolarsEngine:
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         rollups, daily = pl.collect_all(
             [
-                rollups_frame(self.frames, clock).sort(ROLLUPS_ORDER),
-                daily_frame(self.frames, clock).sort(DAILY_ORDER),
+                rollups_frame(self.frames, clock).sort(ROLLUPS.order),
+                daily_frame(self.frames, clock).sort(DAILY.order),
             ]
         )
         write_timeline(daily.to_arrow(), daily_path, rollups.to_arrow(), rollups_path)

@@ -25,8 +25,6 @@ from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import daily_query, rollups_query
 from pipeline.compile.steps import Shared, steps
 from pipeline.engines.base import (
-    DAILY_ORDER,
-    ROLLUPS_ORDER,
     CustomTypes,
     Flags,
     own_flags,
@@ -34,8 +32,9 @@ from pipeline.engines.base import (
 )
 from pipeline.errors import RunError
 from pipeline.language import ir
+from pipeline.outputs import DAILY, ROLLUPS
 
-ROLLUPS_TABLE: Final = "timeline_rollups"
+ROLLUPS_TABLE: Final = ROLLUPS.name
 #: A step's cached flags while a later step reads its shared filters.
 SHARED_TABLE: Final = "shared_filters"
 
@@ -109,14 +108,14 @@ class SparkEngine:
         return self.spark.sql(render(query, "spark", consume=True))
 
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
-        rollups_frame = self._frame(rollups_query(clock)).orderBy(*ROLLUPS_ORDER)
+        rollups_frame = self._frame(rollups_query(clock)).orderBy(*ROLLUPS.order)
         # Segments reading rollup columns join this cached view instead of aggregating again.
         cached = rollups_frame.cache()
         self.cached.append(cached)
         cached.createOrReplaceTempView(ROLLUPS_TABLE)
         self.rollups_ready = True
         rollups: pa.Table = rollups_frame.toArrow()
-        daily = self._frame(daily_query(clock)).orderBy(*DAILY_ORDER)
+        daily = self._frame(daily_query(clock)).orderBy(*DAILY.order)
         write_timeline(daily.toArrow(), daily_path, rollups, rollups_path)
 
     def flags(

@@ -27,7 +27,7 @@ def _digits(number: int) -> int:
     """The decimal digits of a positive ``number``, without printing it (Python refuses to
     print one of more than 4,300 digits)."""
     guess = int(number.bit_length() * math.log10(2))
-    return guess + (number >= 10**guess)
+    return guess + int(number >= 10**guess)
 
 
 class ValueReader:

@@ -22,62 +22,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.outputs import CHANGES, HISTORY, INSTANT, MEMBERSHIP, SIZES
 from pipeline.parquet import ROW_GROUP, ParquetSink
 from pipeline.publish.snapshot import Written
 
 KEY: Final = ["property_id", "segment_id", "entity", "entity_id"]
-#: The published order of the history: membership's (segment, property, entity id).
-HISTORY_ORDER: Final = ["segment_id", "property_id", "entity", "entity_id", "valid_from"]
 UTC: Final = pl.Datetime("us", "UTC")
-UTC_TYPE: Final = pa.timestamp("us", tz="UTC")
 #: A stay's key within a segment, and the published order of a segment's stays.
 _STAY: Final = ["property_id", "entity", "entity_id"]
 _ROW: Final = "__row"
 _COUNTS: Final = pa.schema(
     [("segment_id", pa.string()), ("property_id", pa.string()), ("members", pa.int64())]
-)
-
-MEMBERSHIP: Final = pa.schema(
-    [
-        ("property_id", pa.string()),
-        ("segment_id", pa.string()),
-        ("entity", pa.string()),
-        ("entity_id", pa.string()),
-        ("run_id", pa.string()),
-        ("as_of", pa.timestamp("us", tz="UTC")),
-    ]
-)
-HISTORY: Final = pa.schema(
-    [
-        ("property_id", pa.string()),
-        ("segment_id", pa.string()),
-        ("entity", pa.string()),
-        ("entity_id", pa.string()),
-        ("valid_from", pa.timestamp("us", tz="UTC")),
-        ("valid_to", pa.timestamp("us", tz="UTC")),
-    ]
-)
-CHANGES: Final = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("as_of", pa.timestamp("us", tz="UTC")),
-        ("property_id", pa.string()),
-        ("segment_id", pa.string()),
-        ("entity", pa.string()),
-        ("entity_id", pa.string()),
-        ("change", pa.string()),
-    ]
-)
-SIZES: Final = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("as_of", pa.timestamp("us", tz="UTC")),
-        ("property_id", pa.string()),
-        ("segment_id", pa.string()),
-        ("members", pa.int64()),
-        ("entered", pa.int64()),
-        ("exited", pa.int64()),
-    ]
 )
 
 
@@ -101,20 +56,20 @@ class Published:
 
     @classmethod
     def empty(cls) -> Published:
-        return cls((), None, pl.from_arrow(SIZES.empty_table()))  # type: ignore[arg-type]
+        return cls((), None, pl.from_arrow(SIZES.schema.empty_table()))  # type: ignore[arg-type]
 
     def cut(self, as_of: dt.datetime) -> Published:
         """The state just before ``as_of``: every run at or after it is undone."""
         changes = self.changes
         if changes is not None:
-            changes = changes.filter(pc.less(changes["as_of"], pa.scalar(as_of, UTC_TYPE)))
+            changes = changes.filter(pc.less(changes["as_of"], pa.scalar(as_of, INSTANT)))
         at = pl.lit(as_of, dtype=UTC)
         return replace(
             self, changes=changes, sizes=self.sizes.filter(pl.col("as_of") < at), before=as_of
         )
 
     def stays(self) -> Iterator[tuple[str, pl.DataFrame]]:
-        """Each segment's stays (``HISTORY`` columns) in ``HISTORY_ORDER``, segment after
+        """Each segment's stays (``HISTORY`` columns) in ``HISTORY.order``, segment after
         segment; a rebuild's cut applied to each row group as it is read."""
         return _by_segment(self._row_groups())
 
@@ -217,8 +172,8 @@ def advance(
     counts: dict[str, list[pa.Table]] = {n: [] for n in ("members", "entered", "exited")}
     with ExitStack() as stack, ThreadPoolExecutor(len(names), "write") as pool:
         sinks = {
-            name: stack.enter_context(ParquetSink(folder / f"{name}.parquet", schema))
-            for name, schema in names.items()
+            name: stack.enter_context(ParquetSink(folder / f"{name}.parquet", output.schema))
+            for name, output in names.items()
         }
         if previous.changes is not None:  # a rebuild rewrites the earlier changes it keeps
             sinks["changes"].write(previous.changes)
@@ -238,7 +193,7 @@ def advance(
     return written["membership"], Diffed(
         written["history"],
         written["changes"],
-        _arrow(sizes, SIZES),
+        _arrow(sizes, SIZES.schema),
         int(entered.get_column("entered").sum()),
         int(exited.get_column("exited").sum()),
     )
@@ -312,8 +267,8 @@ def _segment(
         changes = changes.sort("property_id", "entity_id", "entity")
     return _Segment(
         members,
-        _arrow(history, HISTORY),
-        _arrow(changes.select(CHANGES.names), CHANGES),
+        _arrow(history, HISTORY.schema),
+        _arrow(changes.select(CHANGES.names), CHANGES.schema),
         {
             "members": counted,
             "entered": _count(segment_id, entered.to_arrow(), "entered"),
@@ -354,7 +309,7 @@ def _among(keys: pl.DataFrame, others: pl.DataFrame) -> pl.Series:
 
 
 def _opened(history: pl.DataFrame, entered: pl.DataFrame, as_of: dt.datetime) -> pl.DataFrame:
-    """A segment's ``history`` (in ``HISTORY_ORDER``) with a new open stay from ``as_of`` for
+    """A segment's ``history`` (in ``HISTORY.order``) with a new open stay from ``as_of`` for
     each ``entered`` key, each inserted after every earlier stay of its key (their
     ``valid_from`` is earlier: a rebuild cut the later ones) rather than sorting every stay
     again (1M organizations and 200 segments: 7.8 s of sorts)."""
@@ -422,17 +377,17 @@ def _stamped(keys: pa.Table, run_id: str, as_of: dt.datetime) -> dict[str, pa.Ta
     """The membership, history and changes rows of members ``keys`` (``KEY``) that all
     entered at ``as_of``, in published schemas; every constant column is one repeated scalar."""
     rows = keys.num_rows
-    stamp = pa.repeat(pa.scalar(as_of, UTC_TYPE), rows)
+    stamp = pa.repeat(pa.scalar(as_of, INSTANT), rows)
     run = pa.repeat(pa.scalar(run_id, pa.string()), rows)
     membership = keys.append_column("run_id", run).append_column("as_of", stamp)
     history = keys.append_column("valid_from", stamp).append_column(
-        "valid_to", pa.nulls(rows, UTC_TYPE)
+        "valid_to", pa.nulls(rows, INSTANT)
     )
     changes = membership.append_column("change", pa.repeat(pa.scalar("entered"), rows))
     return {
-        "membership": membership.select(MEMBERSHIP.names).cast(MEMBERSHIP),
-        "history": history.select(HISTORY.names).cast(HISTORY),
-        "changes": changes.select(CHANGES.names).cast(CHANGES),
+        "membership": membership.select(MEMBERSHIP.names).cast(MEMBERSHIP.schema),
+        "history": history.select(HISTORY.names).cast(HISTORY.schema),
+        "changes": changes.select(CHANGES.names).cast(CHANGES.schema),
     }
 
 
@@ -464,7 +419,7 @@ def _sizes(
             pl.lit(as_of, dtype=UTC).alias("as_of"),
         )
     )
-    return pl.concat([sizes, now.select(SIZES.names)]).sort("as_of", "segment_id", "property_id")
+    return pl.concat([sizes, now.select(SIZES.names)]).sort(SIZES.order)
 
 
 def _frame(table: pa.Table) -> pl.DataFrame:
@@ -486,6 +441,6 @@ def published(
     empty = Published.empty()
     return Published(
         tuple(history),
-        None if changes is None else changes.select(CHANGES.names).cast(CHANGES),
+        None if changes is None else changes.select(CHANGES.names).cast(CHANGES.schema),
         empty.sizes if sizes is None else sizes.select(SIZES.names).cast(empty.sizes.schema),
     )

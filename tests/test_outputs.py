@@ -1,0 +1,68 @@
+"""The published tables are declared once (``pipeline.outputs``): every engine writes each in
+its declared schema and order, and the data dictionary documents each column."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.outputs import COUNT, DAY, INSTANT, OUTPUTS, TEXT, Output
+from pipeline.run import RunConfig, run
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC_TYPES = {TEXT: "string", COUNT: "int64", INSTANT: "timestamp (UTC)", DAY: "date"}
+KINDS = ("notes", "chats", "tickets", "calls")
+
+
+def _documented(output: Output) -> dict[str, str]:
+    """Each column the data dictionary lists in the table's section, with its type cell."""
+    text = (ROOT / "docs" / "outputs.md").read_text()
+    section = re.search(rf"^### `{output.name}` .*?(?=^### |\Z)", text, re.M | re.S)
+    assert section, f"docs/outputs.md has no section for {output.name}"
+    columns: dict[str, str] = {}
+    for row in re.findall(r"^\| (`[^|]+) \| ([^|]+) \|", section.group(0), re.M):
+        names, kind = row
+        for name in re.findall(r"`([^`]+)`", names):
+            expanded = [name.replace("<kind>s", k) for k in KINDS] if "<kind>" in name else [name]
+            columns.update(dict.fromkeys(expanded, kind.strip()))
+    return columns
+
+
+@pytest.mark.parametrize("output", OUTPUTS, ids=lambda o: o.name)
+def test_the_data_dictionary_documents_every_column_with_its_type(output: Output) -> None:
+    documented = _documented(output)
+    # (The rollup counts are documented a kind per row, every window on it.)
+    assert sorted(documented) == sorted(output.names), "columns differ from pipeline.outputs"
+    for column in output.columns:
+        assert documented[column.name].startswith(DOC_TYPES[column.type]), column.name
+
+
+@pytest.fixture(scope="module", params=["duckdb", "polars"])
+def published(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp(f"out-{request.param}")
+    config = RunConfig(
+        data=ROOT / "data",
+        segments=ROOT / "segments",
+        out=out,
+        as_of="2026-11-20T12:00:00Z",
+        engine=request.param,
+    )
+    run(config)
+    return out
+
+
+@pytest.mark.parametrize("output", OUTPUTS, ids=lambda o: o.name)
+def test_every_engine_publishes_each_table_in_its_schema_and_order(
+    published: Path, output: Output
+) -> None:
+    table = pq.read_table(published / output.name, schema=None)
+    assert table.schema.remove_metadata().equals(output.schema), output.name
+    assert table.num_rows > 0 or output.name == "quarantine"
+    if output.order:
+        keys = [(c, "ascending") for c in output.order]
+        in_order = table.sort_by(keys)
+        assert pa.Table.equals(table.select(list(output.order)), in_order.select(output.order))
