@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from engine_helpers import Dataset, check_segments, run_engine, segment_yaml
 from test_complement import PAIRS, segment_texts, varied_tables
+from test_limits import CONTEXT, chain, folder, nested
 
 from pipeline.catalog import Catalog
 from pipeline.cli import main
@@ -38,6 +39,7 @@ except ImportError:
     pytest.skip("PySpark is not installed (pip install -e '.[spark]')", allow_module_level=True)
 
 from pipeline.engines.spark import SparkEngine, is_remote, spark_session, stage_remote_inputs
+from pipeline.language.segments import MAX_DEPTH, load_segments
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES_IN = tuple(TABLES_SCHEMA)
@@ -221,3 +223,23 @@ def test_remote_inputs_are_fetched_through_spark(spark: Any, tmp_path: Path) -> 
 def test_remote_data_needs_the_spark_engine(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--data", "s3a://bucket/crm", "--out", "/nonexistent/out"]) == 4
     assert "only --engine spark reads remote paths" in capsys.readouterr().err
+
+
+def test_definitions_at_the_limits_run_on_spark(spark: Any, tmp_path: Path) -> None:
+    """The longest chain of references and the deepest file accepted (as ``test_limits``)."""
+    rows = [
+        {"property_id": "p", "org_id": "o1", "name": "Acme"},
+        {"property_id": "p", "org_id": "o2"},
+    ]
+    data = Dataset.write(tmp_path, {"organizations": rows})
+    files = chain(MAX_DEPTH - 1) | {"deep": f"where: {nested(30)}\n"}
+    segments = load_segments(folder(tmp_path, files), CONTEXT)
+    engine = SparkEngine(data.paths, session=spark)
+    try:
+        table = engine.flags(
+            segments, {}, run_clock(CONTEXT.as_of, zoneinfo.ZoneInfo("UTC"))
+        ).table()
+    finally:
+        engine.close()
+    found = {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
+    assert found == {(sid, "p", "o1") for sid in files}

@@ -263,6 +263,22 @@ def leaves(condition: Condition) -> list[Leaf]:
     return [p for p in predicates(condition) if not isinstance(p, Activity | Related | PropertyIn)]
 
 
+def depth(condition: Condition) -> int:
+    """How deeply ``condition`` nests: 1 for a predicate, plus one for each group, negation,
+    reference and relationship filter around it."""
+    match condition:
+        case All(items) | AnyOf(items):
+            return 1 + max((depth(item) for item in items), default=0)
+        case Not(item):
+            return 1 + depth(item)
+        case InSegment(condition=inner):
+            return 1 + depth(inner)
+        case Related(where=where):
+            return 1 + (0 if where is None else depth(where))
+        case _:
+            return 1
+
+
 def attributes(condition: Condition) -> list[Attr]:
     """The attributes a condition reads, each once, in first-use order."""
     return list(dict.fromkeys(leaf.attr for leaf in leaves(condition)))

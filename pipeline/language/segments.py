@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from pipeline.errors import Location, Problem, ProblemCollector
 from pipeline.language import ir
@@ -52,6 +53,12 @@ def _read(root: Node, stem: str, problems: ProblemCollector) -> _Document | None
     return _Document(model.id or stem, root, model, id_node.loc if id_node else root.loc, usable)
 
 
+#: How deep a checked condition may nest (groups, negations, relationship filters and the
+#: conditions of the segments it refers to, each a level), and so how long a chain of
+#: references may be: every later phase walks conditions recursively.
+MAX_DEPTH: Final = 64
+
+
 def _references(node: Node) -> list[tuple[str, Location]]:
     """Every segment id a definition names, wherever it is nested."""
     found: list[tuple[str, Location]] = []
@@ -79,6 +86,7 @@ def _order(documents: Mapping[str, _Document], problems: ProblemCollector) -> li
     stack: list[str] = []
     leaving: dict[str, Location] = {}  # where stack[i] names stack[i + 1]
     reported: set[frozenset[str]] = set()
+    too_long: list[str] = []
 
     def visit(sid: str) -> bool:
         if sid in ok:
@@ -91,6 +99,16 @@ def _order(documents: Mapping[str, _Document], problems: ProblemCollector) -> li
                     leaving[sid],
                     "segments refer to each other in a cycle: " + " -> ".join(cycle),
                     "a segment cannot depend on itself; remove one of these references",
+                )
+            return False
+        if len(stack) >= MAX_DEPTH:
+            if not too_long:  # once: the other segments of the chain are left out with it
+                too_long.append(sid)
+                chain = " -> ".join([*stack[:3], "...", *stack[-2:], sid])
+                problems.add(
+                    leaving[stack[-1]],
+                    f"more than {MAX_DEPTH} segments refer one to the next: {chain}",
+                    "refer to the segments the chain ends with directly",
                 )
             return False
         stack.append(sid)
@@ -144,6 +162,14 @@ def check_folder_documents(
             where, ctx, problems, doc.model.entity, doc.model.properties, infos, checked
         )
         if condition is None or not doc.usable:
+            continue
+        if (levels := ir.depth(condition)) > MAX_DEPTH:
+            problems.add(
+                where.loc,
+                f"the condition nests {levels} levels deep, counting the segments it refers "
+                f"to (at most {MAX_DEPTH})",
+                "flatten the groups, or refer to fewer segments that refer to others",
+            )
             continue
         checked[sid] = ir.Segment(
             id=sid,

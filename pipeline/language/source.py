@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -130,21 +130,63 @@ def _scalar(value: Any) -> Scalar:
     return str(value)
 
 
-def _convert(value: Any, loc: Location) -> Node:
+#: The deepest a file may nest (mappings and lists): 30 groups inside one another, and more.
+MAX_DEPTH: Final = 64
+#: The most values (keys, items, scalars) a file may hold once its aliases are expanded.
+MAX_VALUES: Final = 100_000
+
+
+class _TooLarge(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What is left of :data:`MAX_VALUES` while a file is converted."""
+
+    values: int = MAX_VALUES
+
+    def spend(self, loc: Location) -> None:
+        self.values -= 1
+        if self.values < 0:
+            raise _TooLarge(
+                Problem(
+                    loc,
+                    f"the file holds more than {MAX_VALUES:,} values once its YAML aliases "
+                    "(`*name`) are expanded",
+                    "write the values out, or split the definition into several segments "
+                    "(`in_segment:`)",
+                )
+            )
+
+
+def _convert(value: Any, loc: Location, budget: _Budget, depth: int = 0) -> Node:
     file = loc.file
+    budget.spend(loc)
+    if isinstance(value, CommentedMap | CommentedSeq) and depth >= MAX_DEPTH:
+        raise _TooLarge(
+            Problem(
+                loc,
+                f"the file nests deeper than {MAX_DEPTH} levels",
+                "flatten the groups: `all:` inside `all:` is one `all:`, and a part used "
+                "in several places can be a segment of its own (`in_segment:`)",
+            )
+        )
     if isinstance(value, CommentedMap):
         entries: dict[str, tuple[Node, Node]] = {}
         for key, item in value.items():
             kline, kcol = value.lc.key(key)
             vline, vcol = value.lc.value(key)
             key_node = Node(_scalar(key), Location(file, kline + 1, kcol + 1))
-            entries[str(key)] = (key_node, _convert(item, Location(file, vline + 1, vcol + 1)))
+            item_loc = Location(file, vline + 1, vcol + 1)
+            entries[str(key)] = (key_node, _convert(item, item_loc, budget, depth + 1))
         return Node(entries, loc)
     if isinstance(value, CommentedSeq):
         items = []
         for index, item in enumerate(value):
             line, col = value.lc.item(index)
-            items.append(_convert(item, Location(file, line + 1, col + 1)))
+            items.append(_convert(item, Location(file, line + 1, col + 1), budget, depth + 1))
         return Node(items, loc)
     text = value.raw if isinstance(value, _RawInt | _RawFloat) else None
     return Node(_scalar(value), loc, text)
@@ -161,6 +203,12 @@ def parse_text(text: str, file: str) -> Node | Problem:
     """Parse one YAML document; a syntax error comes back as a located Problem."""
     try:
         data = _yaml().load(text)
+    except RecursionError:
+        return Problem(
+            Location(file, 1, 1),
+            f"the file nests too deeply to be read (a definition nests at most {MAX_DEPTH} levels)",
+            "flatten the groups, or split the definition into several segments (`in_segment:`)",
+        )
     except DuplicateKeyError as error:
         mark = error.problem_mark
         key = str(error.problem).split('"')[1] if '"' in str(error.problem) else "a key"
@@ -188,8 +236,10 @@ def parse_text(text: str, file: str) -> Node | Problem:
         return Problem(
             Location(file, 1, 1), "the file is empty", "a segment needs at least `where:`"
         )
-    root = _convert(data, Location(file, 1, 1))
-    return root
+    try:
+        return _convert(data, Location(file, 1, 1), _Budget())
+    except _TooLarge as error:
+        return error.problem
 
 
 def parse_file(path: Path, display: str | None = None) -> Node | Problem:

@@ -1,0 +1,113 @@
+"""Definitions are bounded where they are read: values after alias expansion, nesting, chains
+of references. Past a limit, a located definition error; at it, every engine evaluates."""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+
+import pytest
+from engine_helpers import AS_OF, ENGINES, Dataset, expect, run_engine
+
+from pipeline.catalog import Catalog
+from pipeline.errors import DefinitionError
+from pipeline.language.check import CheckContext
+from pipeline.language.segments import MAX_DEPTH, load_segments
+from pipeline.language.source import MAX_VALUES
+
+LEAF = "{name: {has_any_value: true}}"
+
+
+def nested(groups: int, leaf: str = LEAF) -> str:
+    """``leaf`` inside ``groups`` nested ``all:`` groups, in flow style."""
+    return "{all: [" * groups + leaf + "]}" * groups
+
+
+def chain(length: int, leaf: str = LEAF) -> dict[str, str]:
+    """``c000`` refers to ``c001`` ... which refers to the last, whose condition is ``leaf``:
+    ``length`` references."""
+    files = {f"c{i:03d}": f"where: {{in_segment: c{i + 1:03d}}}\n" for i in range(length)}
+    files[f"c{length:03d}"] = f"where: {leaf}\n"
+    return files
+
+
+def folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    written = tmp_path / "segments"
+    written.mkdir()
+    for name, text in files.items():
+        (written / f"{name}.yaml").write_text(text)
+    return written
+
+
+CONTEXT = CheckContext(Catalog.build([]), AS_OF, zoneinfo.ZoneInfo("UTC"))
+
+
+def problems(tmp_path: Path, files: dict[str, str]) -> list[str]:
+    """Each reported problem as ``file:line:col: message``."""
+    with pytest.raises(DefinitionError) as raised:
+        load_segments(folder(tmp_path, files), CONTEXT)
+    return [
+        f"{p.location.file.rsplit('/', 1)[-1]}:{p.location.line}:{p.location.col}: {p.message}"
+        for p in raised.value.problems
+    ]
+
+
+def test_an_alias_bomb_is_refused_once_it_passes_the_value_budget(tmp_path: Path) -> None:
+    anchors = ["  a0: &a0 [" + ", ".join([LEAF] * 10) + "]"]
+    anchors += [f"  a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 30)]
+    text = "x-anchors:\n" + "\n".join(anchors) + "\nwhere: {any: *a29}\n"
+    (found,) = problems(tmp_path, {"bomb": text})
+    assert found.startswith("bomb.yaml:")
+    assert f"more than {MAX_VALUES:,} values once its YAML aliases" in found
+
+
+@pytest.mark.parametrize(
+    "where", ["&w {all: [{name: {is: x}}, *w]}", "{any: &l [{name: {is: x}}, *l]}"]
+)
+def test_an_alias_that_contains_itself_is_a_located_error(tmp_path: Path, where: str) -> None:
+    (found,) = problems(tmp_path, {"loop": f"where: {where}\n"})
+    assert found.startswith("loop.yaml:1:")
+
+
+def test_nesting_past_the_limit_is_located(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, {"deep": f"where: {nested(40)}\n"})
+    # Level 64 is the list of the 32nd group: 7 characters a group from column 8.
+    assert found == f"deep.yaml:1:{8 + 7 * 31 + 6}: the file nests deeper than {MAX_DEPTH} levels"
+
+
+def test_nesting_too_deep_to_parse_is_a_definition_error(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, {"abyss": f"where: {nested(2000)}\n"})
+    assert found.startswith("abyss.yaml:1:1: the file nests too deeply to be read")
+
+
+def test_a_chain_of_references_past_the_limit_is_reported_once(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, chain(MAX_DEPTH + 10))
+    assert found == (
+        f"c{MAX_DEPTH - 1:03d}.yaml:1:21: more than {MAX_DEPTH} segments refer one to the next: "
+        f"c000 -> c001 -> c002 -> ... -> c{MAX_DEPTH - 2:03d} -> c{MAX_DEPTH - 1:03d} -> "
+        f"c{MAX_DEPTH:03d}"
+    )
+
+
+def test_groups_and_references_together_count_towards_the_depth(tmp_path: Path) -> None:
+    # 40 references to a condition of 31 levels: each file is shallow, the whole is not.
+    # c006 is the first past the limit; those that refer to it are left out with it.
+    (found,) = problems(tmp_path, chain(40, nested(30)))
+    assert found == (
+        "c006.yaml:1:8: the condition nests 65 levels deep, counting the segments it refers "
+        f"to (at most {MAX_DEPTH})"
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_engine_evaluates_definitions_at_the_limits(engine: str, tmp_path: Path) -> None:
+    """The longest chain of references and the deepest file that are accepted."""
+    rows = [
+        {"property_id": "p", "org_id": "o1", "name": "Acme"},
+        {"property_id": "p", "org_id": "o2"},
+    ]
+    data = Dataset.write(tmp_path, {"organizations": rows})
+    files = chain(MAX_DEPTH - 1) | {"deep": f"where: {nested(30)}\n"}
+    segments = load_segments(folder(tmp_path, files), CONTEXT)
+    found = run_engine(engine, data.paths, segments, {})
+    assert found == {m for sid in files for m in expect(sid, "p", ["o1"])}
