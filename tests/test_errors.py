@@ -892,7 +892,7 @@ def test_count_must_be_a_whole_number(count: str, shown: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("count", "digits"), [("9007199254740992", "16"), ("9" * 4000, "4,000")])
+@pytest.mark.parametrize(("count", "digits"), [("9007199254740992", "16"), ("9" * 300, "300")])
 def test_count_must_fit_every_engine(count: str, digits: str) -> None:
     expect(
         f"where:\n  people: {{ count: {{ lt: {count} }} }}\n",

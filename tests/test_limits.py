@@ -111,3 +111,37 @@ def test_every_engine_evaluates_definitions_at_the_limits(engine: str, tmp_path:
     segments = load_segments(folder(tmp_path, files), CONTEXT)
     found = run_engine(engine, data.paths, segments, {})
     assert found == {m for sid in files for m in expect(sid, "p", ["o1"])}
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # Control characters YAML refuses, where they are.
+        ("where: {name: {is: a\x00b}}\n", "1:21: the file holds the control character U+0000"),
+        ("where: {name: {is: a\x7fb}}\n", "1:21: the file holds the control character U+007F"),
+        ('where: {name: {is: "\\ud800"}}\n', "1:20: the text holds half of a surrogate pair"),
+        ("where: {rollup.chats_30d: {gte: " + "9" * 5000 + "}}\n", "1:33: a number of 5,000"),
+        ("where: {custom.employees: {gt: " + "9" * 400 + "}}\n", "1:32: a number of 400 digits"),
+        # Tags are refused, never constructed (nothing is executed).
+        ('where: !!python/object/apply:os.system ["true"]\n', "1:8: the YAML tag !!python/"),
+        ("where: !!omap [{name: {is: x}}]\n", "1:8: the YAML tag !!omap is not supported"),
+        ("where: {name: {is: !!binary aGVsbG8=}}\n", "1:20: the YAML tag !!binary is not"),
+        ("where: {name: {is: !foo bar}}\n", "1:20: the YAML tag !foo is not supported"),
+        ("base: &b {name: {is: x}}\nwhere:\n  <<: *b\n", "3:3: YAML merge keys (`<<: *name`)"),
+        # YAML 1.1 reads yes as true.
+        ("%YAML 1.1\n---\nwhere: {name: {is: yes}}\n", "1:1: YAML 1.1 is not supported"),
+        # ``$`` matched before a final newline.
+        ('id: "abc\\n"\nwhere: {name: {is: x}}\n', "1:5: `id` 'abc\\n' is not a valid segment"),
+    ],
+)
+def test_yaml_a_segment_file_does_not_take_is_a_located_error(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    (problem,) = problems(tmp_path, {"odd": text})
+    assert problem.startswith(f"odd.yaml:{found}")
+
+
+def test_standard_tags_for_plain_values_still_read(tmp_path: Path) -> None:
+    files = {"tagged": "where: {name: {is: !!str 75001}}\n"}
+    (segment,) = load_segments(folder(tmp_path, files), CONTEXT)
+    assert segment.id == "tagged"

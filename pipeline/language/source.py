@@ -7,6 +7,7 @@ Only this module touches the YAML library. Everything after it works on ``Node``
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -15,6 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from pipeline.errors import Location, Problem
 
@@ -31,17 +33,45 @@ class _RawFloat(float):
     raw: str
 
 
+#: The longest whole number a file may write: any longer one is no count, number or id a
+#: segment compares (Python itself refuses to read one of more than 4,300 digits).
+MAX_DIGITS: Final = 300
+
+
+class _Refused(Exception):
+    """A YAML feature or value segment files do not take, where the parser met it."""
+
+    def __init__(self, mark: Any, message: str, hint: str) -> None:
+        self.mark, self.message, self.hint = mark, message, hint
+
+
 class _Constructor(RoundTripConstructor):
     """Round-trip YAML, except that dates stay text (we parse them, with positions, and an
-    impossible date like 2026-02-30 becomes a located error) and numbers keep their text."""
+    impossible date like 2026-02-30 becomes a located error), numbers keep their text, and
+    tags beyond plain values (``!!python/...``, ``!!binary``, ``!!omap``, ``!foo``) are
+    refused, never constructed."""
 
     def _timestamp_as_text(self, node: Any, values: Any = None) -> str:
         return str(self.construct_scalar(node))
 
     def _int_with_text(self, node: Any) -> _RawInt:
+        digits = sum(c.isdigit() for c in str(node.value))
+        if digits > MAX_DIGITS:
+            raise _Refused(
+                node.start_mark,
+                f"a number of {digits:,} digits (at most {MAX_DIGITS})",
+                "no value a segment compares is that long; check the number",
+            )
         value = _RawInt(super().construct_yaml_int(node))
         value.raw = str(node.value)
         return value
+
+    def _refuse_tag(self, node: Any) -> None:
+        raise _Refused(
+            node.start_mark,
+            f"the YAML tag {str(node.tag).replace('tag:yaml.org,2002:', '!!')} is not supported",
+            "segment files hold plain values, lists and mappings: remove the tag",
+        )
 
     def _float_with_text(self, node: Any) -> _RawFloat:
         value = _RawFloat(super().construct_yaml_float(node))
@@ -52,6 +82,9 @@ class _Constructor(RoundTripConstructor):
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor._timestamp_as_text)
 _Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor._int_with_text)
 _Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor._float_with_text)
+for _tag in ("omap", "pairs", "set", "binary"):
+    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _Constructor._refuse_tag)
+_Constructor.add_constructor(None, _Constructor._refuse_tag)  # any other tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +169,7 @@ MAX_DEPTH: Final = 64
 MAX_VALUES: Final = 100_000
 
 
-class _TooLarge(Exception):
+class _Unreadable(Exception):
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
 
@@ -150,7 +183,7 @@ class _Budget:
     def spend(self, loc: Location) -> None:
         self.values -= 1
         if self.values < 0:
-            raise _TooLarge(
+            raise _Unreadable(
                 Problem(
                     loc,
                     f"the file holds more than {MAX_VALUES:,} values once its YAML aliases "
@@ -165,12 +198,20 @@ def _convert(value: Any, loc: Location, budget: _Budget, depth: int = 0) -> Node
     file = loc.file
     budget.spend(loc)
     if isinstance(value, CommentedMap | CommentedSeq) and depth >= MAX_DEPTH:
-        raise _TooLarge(
+        raise _Unreadable(
             Problem(
                 loc,
                 f"the file nests deeper than {MAX_DEPTH} levels",
                 "flatten the groups: `all:` inside `all:` is one `all:`, and a part used "
                 "in several places can be a segment of its own (`in_segment:`)",
+            )
+        )
+    if isinstance(value, CommentedMap) and value.merge:
+        raise _Unreadable(
+            Problem(
+                loc,
+                "YAML merge keys (`<<: *name`) are not supported",
+                "write the keys out; to reuse a condition, make it a segment (`in_segment:`)",
             )
         )
     if isinstance(value, CommentedMap):
@@ -188,8 +229,25 @@ def _convert(value: Any, loc: Location, budget: _Budget, depth: int = 0) -> Node
             line, col = value.lc.item(index)
             items.append(_convert(item, Location(file, line + 1, col + 1), budget, depth + 1))
         return Node(items, loc)
+    if isinstance(value, str) and not _encodable(value):
+        raise _Unreadable(
+            Problem(
+                loc,
+                "the text holds half of a surrogate pair (an escape like \\ud800), which is "
+                "not a character",
+                "write the character itself, or its \\U0001xxxx escape",
+            )
+        )
     text = value.raw if isinstance(value, _RawInt | _RawFloat) else None
     return Node(_scalar(value), loc, text)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _yaml() -> YAML:
@@ -199,10 +257,35 @@ def _yaml() -> YAML:
     return yaml
 
 
+_VERSION: Final = re.compile(r"^%YAML[ \t]+(\S+)", re.MULTILINE)
+
+
 def parse_text(text: str, file: str) -> Node | Problem:
     """Parse one YAML document; a syntax error comes back as a located Problem."""
+    version = _VERSION.search(text)
+    if version and version.group(1) != "1.2":
+        line = text.count("\n", 0, version.start()) + 1
+        return Problem(
+            Location(file, line, 1),
+            f"YAML {version.group(1)} is not supported: it reads yes, no, on and off as true "
+            "and false",
+            "remove the %YAML line: segment files are YAML 1.2",
+        )
     try:
         data = _yaml().load(text)
+    except _Refused as error:
+        line, col = error.mark.line + 1, error.mark.column + 1
+        return Problem(Location(file, line, col), error.message, error.hint)
+    except ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        col = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        return Problem(
+            Location(file, line, col),
+            f"the file holds the control character U+{error.character:04X}, which YAML "
+            "does not allow",
+            "remove it; inside double quotes it can be written as an escape "
+            + (f"(\\x{error.character:02x})" if error.character < 256 else "(\\uXXXX)"),
+        )
     except RecursionError:
         return Problem(
             Location(file, 1, 1),
@@ -238,7 +321,7 @@ def parse_text(text: str, file: str) -> Node | Problem:
         )
     try:
         return _convert(data, Location(file, 1, 1), _Budget())
-    except _TooLarge as error:
+    except _Unreadable as error:
         return error.problem
 
 

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipeline.errors import Problem, did_you_mean
 from pipeline.language.source import Node
 
-SEGMENT_ID: Final = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: ``\Z``, not ``$``: ``$`` also matches before a final newline (``id: "abc\n"``).
+SEGMENT_ID: Final = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")
 
 
 class SegmentFile(BaseModel):
