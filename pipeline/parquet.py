@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -82,3 +83,13 @@ def write_parquet(path: Path, pieces: Sequence[pa.Table | Path]) -> None:
 def fsync(path: Path) -> None:
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
+
+
+def glob_literal(path: str) -> str:
+    """``path`` as a DuckDB glob that matches only itself: ``*``, ``?`` and ``[`` each in a
+    character class of its own (an output folder named ``o[1]`` must not read ``o1``).
+
+    >>> glob_literal("/out/o[1]*?")
+    '/out/o[[]1][*][?]'
+    """
+    return re.sub(r"([*?\[])", r"[\1]", path)

@@ -37,7 +37,7 @@ from pipeline.errors import RunError
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.outputs import DAILY, ROLLUPS
-from pipeline.parquet import ROW_GROUP
+from pipeline.parquet import ROW_GROUP, glob_literal
 
 ROLLUPS_TABLE = ROLLUPS.name
 EVENTS_TABLE = "timeline_events"
@@ -150,7 +150,7 @@ class DuckDBEngine:
         if temp_directory:
             self.con.execute("SET temp_directory = ?", [str(temp_directory)])
         for table, path in inputs.items():
-            self.con.read_parquet(str(path)).to_view(table)
+            self.con.read_parquet(glob_literal(str(path))).to_view(table)
         self.rollups_ready = False
         #: Whether the timeline phase's events (``EVENTS_TABLE``) are still held.
         self.events_ready = False
@@ -186,14 +186,14 @@ class DuckDBEngine:
             render(_copy_to(rollups, rollups_path, ROLLUPS.schema), "duckdb", consume=True)
         )
         # Segments reading rollup columns join this file instead of aggregating again.
-        self.con.read_parquet(str(rollups_path)).to_view(ROLLUPS_TABLE)
+        self.con.read_parquet(glob_literal(str(rollups_path))).to_view(ROLLUPS_TABLE)
         self.rollups_ready = True
         # The rollups hold every organization, in order: the daily rows sort on its rank.
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {ORG_RANKS_TABLE} AS "
             "SELECT property_id, org_id, file_row_number AS rank "
             "FROM read_parquet(?, file_row_number = true)",
-            [str(rollups_path)],
+            [glob_literal(str(rollups_path))],
         )
         daily = ordered_by_rank(
             daily_query(clock, EVENTS_TABLE),
@@ -209,7 +209,7 @@ class DuckDBEngine:
         counts = self.con.execute(
             f"SELECT (SELECT count(*) FROM {EVENTS_TABLE}), "
             "(SELECT coalesce(sum(events), 0) FROM read_parquet(?))",
-            [str(daily_path)],
+            [glob_literal(str(daily_path))],
         ).fetchall()
         events_seen, counted = counts[0]
         if counted != events_seen:

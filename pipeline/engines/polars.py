@@ -54,7 +54,7 @@ class PolarsEngine:
     name = "polars"
 
     def __init__(self, inputs: InputPaths, *, memory_bytes: int | None = None) -> None:
-        self.frames = {table: pl.scan_parquet(path) for table, path in inputs.items()}
+        self.frames = {table: pl.scan_parquet(path, glob=False) for table, path in inputs.items()}
         self.rollups: pl.LazyFrame | None = None
         #: The memory the passes of :meth:`flags` plan for: half the machine's by default.
         self.memory_bytes = memory_bytes or machine_memory() // 2
@@ -70,7 +70,7 @@ class PolarsEngine:
         write_timeline(daily.to_arrow(), daily_path, rollups.to_arrow(), rollups_path)
         del daily, rollups
         # Segments reading rollup columns scan the written file instead of aggregating again.
-        self.rollups = pl.scan_parquet(rollups_path)
+        self.rollups = pl.scan_parquet(rollups_path, glob=False)
 
     def _count(self, table: str) -> int:
         return int(self.frames[table].select(pl.len()).collect().item())

@@ -119,7 +119,7 @@ def scan_copy(path: Path) -> pl.LazyFrame:
     Nothing needs casting, so the rules read it lazily, only the columns and batches they
     need. Pages Polars cannot decode raise ``PolarsError`` when the scan is collected.
     """
-    return pl.scan_parquet(path)
+    return pl.scan_parquet(path, glob=False)
 
 
 def load_copy(path: Path) -> pl.DataFrame | None:
@@ -130,7 +130,7 @@ def load_copy(path: Path) -> pl.DataFrame | None:
     Polars cannot read it: :func:`load_table` then reads it and reports what is wrong.
     """
     try:
-        return pl.read_parquet(path)
+        return pl.read_parquet(path, glob=False)
     except (pl.exceptions.PolarsError, OSError):
         return None
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
-from pipeline.parquet import fsync, write_parquet
+from pipeline.parquet import fsync, glob_literal, write_parquet
 from pipeline.publish.faults import checkpoint
 
 SNAPSHOTS: Final = ".snapshots"
@@ -103,7 +104,7 @@ def read_published_frame(out: Path, table: str) -> pl.DataFrame | None:
     """:func:`read_published` as a Polars frame, read by Polars (in parallel, no Arrow
     conversion): the earlier history of 21.7M stays in 0.6 s instead of 3.8 s."""
     parts = published_parts(out, table)
-    return pl.read_parquet(parts) if parts else None
+    return pl.read_parquet(parts, glob=False) if parts else None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -158,21 +159,29 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _warehouse(out: Path, tables: list[str]) -> None:
-    """Rebuild ``warehouse.duckdb`` next to the old one, then swap it in by rename."""
+    """Rebuild ``warehouse.duckdb`` next to the old one, then swap it in by rename.
+
+    DuckDB cannot create a database under a path holding ``?`` (it reads the rest as
+    options), so the database is built in a private temporary folder and copied next to the
+    old one before the rename."""
     staging = out / f".{WAREHOUSE}.{os.getpid()}.tmp"
     staging.unlink(missing_ok=True)
-    con = duckdb.connect(str(staging))
-    try:
-        for table in tables:
-            files = str((out / table).absolute() / "*.parquet")
-            read = exp.func("read_parquet", exp.Literal.string(files))
-            select = exp.select(exp.Star()).from_(read)
-            view = exp.Create(
-                this=exp.to_table(table), kind="VIEW", expression=select, replace=True
-            )
-            con.execute(view.sql("duckdb"))
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory(prefix="segments-warehouse-") as folder:
+        built = Path(folder) / WAREHOUSE
+        con = duckdb.connect(str(built))
+        try:
+            for table in tables:
+                files = glob_literal(str((out / table).absolute())) + "/*.parquet"
+                read = exp.func("read_parquet", exp.Literal.string(files))
+                select = exp.select(exp.Star()).from_(read)
+                view = exp.Create(
+                    this=exp.to_table(table), kind="VIEW", expression=select, replace=True
+                )
+                con.execute(view.sql("duckdb"))
+        finally:
+            con.close()
+        shutil.copyfile(built, staging)
+    fsync(staging)
     os.replace(staging, out / WAREHOUSE)
 
 
