@@ -198,12 +198,14 @@ def compile_(
 def generate(
     orgs: Annotated[int, typer.Option("--orgs", min=1, help="Number of organizations.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the tables to.")],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed (0 or more).")] = 0,
     properties: Annotated[int, typer.Option("--properties", min=1, help="Properties.")] = 3,
 ) -> None:
     """Write a realistic synthetic dataset of every input table."""
     from pipeline.generate import generate as write
 
+    if out.exists() and not out.is_dir():
+        raise RunError(f"--out {out} is a file, not a folder", "give a folder (it is created)")
     counts = write(orgs, out, seed=seed, properties=properties)
     typer.echo(", ".join(f"{table}: {rows:,}" for table, rows in counts.items()))
 

@@ -359,6 +359,8 @@ def test_compile_polars_plan_and_unknown_segment(
         (["--timezone", "Europe/Pariss"], "unknown timezone 'Europe/Pariss'"),
         (["--engine", "duckbd"], "unknown engine 'duckbd'"),
         (["--memory-limit", "lots"], "--memory-limit 'lots': Parser Error"),
+        # DuckDB itself reads a negative size as no limit.
+        (["--memory-limit", "-5GB"], "--memory-limit '-5GB': a size cannot be negative"),
         (
             ["--memory-limit", "1GB", "--engine", "spark"],
             "applies to --engine duckdb and polars, not spark",
@@ -386,6 +388,41 @@ def test_bad_flags_give_one_line_reason(
     assert err.startswith("segments: error: ")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_an_output_folder_that_is_a_file_is_a_clear_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = project / "out"
+    target.write_text("not a folder")
+    data, segments = str(project / "data"), str(project / "segments")
+    code = main(["run", "--data", data, "--segments", segments, "--out", str(target), "--quiet"])
+    assert code == 4
+    err = capsys.readouterr().err
+    assert err.startswith(f"segments: error: --out {target} is a file, not a folder\n")
+    assert target.read_text() == "not a folder"
+    assert main(["generate", "--orgs", "5", "--out", str(target)]) == 4
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_generate_refuses_a_negative_seed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "--orgs", "5", "--seed", "-1", "--out", str(tmp_path / "g")]) == 2
+    assert "'--seed': Input should be greater than or equal to 0" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists()
+
+
+def test_a_failed_run_leaves_the_lock_empty(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lock names its holder only while a run holds it, a failed run included."""
+    (project / "segments" / "broken.yaml").write_text("where: {name: {is_not_an_operator: 1}}\n")
+    out = project / "out"
+    data, segments = str(project / "data"), str(project / "segments")
+    assert main(["run", "--data", data, "--segments", segments, "--out", str(out), "--quiet"]) == 1
+    assert "broken.yaml" in capsys.readouterr().err
+    assert (out / ".lock").read_text() == ""
 
 
 def test_duckdb_out_of_memory_is_a_clear_error_and_publishes_nothing(

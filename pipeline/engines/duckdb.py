@@ -53,6 +53,12 @@ def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
 
 def check_memory_limit(limit: str) -> str:
     """``limit`` as DuckDB reads it (``6GB`` -> ``5.5 GiB``); RunError if it is not a size."""
+    if limit.strip().startswith("-"):
+        # DuckDB reads a negative size as no limit at all.
+        raise RunError(
+            f"--memory-limit {limit!r}: a size cannot be negative",
+            "give a size such as 6GB or 500MB, or a share of the machine's memory such as 50%",
+        )
     con = duckdb.connect()
     try:
         con.execute("SET memory_limit = ?", [limit])

@@ -15,7 +15,7 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -27,9 +27,17 @@ def output_lock(
     out: Path, wait_seconds: float = 0.0, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """Hold ``OUT/.lock`` for the block; ``on_wait(holder)`` is called once if it must wait."""
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise RunError(f"--out {out} is a file, not a folder", "give a folder (it is created)")
     path = out / ".lock"
-    handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    except OSError as error:
+        raise RunError(
+            f"cannot write to the output folder {out}: {error.strerror}",
+            "give a folder this user may create and write to",
+        ) from None
     try:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -51,9 +59,13 @@ def output_lock(
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        yield
-        handle.seek(0)
-        handle.truncate()  # still held: the next run never reads a finished run's pid
+        try:
+            yield
+        finally:
+            # Still held: the next run never reads a finished (or failed) run's pid.
+            with suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
     finally:
         handle.close()
 
