@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.cli import main
+from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.inputs.schema import TABLES
 
 AS_OF = "2026-11-20T12:00:00Z"
@@ -423,6 +425,27 @@ def test_a_failed_run_leaves_the_lock_empty(
     assert main(["run", "--data", data, "--segments", segments, "--out", str(out), "--quiet"]) == 1
     assert "broken.yaml" in capsys.readouterr().err
     assert (out / ".lock").read_text() == ""
+
+
+def test_ctrl_c_during_a_duckdb_query_exits_130(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT stops DuckDB's query with its own exception, which is an interruption too.
+    (``con.interrupt()`` is what DuckDB's SIGINT handler calls.)"""
+
+    def endless(engine: DuckDBEngine, *args: object) -> None:
+        threading.Timer(0.3, engine.con.interrupt).start()
+        engine.con.execute("SELECT count(*) FROM range(1000000000000) WHERE hash(range) = 1")
+
+    monkeypatch.setattr(DuckDBEngine, "_flags", endless)
+    out = project / "out"
+    data, segments = str(project / "data"), str(project / "segments")
+    code = main(["run", "--data", data, "--segments", segments, "--out", str(out), "--quiet"])
+    assert code == 130
+    err = capsys.readouterr().err
+    assert "segments: error: interrupted; the published tables are unchanged" in err
+    assert "internal error" not in err
+    assert not (out / "segment_membership").exists()
 
 
 def test_duckdb_out_of_memory_is_a_clear_error_and_publishes_nothing(

@@ -167,9 +167,12 @@ class DuckDBEngine:
 
     @contextmanager
     def _memory(self) -> Iterator[None]:
-        """DuckDB running out of memory is a limit of the machine, not a bug: say so."""
+        """DuckDB running out of memory is a limit of the machine, not a bug: say so. A query
+        Ctrl-C interrupted is an interruption (exit 130), as anywhere else in the run."""
         try:
             yield
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
         except duckdb.OutOfMemoryException as error:
             raise RunError(
                 f"DuckDB ran out of memory (limit {self.memory_limit}): "
