@@ -145,3 +145,30 @@ def test_standard_tags_for_plain_values_still_read(tmp_path: Path) -> None:
     files = {"tagged": "where: {name: {is: !!str 75001}}\n"}
     (segment,) = load_segments(folder(tmp_path, files), CONTEXT)
     assert segment.id == "tagged"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "{name: {contains: " + "a" * 1001 + "}}",
+        "{tags: {in: [vip, " + "b" * 5000 + "]}}",
+        "{primary_phone: {is: '" + "1" * 1001 + "'}}",
+    ],
+)
+def test_a_text_value_longer_than_the_limit_is_a_located_error(tmp_path: Path, where: str) -> None:
+    (found,) = problems(tmp_path, {"long": f"where: {where}\n"})
+    assert found.startswith("long.yaml:1:")
+    assert "characters (at most 1,000)" in found
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_text_value_at_the_limit_is_compared_by_every_engine(engine: str, tmp_path: Path) -> None:
+    name = "a" * 999 + "z"
+    rows = [
+        {"property_id": "p", "org_id": "o1", "name": name},
+        {"property_id": "p", "org_id": "o2"},
+    ]
+    data = Dataset.write(tmp_path, {"organizations": rows})
+    files = {"long": f"where: {{name: {{contains: {'a' * 999}z}}}}\n"}
+    segments = load_segments(folder(tmp_path, files), CONTEXT)
+    assert run_engine(engine, data.paths, segments, {}) == expect("long", "p", ["o1"])

@@ -18,6 +18,10 @@ from pipeline.language.temporal import Duration, as_instant, parse_duration, par
 
 T = TypeVar("T")
 
+#: The longest text value a condition may compare: CRM fields are far shorter, and Polars
+#: refuses a substring test whose pattern compiles past 10 MB (~400,000 characters).
+MAX_TEXT: Final = 1_000
+
 #: The largest count a condition may name: the largest whole number every engine (and JSON)
 #: holds exactly. No entity has more interactions or contacts.
 MAX_COUNT: Final = 2**53 - 1
@@ -59,6 +63,13 @@ class ValueReader:
             return None
         # A number written for a text or phone attribute is taken as written (0612345678).
         text = node.text if node.text is not None else str(raw)
+        if len(text) > MAX_TEXT:
+            self.problems.add(
+                node.loc,
+                f"a value of {len(text):,} characters (at most {MAX_TEXT:,})",
+                "compare a shorter part of it, e.g. with `contains` or `starts_with`",
+            )
+            return None
         normalized = normalize(text)
         if normalized is None:
             if attr.type.is_phone:
