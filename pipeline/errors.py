@@ -120,6 +120,11 @@ class InputDataError(SegmentError):
         super().__init__("\n".join([head, *(str(i) for i in errors)]))
 
 
+class InvalidText(SegmentError):
+    """An engine met input text that is not UTF-8; the run then finds where
+    (``inputs.text.invalid_text``) and reports it as a data error."""
+
+
 class RunError(SegmentError):
     """The run could not go on for a reason that is not in the definitions or the data."""
 

@@ -33,7 +33,7 @@ from pipeline.engines.base import (
     rows_per_pass,
     split_properties,
 )
-from pipeline.errors import RunError
+from pipeline.errors import InvalidText, RunError
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.outputs import DAILY, ROLLUPS
@@ -168,11 +168,16 @@ class DuckDBEngine:
     @contextmanager
     def _memory(self) -> Iterator[None]:
         """DuckDB running out of memory is a limit of the machine, not a bug: say so. A query
-        Ctrl-C interrupted is an interruption (exit 130), as anywhere else in the run."""
+        Ctrl-C interrupted is an interruption (exit 130), as anywhere else in the run; text
+        that is not UTF-8 is the data's (see ``inputs.text``)."""
         try:
             yield
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
+        except duckdb.InvalidInputException as error:
+            if "Invalid string encoding" not in str(error):
+                raise
+            raise InvalidText(str(error).splitlines()[0]) from None
         except duckdb.OutOfMemoryException as error:
             raise RunError(
                 f"DuckDB ran out of memory (limit {self.memory_limit}): "

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +25,7 @@ from pipeline.engines.base import (
     split_properties,
     write_timeline,
 )
+from pipeline.errors import InvalidText
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.outputs import DAILY, ROLLUPS
@@ -47,6 +49,17 @@ def machine_memory() -> int:
     return memory
 
 
+@contextmanager
+def _utf8_text() -> Iterator[None]:
+    """Text that is not UTF-8 is the data's (see ``inputs.text``), not a bug."""
+    try:
+        yield
+    except pl.exceptions.ComputeError as error:
+        if "invalid utf-8" not in str(error).lower():
+            raise
+        raise InvalidText(str(error).splitlines()[0]) from None
+
+
 class PolarsEngine:
     """Lazy scans of each input table; one ``collect`` per query (per pass, see
     :meth:`flags`)."""
@@ -61,6 +74,10 @@ class PolarsEngine:
         self.max_rows_per_pass: int | None = None
 
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
+        with _utf8_text():
+            self._timeline(clock, daily_path, rollups_path)
+
+    def _timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         rollups, daily = pl.collect_all(
             [
                 rollups_frame(self.frames, clock).sort(ROLLUPS.order),
@@ -113,6 +130,12 @@ class PolarsEngine:
         keys, one after the other, whose flags follow one another in the published order
         (as DuckDB's, see ``DuckDBEngine._flags``). A step's shared filters are read by the
         next from the frame the first collected."""
+        with _utf8_text():
+            return self._flags(segments, custom_types, clock)
+
+    def _flags(
+        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
+    ) -> Flags:
         entities: dict[str, tuple[Sequence[str], pa.Table]] = {}
         shared: Shared[pl.LazyFrame] | None = None
         for step in steps(segments):

@@ -1,0 +1,89 @@
+"""Input text that is not UTF-8 is a data error (exit 3) naming the table, the column, how many
+rows and which, on every engine; nothing is published."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import main
+from pipeline.inputs.text import invalid_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _strings(values: list[bytes | None]) -> pa.Array:
+    """A string array holding exactly these bytes (pyarrow does not check them)."""
+    offsets = [0]
+    for value in values:
+        offsets.append(offsets[-1] + len(value or b""))
+    validity = pa.array([v is not None for v in values]).buffers()[1]
+    data = pa.py_buffer(b"".join(v or b"" for v in values))
+    return pa.Array.from_buffers(
+        pa.string(), len(values), [validity, pa.array(offsets, pa.int32()).buffers()[1], data]
+    )
+
+
+def corrupt(path: Path, column: str, rows: list[int]) -> None:
+    """Append the byte 0xFF (never UTF-8) to ``column`` at ``rows`` (a text or list column)."""
+    table = pq.read_table(path)
+    values = table.column(column).combine_chunks()
+    if pa.types.is_list(values.type):
+        flat = [v.encode() if v is not None else None for v in values.flatten().to_pylist()]
+        starts = values.offsets.to_pylist()
+        for row in rows:
+            flat[starts[row]] = (flat[starts[row]] or b"") + b"\xff"
+        broken: pa.Array = pa.ListArray.from_arrays(values.offsets, _strings(flat))
+    else:
+        encoded = [v.encode() if v is not None else None for v in values.to_pylist()]
+        for row in rows:
+            encoded[row] = (encoded[row] or b"") + b"\xff"
+        broken = _strings(encoded)
+    index = table.schema.get_field_index(column)
+    pq.write_table(table.set_column(index, table.schema.field(index), broken), path)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+@pytest.mark.parametrize(
+    ("table", "column", "rows", "shown"),
+    [
+        ("organizations", "name", [3, 7], "(2 rows)"),
+        ("people", "person_id", [5], "(1 row)"),
+    ],
+)
+def test_text_that_is_not_utf8_is_a_located_data_error(
+    engine: str,
+    table: str,
+    column: str,
+    rows: list[int],
+    shown: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    corrupt(data / f"{table}.parquet", column, rows)
+    out = tmp_path / "out"
+    argv = ["run", "--data", str(data), "--segments", str(ROOT / "segments"), "--out", str(out)]
+    assert main([*argv, "--engine", engine, "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert f"{table}.{column}: text that is not UTF-8 {shown}" in err
+    assert f"e.g. row {rows[0] + 1}: b'" in err and "\\xff'" in err
+    assert "internal error" not in err
+    assert not (out / "segment_membership").exists()
+
+
+def test_a_list_column_is_searched_too(tmp_path: Path) -> None:
+    path = tmp_path / "people.parquet"
+    shutil.copyfile(ROOT / "data" / "people.parquet", path)
+    tagged = [i for i, t in enumerate(pq.read_table(path).column("tags").to_pylist()) if t][:2]
+    corrupt(path, "tags", tagged)
+    error = invalid_text({"people": path})
+    assert error is not None
+    (issue,) = error.issues
+    assert (issue.table, issue.column, issue.count) == ("people", "tags", 2)
+    assert issue.examples[0].startswith(f"row {tagged[0] + 1}: [b'")
