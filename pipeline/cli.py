@@ -7,6 +7,7 @@ in the input data; 4 the run could not proceed (lock held, bad --as-of or --time
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Annotated, Final
@@ -219,6 +220,20 @@ def _fail(code: int, error: SegmentError) -> int:
     return code
 
 
+def _os_reason(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename else reason
+
+
+def _os_hint(error: OSError) -> str:
+    unchanged = "; the published tables are unchanged"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free space on that disk, or give --out (or TMPDIR) another one" + unchanged
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "give a folder this user may write to" + unchanged
+    return "a problem of the machine or its file system" + unchanged
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; never shows a traceback for a user's mistake."""
     try:
@@ -239,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         message = formatter() if callable(formatter) else str(usage)
         sys.stderr.write(f"segments: error: {message}\n    Hint: see `segments --help`\n")
         return int(getattr(usage, "exit_code", 2))
+    except OSError as error:  # the machine: a full disk, a read-only or unwritable folder
+        sys.stderr.write(f"segments: error: {_os_reason(error)}\n    Hint: {_os_hint(error)}\n")
+        return EXIT_RUN
     except Exception as error:  # a genuine bug
         sys.stderr.write(
             f"segments: internal error: {type(error).__name__}: {error}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.inputs.schema import TABLES
+from pipeline.parquet import ParquetSink
 
 AS_OF = "2026-11-20T12:00:00Z"
 UTC = dt.UTC
@@ -446,6 +448,41 @@ def test_ctrl_c_during_a_duckdb_query_exits_130(
     assert "segments: error: interrupted; the published tables are unchanged" in err
     assert "internal error" not in err
     assert not (out / "segment_membership").exists()
+
+
+@pytest.mark.parametrize("failing_write", [1, 4, 12])
+def test_a_full_disk_is_a_clear_error_and_leaves_the_published_tables(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    failing_write: int,
+) -> None:
+    """``ENOSPC`` at one of the writes of a later run: exit 4 naming the file, the tables of
+    the earlier run untouched byte for byte, the lock emptied, and the next run succeeds."""
+    out = project / "out"
+    argv = ["run", "--data", str(project / "data"), "--segments", str(project / "segments")]
+    argv += ["--out", str(out), "--quiet"]
+    assert main([*argv, "--as-of", "2026-11-20T12:00:00Z"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*.parquet") if ".snapshots" not in p.parts}
+    writes = {"count": 0}
+    write = ParquetSink.write
+
+    def full_disk(sink: ParquetSink, table: pa.Table) -> None:
+        writes["count"] += 1
+        if writes["count"] == failing_write:
+            raise OSError(errno.ENOSPC, "No space left on device", str(sink.path))
+        write(sink, table)
+
+    monkeypatch.setattr(ParquetSink, "write", full_disk)
+    assert main([*argv, "--as-of", "2026-11-20T13:00:00Z"]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith("segments: error: No space left on device: ")
+    assert "the published tables are unchanged" in err
+    after = {p: p.read_bytes() for p in out.rglob("*.parquet") if ".snapshots" not in p.parts}
+    assert after == before
+    assert (out / ".lock").read_text() == ""
+    monkeypatch.setattr(ParquetSink, "write", write)
+    assert main([*argv, "--as-of", "2026-11-20T13:00:00Z"]) == 0
 
 
 def test_duckdb_out_of_memory_is_a_clear_error_and_publishes_nothing(
