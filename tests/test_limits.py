@@ -172,3 +172,41 @@ def test_a_text_value_at_the_limit_is_compared_by_every_engine(engine: str, tmp_
     files = {"long": f"where: {{name: {{contains: {'a' * 999}z}}}}\n"}
     segments = load_segments(folder(tmp_path, files), CONTEXT)
     assert run_engine(engine, data.paths, segments, {}) == expect("long", "p", ["o1"])
+
+
+def test_hidden_files_and_folders_are_not_segments(tmp_path: Path) -> None:
+    written = folder(tmp_path, {"real": f"where: {LEAF}\n"})
+    (written / ".github" / "workflows").mkdir(parents=True)
+    (written / ".github" / "workflows" / "ci.yml").write_text("on: push\njobs: {}\n")
+    (written / ".draft.yaml").write_text("where: {nope: 1}\n")
+    assert [s.id for s in load_segments(written, CONTEXT)] == ["real"]
+
+
+def test_a_broken_link_is_a_located_error_not_a_silent_skip(tmp_path: Path) -> None:
+    written = folder(tmp_path, {"real": f"where: {LEAF}\n"})
+    (written / "gone.yaml").symlink_to(tmp_path / "moved-away.yaml")
+    with pytest.raises(DefinitionError) as raised:
+        load_segments(written, CONTEXT)
+    (problem,) = raised.value.problems
+    assert problem.location.file.endswith("gone.yaml")
+    assert problem.message.startswith("the file is a symbolic link to ")
+    assert problem.message.endswith("moved-away.yaml, which does not exist")
+
+
+def test_an_unreadable_file_is_a_located_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = folder(tmp_path, {"real": f"where: {LEAF}\n", "locked": f"where: {LEAF}\n"})
+    read_text = Path.read_text
+
+    def refuse(path: Path, *args: object, **kwargs: object) -> str:
+        if path.name == "locked.yaml":  # as chmod 000 would, for a user other than root
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_text(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    with pytest.raises(DefinitionError) as raised:
+        load_segments(written, CONTEXT)
+    (problem,) = raised.value.problems
+    assert problem.location.file.endswith("locked.yaml")
+    assert problem.message == "the file cannot be read: Permission denied"

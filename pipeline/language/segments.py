@@ -193,7 +193,20 @@ def check_document(
 
 
 def segment_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The ``.yaml`` / ``.yml`` files under ``directory``, in sub-folders too, except hidden
+    ones (a name starting with ``.``, or inside such a folder: ``.github/workflows/*.yml``
+    is no segment). A broken symbolic link is listed, to be reported, not skipped."""
+
+    def hidden(path: Path) -> bool:
+        return any(part.startswith(".") for part in path.relative_to(directory).parts)
+
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix in (".yaml", ".yml")
+        and not hidden(p)
+        and (p.is_file() or (p.is_symlink() and not p.exists()))
+    )
 
 
 def _display(path: Path) -> str:

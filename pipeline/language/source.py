@@ -328,8 +328,20 @@ def parse_text(text: str, file: str) -> Node | Problem:
 def parse_file(path: Path, display: str | None = None) -> Node | Problem:
     """Read and parse one definition file."""
     name = display or str(path)
+    if path.is_symlink() and not path.exists():
+        return Problem(
+            Location(name),
+            f"the file is a symbolic link to {path.readlink()}, which does not exist",
+            "restore the file it points to, or delete the link",
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return Problem(Location(name), "the file is not UTF-8 text", "save it as UTF-8")
+    except OSError as error:
+        return Problem(
+            Location(name),
+            f"the file cannot be read: {error.strerror}",
+            "let the user who runs segments read it, or move it out of the segments folder",
+        )
     return parse_text(text, name)
