@@ -15,6 +15,7 @@ from typing import Annotated, Final
 import typer
 from typer.exceptions import TyperException
 
+from pipeline import __version__
 from pipeline.errors import DefinitionError, InputDataError, RunError, SegmentError
 
 EXIT_DEFINITIONS: Final = 1
@@ -29,7 +30,27 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"segments {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Organization segmentation engine: YAML segments over CRM Parquet data."""
+
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Folder of input tables (Parquet).")]
 SegmentsOpt = Annotated[Path, typer.Option("--segments", help="Folder of segment .yaml files.")]
@@ -236,6 +257,8 @@ def _os_hint(error: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; never shows a traceback for a user's mistake."""
+    if not (sys.argv[1:] if argv is None else argv):
+        argv = ["--help"]  # bare ``segments``: the help, on stdout, exit 0
     try:
         code = app(args=argv, standalone_mode=False)
     except DefinitionError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import pipeline
 from pipeline.cli import main
 from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.inputs.schema import TABLES
@@ -415,6 +417,20 @@ def test_generate_refuses_a_negative_seed(
     assert main(["generate", "--orgs", "5", "--seed", "-1", "--out", str(tmp_path / "g")]) == 2
     assert "'--seed': Input should be greater than or equal to 0" in capsys.readouterr().err
     assert not (tmp_path / "g").exists()
+
+
+def test_version_short_help_and_bare_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert (
+        capsys.readouterr().out == f"segments {importlib.metadata.version('segments-pipeline')}\n"
+    )
+    assert pipeline.__version__ == importlib.metadata.version("segments-pipeline")
+    for argv in (["-h"], ["--help"], []):  # bare ``segments`` shows the help too
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "Commands:" in out and "-h, --help" in out and "--version" in out
+    assert main(["run", "-h"]) == 0
+    assert "--memory-limit" in capsys.readouterr().out
 
 
 def test_a_failed_run_leaves_the_lock_empty(
