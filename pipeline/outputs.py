@@ -19,6 +19,7 @@ from pipeline.language import ir
 Phase = Literal["definitions", "inputs", "timeline", "history", "publish"]
 
 TEXT: Final = pa.string()
+TEXTS: Final = pa.list_(pa.string())
 COUNT: Final = pa.int64()
 INSTANT: Final = pa.timestamp("us", tz="UTC")
 DAY: Final = pa.date32()
@@ -164,6 +165,10 @@ SEGMENTS: Final = Output(
         ("entity", TEXT, "`organization` or `person`"),
         ("definition_hash", TEXT, "16 hex digits of the definition's content"),
         ("compiled_sql", TEXT, "the DuckDB SQL of this segment alone (`segments compile`)"),
+        ("owner", TEXT, "`owner:` of the file; null when there is none"),
+        ("tags", TEXTS, "`tags:` of the file; empty when there are none"),
+        ("meta", TEXT, "`meta:` of the file as JSON (keys sorted); null when there is none"),
+        ("depends_on", TEXTS, "the segments its `in_segment`/`not_in_segment` name"),
     ),
     ("segment_id",),
     "definitions",

@@ -428,6 +428,10 @@ def _catalog(segments: Sequence[ir.Segment], catalog: Catalog, clock: ir.Clock) 
                 "entity": s.entity,
                 "definition_hash": s.definition_hash,
                 "compiled_sql": compiled_sql(s, catalog, clock),
+                "owner": s.owner,
+                "tags": list(s.tags),
+                "meta": s.meta,
+                "depends_on": ir.references(s.where),
             }
             for s in sorted(segments, key=lambda s: s.id)
         ]

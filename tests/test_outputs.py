@@ -10,11 +10,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.outputs import COUNT, DAY, INSTANT, OUTPUTS, TEXT, Output
+from pipeline.outputs import COUNT, DAY, INSTANT, OUTPUTS, TEXT, TEXTS, Output
 from pipeline.run import RunConfig, run
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC_TYPES = {TEXT: "string", COUNT: "int64", INSTANT: "timestamp (UTC)", DAY: "date"}
+DOC_TYPES = {
+    TEXT: "string",
+    TEXTS: "list of strings",
+    COUNT: "int64",
+    INSTANT: "timestamp (UTC)",
+    DAY: "date",
+}
 KINDS = ("notes", "chats", "tickets", "calls")
 
 

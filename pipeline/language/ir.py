@@ -240,6 +240,10 @@ class Segment:
     where: Condition
     definition_hash: str
     source: Location
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    #: ``meta:`` of the file as JSON text (keys sorted); None when there is none.
+    meta: str | None = None
 
 
 def predicates(condition: Condition) -> list[Predicate]:
@@ -256,6 +260,23 @@ def predicates(condition: Condition) -> list[Predicate]:
             return predicates(inner)
         case _:
             return [condition]
+
+
+def references(condition: Condition) -> list[str]:
+    """The segments ``condition`` names itself (``in_segment``, ``not_in_segment``, in
+    relationship filters too), each once, in order; not those they name in turn."""
+    match condition:
+        case All(items) | AnyOf(items):
+            found = [r for item in items for r in references(item)]
+        case Not(item):
+            found = references(item)
+        case InSegment(segment_id=named):
+            found = [named]
+        case Related(where=where) if where is not None:
+            found = references(where)
+        case _:
+            found = []
+    return list(dict.fromkeys(found))
 
 
 def leaves(condition: Condition) -> list[Leaf]:

@@ -30,9 +30,16 @@ class _Document:
     usable: bool  # False: the top level has errors; ``where`` is still checked for its own
 
 
+#: Top-level keys about a segment rather than its definition: editing them keeps its hash.
+METADATA: Final = ("owner", "tags", "meta", "enabled")
+
+
 def definition_hash(root: Node) -> str:
-    """A hash of what the file says (not of its layout or comments)."""
-    canonical = json.dumps(root.plain(), sort_keys=True, default=str, ensure_ascii=False)
+    """A hash of what the file says (not of its layout, comments or metadata)."""
+    said = root.plain()
+    if isinstance(said, dict):
+        said = {k: v for k, v in said.items() if k not in METADATA}
+    canonical = json.dumps(said, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -127,6 +134,25 @@ def _order(documents: Mapping[str, _Document], problems: ProblemCollector) -> li
     return order
 
 
+def _refuse_parked(
+    doc: _Document, parked: Mapping[str, _Document], problems: ProblemCollector
+) -> None:
+    """A reference to a segment with ``enabled: false`` is an error where it is written."""
+    for ref, loc in _references(doc.root):
+        if ref in parked:
+            problems.add(
+                loc,
+                f"segment {ref!r} is disabled (`enabled: false` in {parked[ref].root.loc.file})",
+                "enable it again, or remove this reference",
+            )
+
+
+def _meta(meta: Mapping[str, object] | None) -> str | None:
+    if meta is None:
+        return None
+    return json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def check_folder_documents(
     parsed: list[tuple[Node, str]], ctx: CheckContext, problems: ProblemCollector
 ) -> list[ir.Segment]:
@@ -147,6 +173,11 @@ def check_folder_documents(
         documents[doc.id] = doc
 
     infos = {sid: SegmentInfo(sid, doc.model.entity) for sid, doc in documents.items()}
+    parked = {sid: doc for sid, doc in documents.items() if not doc.model.enabled}
+    for doc in documents.values():
+        if doc.model.enabled:
+            _refuse_parked(doc, parked, problems)
+    documents = {sid: doc for sid, doc in documents.items() if sid not in parked}
     checked: dict[str, ir.Segment] = {}
     order = _order(documents, problems)
     for sid in documents.keys() - set(order):  # on or behind a cycle: still report the rest
@@ -180,6 +211,9 @@ def check_folder_documents(
             where=condition,
             definition_hash=definition_hash(doc.root),
             source=doc.root.loc,
+            owner=doc.model.owner,
+            tags=tuple(doc.model.tags),
+            meta=_meta(doc.model.meta),
         )
     return [checked[sid] for sid in documents if sid in checked]
 

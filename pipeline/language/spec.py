@@ -29,6 +29,12 @@ class SegmentFile(BaseModel):
     entity: Literal["organization", "person"] = "organization"
     properties: list[str] | None = Field(default=None, min_length=1)
     where: object
+    #: Metadata, published in the ``segments`` table and listed by ``segments list``.
+    owner: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    meta: dict[str, object] | None = None
+    #: ``false`` parks a segment: checked at its top level only, not evaluated or published.
+    enabled: bool = True
 
     @field_validator("id")
     @classmethod
@@ -36,6 +42,13 @@ class SegmentFile(BaseModel):
         if value is not None and not SEGMENT_ID.match(value):
             raise ValueError("must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, - and _)")
         return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        if any(not t.strip() for t in value):
+            raise ValueError("a tag may not be blank")
+        return list(dict.fromkeys(t.strip() for t in value))
 
     @field_validator("properties")
     @classmethod
@@ -67,6 +80,22 @@ def _field_problem(name: str, kind: str, value: object) -> tuple[str, str | None
         if kind == "value_error":
             return ("`properties` holds a blank property id", "write ids like [site-fr, site-de]")
         return ("`properties` takes a list of property ids", "e.g. `properties: [site-fr]`")
+    if name == "tags":
+        if kind == "value_error":
+            return ("`tags` holds a blank tag", "write tags like [weekly, lifecycle]")
+        return ("`tags` takes a list of words", "e.g. `tags: [weekly, lifecycle]`")
+    if name == "meta":
+        return (
+            "`meta` takes a mapping of your own keys",
+            "e.g. `meta: {jira: MKT-12, channel: email}`",
+        )
+    if name == "enabled":
+        return (
+            f"`enabled` must be true or false, got {value!r}",
+            "`enabled: false` parks the segment: it is not evaluated",
+        )
+    if name == "owner":
+        return ("`owner` must be text", "e.g. `owner: lifecycle-team@example.com`")
     return (f"`{name}` must be text", "quote it, e.g. 'Enterprise accounts'")
 
 
@@ -78,9 +107,9 @@ def _as_written(node: Node) -> object:
 
 
 def _plain(key: str, node: Node) -> object:
-    if key in ("id", "name", "description"):
+    if key in ("id", "name", "description", "owner"):
         return _as_written(node)
-    if key == "properties" and node.is_list:
+    if key in ("properties", "tags") and node.is_list:
         return [_as_written(item) for item in node.elements()]
     return node.plain()
 
