@@ -216,6 +216,161 @@ def compile_(
     typer.echo(compiled_sql(by_id[segment_id], catalog, clock(instant, tz), dialect) + ";")
 
 
+EngineOpt = Annotated[
+    str, typer.Option("--engine", help="duckdb or polars: the engine that evaluates.")
+]
+PropertyOpt = Annotated[str | None, typer.Option("--property", help="Only this property (site).")]
+FormatOpt = Annotated[str, typer.Option("--format", help="table (for people) or json.")]
+
+
+def _format(name: str) -> str:
+    from pipeline.explore.render import FORMATS
+
+    if name not in FORMATS:
+        raise RunError(f"unknown --format {name!r}", f"use {' or '.join(FORMATS)}")
+    return name
+
+
+@app.command()
+def explain(
+    segment_id: Annotated[str, typer.Argument(help="The segment.")],
+    data: DataOpt = Path("data"),
+    segments: SegmentsOpt = Path("segments"),
+    as_of: AsOfOpt = None,
+    timezone: TimezoneOpt = "UTC",
+    sql: Annotated[bool, typer.Option("--sql", help="Add the compiled DuckDB SQL.")] = False,
+) -> None:
+    """A segment's definition in plain words (references expanded), and its SQL with --sql."""
+    from pipeline.explore.session import load_definitions
+    from pipeline.language.words import explain as in_words
+    from pipeline.run import compiled_sql
+
+    definitions = load_definitions(data, segments, as_of, timezone)
+    segment = definitions.segment(segment_id, segments)
+    typer.echo(in_words(segment, definitions.clock))
+    if sql:
+        typer.echo("\nSQL (DuckDB), as `segments compile` prints it:\n")
+        typer.echo(compiled_sql(segment, definitions.catalog, definitions.clock) + ";")
+
+
+@app.command(name="list")
+def list_(
+    data: DataOpt = Path("data"),
+    segments: SegmentsOpt = Path("segments"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder of the runs (for the sizes).")
+    ] = Path("out"),
+    output_format: FormatOpt = "table",
+) -> None:
+    """Every segment: entity, members at the last run, owner, tags, dependencies, file."""
+    from pipeline.explore import render
+    from pipeline.explore.listing import listing
+    from pipeline.explore.session import load_definitions
+
+    output_format = _format(output_format)
+    definitions = load_definitions(data, segments, None, "UTC")
+    result = listing(definitions.segments, out)
+    typer.echo(
+        render.listing_json(result) if output_format == "json" else render.listing_text(result)
+    )
+
+
+@app.command()
+def preview(
+    segment_id: Annotated[str, typer.Argument(help="The segment.")],
+    data: DataOpt = Path("data"),
+    segments: SegmentsOpt = Path("segments"),
+    as_of: AsOfOpt = None,
+    timezone: TimezoneOpt = "UTC",
+    property_id: PropertyOpt = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="Members to show (0: sizes only).")
+    ] = 10,
+    engine: EngineOpt = "duckdb",
+    output_format: FormatOpt = "table",
+) -> None:
+    """A segment's size per property and a sample of its members, publishing nothing."""
+    from pipeline.explore import render
+    from pipeline.explore.preview import preview as evaluate_preview
+    from pipeline.explore.session import check_engine, load_definitions, validated_inputs
+    from pipeline.explore.values import reader
+
+    output_format = _format(output_format)
+    check_engine(engine)
+    definitions = load_definitions(data, segments, as_of, timezone)
+    segment = definitions.segment(segment_id, segments)
+    with validated_inputs(data) as inputs, reader(inputs.tables) as read:
+        result = evaluate_preview(definitions, inputs, read, engine, segment, property_id, limit)
+    text = render.preview_json(result) if output_format == "json" else render.preview_text(result)
+    typer.echo(text)
+
+
+@app.command()
+def why(
+    segment_id: Annotated[str, typer.Argument(help="The segment.")],
+    entity_id: Annotated[str, typer.Argument(help="The org_id or person_id to explain.")],
+    data: DataOpt = Path("data"),
+    segments: SegmentsOpt = Path("segments"),
+    as_of: AsOfOpt = None,
+    timezone: TimezoneOpt = "UTC",
+    property_id: PropertyOpt = None,
+    engine: EngineOpt = "duckdb",
+    output_format: FormatOpt = "table",
+) -> None:
+    """Why an organization or person is, or is not, a member: every condition's verdict."""
+    from pipeline.explore import render
+    from pipeline.explore.session import check_engine, load_definitions, validated_inputs
+    from pipeline.explore.values import reader
+    from pipeline.explore.why import locate, probe
+    from pipeline.explore.why import why as explain_member
+
+    output_format = _format(output_format)
+    check_engine(engine)
+    definitions = load_definitions(data, segments, as_of, timezone)
+    segment = definitions.segment(segment_id, segments)
+    with validated_inputs(data) as inputs, reader(inputs.tables) as read:
+        locate(read, segment.entity, entity_id, property_id)  # before evaluating
+        probed = probe(definitions, inputs, engine, segment)
+        result = explain_member(probed, read, entity_id, property_id)
+    typer.echo(render.why_json(result) if output_format == "json" else render.why_text(result))
+
+
+@app.command()
+def export(
+    segment_id: Annotated[str, typer.Argument(help="The segment.")],
+    output_format: Annotated[
+        str, typer.Option("--format", help="csv, parquet or jsonl (one JSON object a line).")
+    ] = "csv",
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder of the runs: the members published there.")
+    ] = Path("out"),
+    data: DataOpt = Path("data"),
+    property_id: PropertyOpt = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help="Comma-separated columns to keep (default: all)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="The file to write (default: ID.csv here).")
+    ] = None,
+) -> None:
+    """The published members of a segment with their contact attributes, as a file."""
+    from pipeline.catalog import Catalog
+    from pipeline.explore.export import export as write_export
+    from pipeline.explore.session import validated_inputs
+    from pipeline.explore.values import reader
+    from pipeline.inputs import read_custom_attributes
+    from pipeline.language.ir import rollup_columns
+
+    catalog = Catalog.build(read_custom_attributes(data), rollup_columns())
+    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    with validated_inputs(data) as inputs, reader(inputs.tables) as read:
+        done = write_export(
+            read, out, catalog, segment_id, output_format, output, property_id, wanted
+        )
+    typer.echo(f"{done.rows:,} members of {done.segment_id} -> {done.path}")
+
+
 @app.command()
 def generate(
     orgs: Annotated[int, typer.Option("--orgs", min=1, help="Number of organizations.")],

@@ -80,7 +80,7 @@ def _count_sql(column: exp.Expr, count: ir.Count) -> exp.Expr:
     )
 
 
-def _custom_cte(
+def custom_cte(
     entity: str,
     attrs: Sequence[ir.Attr],
     types: Mapping[tuple[str, str], str],
@@ -250,7 +250,7 @@ def _flags(
         joins.append(
             (
                 builder.add(
-                    f"{prefix}custom", _custom_cte(entity, custom, builder.custom_types, within)
+                    f"{prefix}custom", custom_cte(entity, custom, builder.custom_types, within)
                 ),
                 "c",
                 key,

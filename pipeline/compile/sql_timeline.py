@@ -169,6 +169,15 @@ def events_query(entity: str, clock: ir.Clock, within: Within | None = None) -> 
 def window_sum(
     kinds: Sequence[str] | None, since: dt.datetime | None, until: tuple[dt.datetime, bool] | None
 ) -> exp.Expr:
+    """How many events of ``kinds`` fall in the window (see :func:`in_window`)."""
+    return count_where(in_window(kinds, since, until))
+
+
+def in_window(
+    kinds: Sequence[str] | None, since: dt.datetime | None, until: tuple[dt.datetime, bool] | None
+) -> exp.Expr:
+    """True for an event of ``kinds`` (any if None) at or after ``since`` and before (or at,
+    if inclusive) ``until``."""
     parts: list[exp.Expr] = []
     if kinds is not None:
         parts.append(
@@ -183,7 +192,7 @@ def window_sum(
         parts.append(
             (exp.LTE if inclusive else exp.LT)(this=col("occurred_at"), expression=lit(high))
         )
-    return count_where(and_all(parts))
+    return and_all(parts)
 
 
 def count_where(condition: exp.Expr) -> exp.Expr:

@@ -1,0 +1,104 @@
+"""Queries that show an entity's values as a segment reads them (``segments why`` and
+``segments preview``): each attribute as stored and as compared, and the timeline events a
+condition counts. Built from the same pieces as the membership query (``sql_query``), so
+the compared values are the ones the engines compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlglot import exp
+
+from pipeline.compile.sql import col, normalized
+from pipeline.compile.sql_query import custom_cte
+from pipeline.compile.sql_timeline import (
+    alias,
+    events_query,
+    in_window,
+    on_keys,
+    restricted,
+    rollup_aggregate,
+    window_sum,
+)
+from pipeline.compile.within import KeyRange
+from pipeline.inputs.schema import ENTITY_TABLE
+from pipeline.language import ir
+
+#: The prefix of an attribute's stored value in :func:`values_query`'s columns.
+STORED = "stored:"
+
+
+def values_query(
+    entity: str,
+    attrs: Sequence[ir.Attr],
+    custom_types: Mapping[tuple[str, str], str],
+    clock: ir.Clock,
+    within: KeyRange,
+) -> exp.Query:
+    """Per entity ``within`` holds: ``property_id``, ``entity_id``, and per attribute its
+    stored value (``stored:<name>``) and its compared value (``<name>``), in key order."""
+    table, id_column = ENTITY_TABLE[entity]
+    ctes: list[tuple[str, exp.Query]] = []
+    joins: list[tuple[str, str, list[tuple[str, str]]]] = []
+    key = [("property_id", "property_id"), (id_column, "entity_id")]
+    custom = [a for a in attrs if a.source == "custom"]
+    if custom:
+        ctes.append(("c", custom_cte(entity, custom, custom_types, within)))
+        joins.append(("c", "c", key))
+    if any(a.source == "rollup" for a in attrs):
+        ctes.append(("events", events_query(entity, clock, within)))
+        ctes.append(("ro", rollup_aggregate("events", clock)))
+        joins.append(("ro", "ro", key))
+    columns: list[exp.Expr] = [
+        alias(col("property_id", "e"), "property_id"),
+        alias(col(id_column, "e"), "entity_id"),
+    ]
+    for attr in attrs:
+        source = {"builtin": "e", "custom": "c", "rollup": "ro"}[attr.source]
+        raw: exp.Expr = col(attr.dsl_name if attr.source == "custom" else attr.name, source)
+        if attr.source == "rollup" and attr.name.endswith(("_7d", "_30d", "_90d", "_total")):
+            raw = exp.Coalesce(this=raw, expressions=[exp.Literal.number(0)])
+        columns.append(alias(raw.copy(), STORED + attr.dsl_name))
+        columns.append(alias(normalized(attr, raw), attr.dsl_name))
+    select = exp.select(*columns, copy=False).from_(
+        exp.alias_(exp.to_table(table), "e", table=True, copy=False), copy=False
+    )
+    select = restricted(select, within, "e", id_column)
+    for name, table_alias, pairs in joins:
+        select = select.join(
+            exp.alias_(exp.to_table(name), table_alias, table=True, copy=False),
+            on=on_keys("e", table_alias, pairs),
+            join_type="left",
+            copy=False,
+        )
+    select = select.order_by(col("property_id", "e"), col(id_column, "e"), copy=False)
+    for name, query in ctes:
+        select = select.with_(name, as_=query, copy=False)
+    return select
+
+
+def activity_query(
+    entity: str, activity: ir.Activity, clock: ir.Clock, within: KeyRange, limit: int
+) -> exp.Query:
+    """The entity's events a timeline condition counts, newest first, at most ``limit``."""
+    window = in_window(activity.kinds, activity.low, (activity.high, activity.high_inclusive))
+    return (
+        exp.select(col("entity_id"), col("kind"), col("occurred_at"), copy=False)
+        .from_(events_query(entity, clock, within).subquery("events", copy=False), copy=False)
+        .where(window, copy=False)
+        .order_by(exp.Ordered(this=col("occurred_at"), desc=True), col("kind"), copy=False)
+        .limit(limit, copy=False)
+    )
+
+
+def activity_count_query(
+    entity: str, activity: ir.Activity, clock: ir.Clock, within: KeyRange
+) -> exp.Query:
+    """How many of the entity's events a timeline condition counts (a row only if any)."""
+    count = window_sum(activity.kinds, activity.low, (activity.high, activity.high_inclusive))
+    return (
+        exp.select(col("entity_id"), alias(count, "n"), copy=False)
+        .from_(events_query(entity, clock, within).subquery("events", copy=False), copy=False)
+        .group_by(col("entity_id"), copy=False)
+    )
