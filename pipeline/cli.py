@@ -110,6 +110,22 @@ def run(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            help="Evaluate only these segments (repeat): an id, a glob such as 'renewals-*', "
+            "tag:NAME; +SELECTOR adds what they depend on. The others keep their published "
+            "membership and history.",
+        ),
+    ] = None,
+    allow_removed: Annotated[
+        bool,
+        typer.Option(
+            "--allow-removed",
+            help="Close the stays of segments no longer defined even when none is left.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, evaluate every segment and publish the output tables."""
     from pipeline.engines.spark import is_remote
@@ -132,12 +148,20 @@ def run(
         spark_conf=_spark_conf(spark_conf or []),
         data_url=data if remote else None,
         memory_limit=memory_limit,
+        select=tuple(select or ()),
+        allow_removed=allow_removed,
     )
     result = run_batch(config, Reporter(quiet=quiet))
+    kept = f" ({result.kept} not selected, kept as published)" if result.kept else ""
     typer.echo(
-        f"run {result.run_id}: {result.segments} segments, {result.members} memberships, "
+        f"run {result.run_id}: {result.segments} segments{kept}, {result.members} memberships, "
         f"{result.quarantined_rows} quarantined rows -> {result.out}"
     )
+    if result.removed:
+        typer.echo(
+            f"no longer defined, their members exited: "
+            + ", ".join(result.removed)
+        )
 
 
 def _spark_conf(items: list[str]) -> tuple[tuple[str, str], ...]:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -33,6 +34,7 @@ from pipeline.inputs.text import invalid_text
 from pipeline.language import ir
 from pipeline.language.check import CheckContext
 from pipeline.language.segments import load_segments
+from pipeline.language.select import select
 from pipeline.language.temporal import clock as run_clock
 from pipeline.language.temporal import parse_as_of
 from pipeline.outputs import (
@@ -80,6 +82,10 @@ class RunConfig:
     data_url: str | None = None
     #: ``--engine duckdb`` only: the memory DuckDB may use before it spills to disk.
     memory_limit: str | None = None
+    #: ``--select``: the segments to evaluate (see ``language/select.py``); all if empty.
+    select: tuple[str, ...] = ()
+    #: Close the stays of segments no longer defined even when none of them is left.
+    allow_removed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,10 @@ class RunResult:
     members: int
     quarantined_rows: int
     out: Path
+    #: Segments with open stays that are no longer defined: their stays were closed.
+    removed: tuple[str, ...] = ()
+    #: Segments defined but left out by ``--select``: published as they were.
+    kept: int = 0
 
 
 def resolve_timezone(name: str) -> zoneinfo.ZoneInfo:
@@ -238,6 +248,11 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
         from pipeline.engines.duckdb import check_memory_limit
 
         check_memory_limit(config.memory_limit)
+    if config.select and config.rebuild:
+        raise RunError(
+            "--select cannot be combined with --rebuild",
+            "a rebuild rewrites every segment's history: run it without --select",
+        )
     started = dt.datetime.now(dt.UTC)
     tz = resolve_timezone(config.timezone)
     as_of = resolve_as_of(config.as_of, tz)
@@ -262,14 +277,16 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
                 config = _staged(config, work, reporter)
             with reporter.phase("definitions") as info, collector_paused():
                 catalog, segments = definitions(config, as_of, tz)
-                info["segments"] = len(segments)
-            record["segments"] = len(segments)
+                chosen = select(segments, config.select)
+                info["segments"] = len(chosen)
+            record["segments"] = len(chosen)
+            record["selected"] = " ".join(config.select) or None
             record["definitions_fingerprint"] = _fingerprint(
-                sorted(f"{s.id}:{s.definition_hash}" for s in segments)
+                sorted(f"{s.id}:{s.definition_hash}" for s in chosen)
             )
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog") as background:
                 result = _evaluate_and_publish(
-                    config, reporter, catalog, segments, record, work, background
+                    config, reporter, catalog, segments, chosen, record, work, background
                 )
         except BaseException as error:
             record["status"] = "failed"
@@ -305,13 +322,19 @@ def _evaluate_and_publish(
     config: RunConfig,
     reporter: Reporter,
     catalog: Catalog,
+    defined: list[ir.Segment],
     segments: list[ir.Segment],
     record: dict[str, object],
     work: Path,
     background: ThreadPoolExecutor,
 ) -> RunResult:
+    """Evaluates ``segments`` (all ``defined`` ones, or those ``--select`` picked) and
+    publishes; the others keep their published membership and history."""
     as_of = record["as_of"]
     assert isinstance(as_of, dt.datetime)
+    earlier_sizes = read_published_frame(config.out, SIZES.name)
+    removed = () if earlier_sizes is None else _removed(earlier_sizes, defined, config, reporter)
+    record["removed"] = list(removed)
     with reporter.phase("inputs") as info:
         inputs = read_inputs(config.data, work)
         info.update(rows=sum(inputs.row_counts.values()), quarantined=inputs.quarantine.num_rows)
@@ -338,7 +361,7 @@ def _evaluate_and_publish(
     # The catalog's SQL needs no data: it is written while the engine evaluates, on the core
     # the engine leaves idle part of the time (~5 s of CPU at 500 segments; measured at
     # 100k organizations, the run 19.7 -> 17.2 s). Earlier, it would slow the input checks.
-    catalog_table = background.submit(_catalog, segments, catalog, clock)
+    catalog_table = background.submit(_catalog, defined, catalog, clock)
     engine = make_engine(
         config.engine,
         inputs.tables,
@@ -369,17 +392,19 @@ def _evaluate_and_publish(
     with reporter.phase("history") as info:
         # The earlier changes are read only to roll some back: a run otherwise appends its
         # own next to them (21.7M earlier changes: 4.4 s to read, more to write again).
+        kept = {s.id for s in defined} - {s.id for s in segments}
         previous = published(
             published_parts(config.out, HISTORY.name),
             read_published(config.out, CHANGES.name) if rewrite else None,
             read_published_frame(config.out, SIZES.name),
+            published_parts(config.out, MEMBERSHIP.name) if kept else (),
         )
         if rewrite:
             previous = previous.cut(as_of)
         # Each segment's members are merged with its earlier stays and written as they go,
         # never held whole (217M rows at 10M organizations).
         membership, diffed = advance(
-            previous, flags.parts(), run_id, as_of, _scopes(segments, present), work
+            previous, flags.parts(), run_id, as_of, _scopes(segments, present), work, kept
         )
         del flags
         changes: pa.Table | Written | Appended = diffed.changes
@@ -415,7 +440,50 @@ def _evaluate_and_publish(
         assert isinstance(started, dt.datetime)
         publish(config.out, f"{run_id}.{started:%Y%m%dT%H%M%S%f}", tables, keep=config.keep)
         forget_failures(config.out)
-    return RunResult(run_id, as_of, len(segments), members, inputs.quarantine.num_rows, config.out)
+    return RunResult(
+        run_id,
+        as_of,
+        len(segments),
+        members,
+        inputs.quarantine.num_rows,
+        config.out,
+        removed,
+        len(kept),
+    )
+
+
+def _segments(count: int) -> str:
+    return f"{count} segment is" if count == 1 else f"{count} segments are"
+
+
+def _removed(
+    sizes: pl.DataFrame, defined: Sequence[ir.Segment], config: RunConfig, reporter: Reporter
+) -> tuple[str, ...]:
+    """The segments with members at the last run that are no longer defined (their stays
+    close now), said in the log; refused when none of them is defined any more (another
+    project's --segments, or a folder emptied by mistake) unless ``--allow-removed``."""
+    last = sizes.sort("as_of").group_by(["segment_id", "property_id"]).last()
+    open_ids = set(last.filter(pl.col("members") > 0).get_column("segment_id").to_list())
+    ids = {s.id for s in defined}
+    removed = tuple(sorted(open_ids - ids))
+    if not removed:
+        return removed
+    if not open_ids & ids and not config.allow_removed:
+        shown = ", ".join(removed[:5]) + (
+            f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+        )
+        raise RunError(
+            f"none of the {len(removed)} segments with members in {config.out} is defined in "
+            f"{config.segments} ({shown})",
+            "check --segments and --out; to close all their stays, pass --allow-removed",
+        )
+    reporter.event(
+        "warning",
+        message=f"{_segments(len(removed))} no longer defined: their members exit now",
+        segments=list(removed),
+        hint="restore their files to keep them, or leave them out on purpose",
+    )
+    return removed
 
 
 def _catalog(segments: Sequence[ir.Segment], catalog: Catalog, clock: ir.Clock) -> pa.Table:

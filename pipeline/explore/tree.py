@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import assert_never
+from typing import Final, assert_never
 
 from pipeline.language import ir
 
@@ -82,6 +82,14 @@ def probes(root: Node, template: ir.Segment) -> list[ir.Segment]:
     ]
 
 
+#: How a list condition reads: some element of the list matches.
+_LIST_WORDS: Final[dict[str, str]] = {
+    "is": "include",
+    "in": "include one of",
+    "contains": "have an element containing",
+}
+
+
 def _values(values: tuple[str, ...]) -> str:
     shown = [repr(v) for v in values[:5]]
     if len(values) > 5:
@@ -131,11 +139,10 @@ def describe(condition: ir.Condition) -> str:
             return f"property in {', '.join(properties)}"
         case ir.HasValue(attr=attr):
             return f"{attr.dsl_name} has a value"
-        case (
-            ir.TextMatch(attr=attr, op=op, values=values)
-            | ir.ListMatch(attr=attr, op=op, values=values)
-        ):
+        case ir.TextMatch(attr=attr, op=op, values=values):
             return f"{attr.dsl_name} {op} {_values(values)}"
+        case ir.ListMatch(attr=attr, op=op, values=values):
+            return f"{attr.dsl_name} {_LIST_WORDS[op]} {_values(values)}"
         case ir.NumberRange(attr=attr, low=low, high=high) if low is not None and low == high:
             return f"{attr.dsl_name} = {_bound(low)}"
         case ir.NumberRange(attr, low, high, low_inclusive, high_inclusive):

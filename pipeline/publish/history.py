@@ -9,7 +9,7 @@ from an earlier ``as_of`` exact: cut the history at that instant, then diff as u
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -53,10 +53,27 @@ class Published:
     sizes: pl.DataFrame
     #: A rebuild: the state just before this instant (every run at or after it undone).
     before: dt.datetime | None = None
+    #: The published membership's files: the rows of segments a ``--select`` run keeps.
+    membership: Sequence[Path] = ()
 
     @classmethod
     def empty(cls) -> Published:
         return cls((), None, pl.from_arrow(SIZES.schema.empty_table()))  # type: ignore[arg-type]
+
+    def members_of(self, kept: Collection[str]) -> Iterator[tuple[str, pl.DataFrame]]:
+        """The published membership rows of the segments ``kept``, a segment at a time, in
+        order (read a row group at a time, as :meth:`stays`)."""
+        wanted = pa.array(sorted(kept), pa.string())
+
+        def row_groups() -> Iterator[pl.DataFrame]:
+            for path in self.membership:
+                for batch in pq.ParquetFile(path).iter_batches(
+                    batch_size=ROW_GROUP, columns=MEMBERSHIP.names
+                ):
+                    table = pa.Table.from_batches([batch])
+                    yield _frame(table.filter(pc.is_in(table.column("segment_id"), wanted)))
+
+        return _by_segment(row_groups())
 
     def cut(self, as_of: dt.datetime) -> Published:
         """The state just before ``as_of``: every run at or after it is undone."""
@@ -129,10 +146,16 @@ class _Segment:
     history: pa.Table | None
     changes: pa.Table | None
     counts: dict[str, pa.Table]
+    #: A segment a ``--select`` run did not evaluate: its membership rows as published
+    #: before (``history`` is then its stays unchanged, and there are no changes).
+    carried: pa.Table | None = None
 
     def pieces(self, run_id: str, as_of: dt.datetime) -> Iterator[dict[str, pa.Table]]:
         """The membership, history and changes rows, a row group's worth at a time: the
         stamps of a segment of 23.5M people would be ~2 GB of repeated columns."""
+        if self.carried is not None:
+            yield from self._carried_pieces()
+            return
         longest = max(
             self.members.num_rows,
             0 if self.history is None else self.history.num_rows,
@@ -146,6 +169,16 @@ class _Segment:
                 stamped["changes"] = self.changes.slice(start, ROW_GROUP)
             yield stamped
 
+    def _carried_pieces(self) -> Iterator[dict[str, pa.Table]]:
+        assert self.carried is not None and self.history is not None
+        longest = max(self.carried.num_rows, self.history.num_rows)
+        for start in range(0, longest, ROW_GROUP):
+            yield {
+                "membership": self.carried.slice(start, ROW_GROUP),
+                "history": self.history.slice(start, ROW_GROUP),
+                "changes": CHANGES.schema.empty_table(),
+            }
+
 
 def advance(
     previous: Published,
@@ -154,6 +187,7 @@ def advance(
     as_of: dt.datetime,
     scopes: Iterable[tuple[str, str]],
     folder: Path,
+    kept: Collection[str] = (),
 ) -> tuple[Written, Diffed]:
     """The membership, history, changes and sizes after a run, written into ``folder`` a
     segment at a time.
@@ -166,7 +200,9 @@ def advance(
     stays. No table of every member or every stay is ever held: one segment's at a time (217M
     members at 10M organizations and 200 segments would take ~20 GB as Arrow strings).
     ``scopes`` lists every (segment_id, property_id) the run evaluated, so that a segment
-    with no member still gets a size row of 0.
+    with no member still gets a size row of 0. The segments ``kept`` (defined, but left out
+    by ``--select``) are not evaluated: their membership and stays are written as they were
+    published, and they get no change and no size row.
     """
     names = {"membership": MEMBERSHIP, "history": HISTORY, "changes": CHANGES}
     counts: dict[str, list[pa.Table]] = {n: [] for n in ("members", "entered", "exited")}
@@ -177,7 +213,8 @@ def advance(
         }
         if previous.changes is not None:  # a rebuild rewrites the earlier changes it keeps
             sinks["changes"].write(previous.changes)
-        for segment in _merged(previous.stays(), parts, run_id, as_of):
+        carried = previous.members_of(kept) if kept else iter(())
+        for segment in _merged(previous.stays(), parts, run_id, as_of, kept, carried):
             for piece in segment.pieces(run_id, as_of):
                 # The three files are written side by side (pyarrow encodes without the GIL).
                 writes = [(sinks[name], piece[name]) for name in names]
@@ -204,12 +241,22 @@ def _merged(
     parts: Iterable[tuple[str, pa.Table]],
     run_id: str,
     as_of: dt.datetime,
+    kept: Collection[str],
+    carried: Iterator[tuple[str, pl.DataFrame]],
 ) -> Iterator[_Segment]:
-    """Each segment of ``stays`` or ``parts`` (both in segment id order) merged, in order."""
+    """Each segment of ``stays`` or ``parts`` (both in segment id order) merged, in order;
+    the ``kept`` ones carried over with their published members (``carried``, in order)."""
+    members_of = _Carrier(carried)
+
+    def not_evaluated(segment_id: str, earlier_stays: pl.DataFrame) -> _Segment:
+        if segment_id in kept:
+            return _kept(earlier_stays, members_of(segment_id))
+        return _segment(segment_id, earlier_stays, _empty_members(), run_id, as_of)
+
     earlier = next(stays, None)
     for segment_id, members in parts:
-        while earlier is not None and earlier[0] < segment_id:  # no longer evaluated
-            yield _segment(earlier[0], earlier[1], _empty_members(), run_id, as_of)
+        while earlier is not None and earlier[0] < segment_id:  # not evaluated by this run
+            yield not_evaluated(*earlier)
             earlier = next(stays, None)
         if earlier is not None and earlier[0] == segment_id:
             yield _segment(segment_id, earlier[1], members, run_id, as_of)
@@ -217,8 +264,37 @@ def _merged(
         else:
             yield _segment(segment_id, None, members, run_id, as_of)
     while earlier is not None:
-        yield _segment(earlier[0], earlier[1], _empty_members(), run_id, as_of)
+        yield not_evaluated(*earlier)
         earlier = next(stays, None)
+
+
+class _Carrier:
+    """The published members of each kept segment, asked for in segment id order."""
+
+    def __init__(self, carried: Iterator[tuple[str, pl.DataFrame]]) -> None:
+        self.carried = carried
+        self.next = next(carried, None)
+
+    def __call__(self, segment_id: str) -> pa.Table:
+        while self.next is not None and self.next[0] < segment_id:
+            self.next = next(self.carried, None)
+        if self.next is None or self.next[0] != segment_id:
+            return MEMBERSHIP.schema.empty_table()
+        rows = self.next[1]
+        self.next = next(self.carried, None)
+        return _arrow(rows.select(MEMBERSHIP.names), MEMBERSHIP.schema)
+
+
+def _kept(stays: pl.DataFrame, members: pa.Table) -> _Segment:
+    """A segment left out by ``--select``: its stays and members as they were published."""
+    none = {name: _counts(name).empty_table() for name in ("members", "entered", "exited")}
+    return _Segment(
+        members.select(KEY),
+        _arrow(stays.select(HISTORY.names), HISTORY.schema),
+        None,
+        none,
+        carried=members,
+    )
 
 
 def _segment(
@@ -434,13 +510,18 @@ def _arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
 
 
 def published(
-    history: Sequence[Path], changes: pa.Table | None, sizes: pl.DataFrame | None
+    history: Sequence[Path],
+    changes: pa.Table | None,
+    sizes: pl.DataFrame | None,
+    membership: Sequence[Path] = (),
 ) -> Published:
     """The earlier state from the current snapshot: the history's files (none yet: a first
-    run), the earlier changes when they are rewritten, the sizes (None where none exist)."""
+    run), the earlier changes when they are rewritten, the sizes (None where none exist), the
+    membership's files (read for the segments a ``--select`` run keeps)."""
     empty = Published.empty()
     return Published(
         tuple(history),
         None if changes is None else changes.select(CHANGES.names).cast(CHANGES.schema),
         empty.sizes if sizes is None else sizes.select(SIZES.names).cast(empty.sizes.schema),
+        membership=tuple(membership),
     )
