@@ -158,10 +158,7 @@ def run(
         f"{result.quarantined_rows} quarantined rows -> {result.out}"
     )
     if result.removed:
-        typer.echo(
-            f"no longer defined, their members exited: "
-            + ", ".join(result.removed)
-        )
+        typer.echo("no longer defined, their members exited: " + ", ".join(result.removed))
 
 
 def _spark_conf(items: list[str]) -> tuple[tuple[str, str], ...]:
@@ -179,17 +176,49 @@ def _spark_conf(items: list[str]) -> tuple[tuple[str, str], ...]:
 
 @app.command()
 def validate(
-    data: DataOpt = Path("data"),
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Folder of input tables. Given, the definitions are also checked against "
+            "the data: warnings for values no contact has, unknown properties and segments "
+            "with no member (default: data/, for the custom attributes only).",
+        ),
+    ] = None,
     segments: SegmentsOpt = Path("segments"),
     timezone: TimezoneOpt = "UTC",
     as_of: AsOfOpt = None,
+    engine: EngineOpt = "duckdb",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when there are warnings.")
+    ] = False,
 ) -> None:
     """Check every segment definition and report all errors at once."""
-    from pipeline.run import RunConfig, definitions, resolve_as_of, resolve_timezone
+    from pipeline.explore.session import check_engine, load_definitions
 
-    tz = resolve_timezone(timezone)
-    _, checked = definitions(RunConfig(data, segments), resolve_as_of(as_of, tz), tz)
-    typer.echo(f"{len(checked)} segments OK")
+    check_engine(engine)
+    definitions = load_definitions(data or Path("data"), segments, as_of, timezone)
+    if data is None:
+        typer.echo(f"{len(definitions.segments)} segments OK")
+        return
+    from pipeline.explore import lint
+    from pipeline.explore.session import evaluate, properties, validated_inputs
+    from pipeline.explore.values import reader
+
+    with validated_inputs(data) as inputs, reader(inputs.tables) as read:
+        present = {e: properties(inputs, e) for e in ("organization", "person")}
+        flags = evaluate(engine, inputs, definitions.segments, definitions)
+        found = [
+            *lint.unknown_properties(definitions, present),
+            *lint.unseen_values(definitions, read),
+            *lint.empty_segments(definitions, flags),
+        ]
+    for warning in found:
+        sys.stderr.write(f"segments: warning: {warning}\n")
+    noun = "warning" if len(found) == 1 else "warnings"
+    typer.echo(f"{len(definitions.segments)} segments OK, {len(found)} {noun} against {data}")
+    if strict and found:
+        raise typer.Exit(EXIT_DEFINITIONS)
 
 
 @app.command(name="compile")
@@ -393,6 +422,37 @@ def export(
             read, out, catalog, segment_id, output_format, output, property_id, wanted
         )
     typer.echo(f"{done.rows:,} members of {done.segment_id} -> {done.path}")
+
+
+@app.command()
+def schema(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="Folder of input tables: its custom attributes, with their types."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write it to this file (default: print).")
+    ] = None,
+) -> None:
+    """The JSON Schema of segment files, for editors (yaml-language-server)."""
+    import json
+
+    from pipeline.catalog import Catalog
+    from pipeline.inputs import read_custom_attributes
+    from pipeline.language.ir import rollup_columns
+    from pipeline.language.schema import segment_schema
+
+    catalog = None
+    if data is not None:
+        catalog = Catalog.build(read_custom_attributes(data), rollup_columns())
+    text = json.dumps(segment_schema(catalog), indent=2, ensure_ascii=False)
+    if output is None:
+        typer.echo(text)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    typer.echo(f"JSON Schema of segment files -> {output}")
 
 
 @app.command()

@@ -219,7 +219,8 @@ def test_unknown_top_level_key_without_close_match() -> None:
         1,
         1,
         "unknown key 'team'",
-        "the keys are: id, name, description, entity, properties, where",
+        "the keys are: id, name, description, entity, properties, where, owner, tags, meta, "
+        "enabled",
     )
 
 
@@ -760,7 +761,7 @@ def test_between_with_words_reports_both_bounds() -> None:
         ("0d", "a duration must be positive, got '0d'"),
         ("0h", "a duration must be positive, got '0h'"),
         ("-3d", "a duration must be positive, got '-3d'"),
-        ("30 days", "'30 days' is not a duration"),
+        ("30 dias", "'30 dias' is not a duration"),  # in English words: tests/test_hints.py
         ("3m", "'3m' is not a duration"),
         ("1.5d", "'1.5d' is not a duration"),
         ("30", "a duration needs a unit, got 30"),

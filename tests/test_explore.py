@@ -535,3 +535,35 @@ def test_explain_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert "SQL (DuckDB)" in text and text.rstrip().endswith(";") and "SELECT" in text
     assert main(["explain", "engaged-account", *args]) == 4
     assert "did you mean 'engaged-accounts'" in capsys.readouterr().err
+
+
+# -- validate --data ---------------------------------------------------------------------------
+
+SUSPECT = {
+    "plans.yaml": "where:\n  custom.plan: {in: [pro, business]}\n",
+    "site.yaml": "properties: [site-frr]\nwhere:\n  tags: {contains: vip}\n",
+    "nobody.yaml": "where:\n  custom.arr: {gt: 1000000000}\n",
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_validate_against_the_data_warns(
+    engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in SUSPECT.items():
+        (tmp_path / name).write_text(text)
+    argv = ["validate", "--segments", str(tmp_path), "--as-of", AS_OF, "--engine", engine]
+    assert main(argv) == 0  # without --data: the definitions alone
+    assert capsys.readouterr().out.strip() == "3 segments OK"
+    assert main([*argv, "--data", str(DATA)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == f"3 segments OK, 4 warnings against {DATA}"
+    warning = f"segments: warning: {tmp_path}/plans.yaml:2:17: no contact has custom.plan 'pro'"
+    assert warning in captured.err.splitlines()[0] or warning in captured.err
+    assert "no contact has custom.plan 'business'" not in captured.err
+    assert "values in the data: " in captured.err and "'business'" in captured.err
+    assert "`properties` names site-frr: no organization in the data" in captured.err
+    assert "did you mean 'site-fr'?" in captured.err
+    # the segment whose properties match nothing, and the one no organization meets
+    assert captured.err.count("matches no organization as of 2026-11-20 12:00:00 UTC") == 2
+    assert main([*argv, "--data", str(DATA), "--strict"]) == 1

@@ -8,11 +8,12 @@ import tempfile
 import zoneinfo
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.catalog import Catalog, CustomAttribute
-from pipeline.errors import DefinitionError, Problem
+from pipeline.errors import DefinitionError, Location, Problem
 from pipeline.language.check import CheckContext
 from pipeline.language.segments import load_segments
 from pipeline.language.source import parse_text
@@ -162,3 +163,13 @@ def test_any_folder_of_texts_gives_segments_or_definition_errors(
             load_segments(Path(folder), CONTEXT)
         except DefinitionError as error:
             assert all(p.location.file.endswith(".yaml") for p in error.problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"), [("? : : \n", 1), ("where: {tags: {is: x}}\n? {a: {b: 1}}\n: 1\n", 2)]
+)
+def test_a_mapping_used_as_a_key_is_a_located_error(text: str, line: int) -> None:
+    found = parse_text(text, "complex.yaml")
+    assert isinstance(found, Problem)
+    assert found.location == Location("complex.yaml", line, 1)
+    assert found.message == "a mapping is used as a key (a `?` complex key)"

@@ -102,3 +102,31 @@ def activity_count_query(
         .from_(events_query(entity, clock, within).subquery("events", copy=False), copy=False)
         .group_by(col("entity_id"), copy=False)
     )
+
+
+def distinct_values_query(
+    entity: str, attr: ir.Attr, custom_types: Mapping[tuple[str, str], str], limit: int
+) -> exp.Query:
+    """At most ``limit`` distinct compared values of a text or list attribute (a list's
+    elements one by one), with how many entities hold each, most held first."""
+    table, _ = ENTITY_TABLE[entity]
+    if attr.source == "custom":
+        source: exp.Query = custom_cte(entity, [attr], custom_types, None)
+        raw = col(attr.dsl_name)
+    else:
+        source = exp.select(exp.Star()).from_(table)
+        raw = col(attr.name)
+    value: exp.Expr = normalized(attr, raw)
+    if attr.type.is_list:
+        value = exp.Unnest(expressions=[value])
+    values = exp.select(alias(value, "value"), copy=False).from_(
+        source.subquery("source", copy=False), copy=False
+    )
+    return (
+        exp.select(col("value"), alias(exp.Count(this=exp.Star()), "entities"), copy=False)
+        .from_(values.subquery("v", copy=False), copy=False)
+        .where(exp.Not(this=exp.Is(this=col("value"), expression=exp.Null())), copy=False)
+        .group_by(col("value"), copy=False)
+        .order_by(exp.Ordered(this=col("entities"), desc=True), col("value"), copy=False)
+        .limit(limit, copy=False)
+    )

@@ -15,6 +15,12 @@ from pipeline.catalog import BUILTIN, CUSTOM_TYPE, AttrType, Catalog
 from pipeline.compile.normalize import normalize_phone, normalize_text
 from pipeline.errors import Location, ProblemCollector, did_you_mean
 from pipeline.language import ir
+from pipeline.language.hints import (
+    count_hint,
+    count_operator_hint,
+    group_hint,
+    operator_hint,
+)
 from pipeline.language.source import Node
 from pipeline.language.temporal import date_bounds, shift
 from pipeline.language.values import ValueReader, _end, _start
@@ -27,6 +33,17 @@ KINDS: Final = ("note", "chat", "ticket", "call")
 ENTITY_PLURAL: Final = {"organization": "organizations", "person": "people"}
 COUNT_OPERATORS: Final = ("is", "is_not", "gt", "gte", "lt", "lte", "between")
 PRESENCE: Final = ("is_unknown", "has_any_value")
+TIMELINE_OPTIONS: Final = ("kind", "count", "within_last", "between")
+#: A timeline condition takes at most one of these windows.
+TIMELINE_WINDOWS: Final = ("within_last", "between")
+RELATION_OPTIONS: Final = ("count", "where")
+#: Operators whose value is not one value of the attribute's type: a non-empty list of them,
+#: a ``[low, high]`` pair, or a duration. The JSON Schema (``schema.py``) reads these too.
+LIST_VALUED: Final = ("in", "not_in")
+RANGE: Final = ("between",)
+RELATIVE: Final = ("within_last", "more_than_ago", "within_next")
+#: The negative operators and the positive one each is the exact complement of.
+NEGATIONS: Final[dict[str, str]] = {"is_not": "is", "not_contains": "contains", "not_in": "in"}
 
 OPERATORS: Final[dict[str, tuple[str, ...]]] = {
     "text": (
@@ -139,6 +156,11 @@ class _Checker(ValueReader):
             return self.related(key, key_node, value_node)
         if key in REFERENCES:
             return self.reference(key, key_node, value_node)
+        group_synonym = group_hint(key, value_node)
+        if group_synonym is not None:
+            self.problems.add(key_node.loc, f"unknown group {key!r}", group_synonym)
+            self._check_items(value_node)
+            return None
         attr = self.attribute(key, key_node.loc)
         if attr is None:
             return None
@@ -161,6 +183,15 @@ class _Checker(ValueReader):
         if key == "any":
             return ir.AnyOf(checked, key_node.loc)
         return ir.Not(ir.AnyOf(checked, key_node.loc), key_node.loc)
+
+    def _check_items(self, node: Node) -> None:
+        """Check what a misnamed group holds (results unused), so that every error shows in
+        one pass."""
+        if node.is_list:
+            for item in node.elements():
+                self.condition(item)
+        elif node.is_map:
+            self.condition(node)
 
     def attribute(self, key: str, loc: Location) -> ir.Attr | None:
         catalog = self.ctx.catalog
@@ -288,7 +319,7 @@ class _Checker(ValueReader):
             self.problems.add(
                 node.loc,
                 "`count` takes one operator, like `{gte: 3}`",
-                f"count operators: {', '.join(COUNT_OPERATORS)}",
+                count_hint(node) or f"count operators: {', '.join(COUNT_OPERATORS)}",
             )
             return None
         op_node, value = node.items()[0]
@@ -297,11 +328,12 @@ class _Checker(ValueReader):
             self.problems.add(
                 op_node.loc,
                 f"unknown count operator {op!r}",
-                did_you_mean(op, COUNT_OPERATORS)
+                count_operator_hint(op, value, COUNT_OPERATORS)
+                or did_you_mean(op, COUNT_OPERATORS)
                 or f"count operators: {', '.join(COUNT_OPERATORS)}",
             )
             return None
-        if op == "between":
+        if op in RANGE:
             pair = self.pair(value, self.whole_number)
             return None if pair is None else (ir.Count(pair[0], pair[1]), False)
         number = self.whole_number(value)
@@ -318,10 +350,10 @@ class _Checker(ValueReader):
         return ir.Count(low, high, low_inc, high_inc), op == "is_not"
 
     def activity(self, key_node: Node, node: Node) -> ir.Condition | None:
-        fields = self._mapping("timeline", node, ("kind", "count", "within_last", "between"))
+        fields = self._mapping("timeline", node, TIMELINE_OPTIONS)
         if fields is None:
             return None
-        if "within_last" in fields and "between" in fields:
+        if all(window in fields for window in TIMELINE_WINDOWS):
             between_key = next(k for k, _ in node.items() if k.value == "between")
             self.problems.add(
                 between_key.loc,
@@ -393,7 +425,7 @@ class _Checker(ValueReader):
                 f"use `{other}:` here",
             )
             return None
-        fields = self._mapping(key, node, ("count", "where"))
+        fields = self._mapping(key, node, RELATION_OPTIONS)
         if fields is None:
             return None
         counted = self.count(fields.get("count"))
@@ -481,10 +513,13 @@ class _Checker(ValueReader):
                     f"{family} operators: {', '.join(allowed)}",
                 )
             else:
+                kind = attr.type.value
                 self.problems.add(
                     op_node.loc,
                     f"unknown operator {op!r}",
-                    did_you_mean(op, allowed) or f"{family} operators: {', '.join(allowed)}",
+                    operator_hint(op, family, allowed, attr.dsl_name, kind, value)
+                    or did_you_mean(op, allowed)
+                    or f"{family} operators: {', '.join(allowed)}",
                 )
             return None
         span = op_node.loc
@@ -495,8 +530,8 @@ class _Checker(ValueReader):
             wants_value = flag == (op == "has_any_value")
             known = ir.HasValue(attr, span)
             return known if wants_value else ir.Not(known, span)
-        negated = op in ("is_not", "not_contains", "not_in")
-        positive = {"is_not": "is", "not_contains": "contains", "not_in": "in"}.get(op, op)
+        negated = op in NEGATIONS
+        positive = NEGATIONS.get(op, op)
         leaf = self.leaf(attr, family, positive, value, span)
         if leaf is None:
             return None
@@ -507,7 +542,7 @@ class _Checker(ValueReader):
     ) -> ir.Condition | None:
         if family in ("text", "list"):
             normalize = normalize_phone if attr.type.is_phone else normalize_text
-            if op == "in":
+            if op in LIST_VALUED:
                 values = self.values(value, lambda n: self.text(n, normalize, attr))
                 if values is None:
                     return None
@@ -531,7 +566,7 @@ class _Checker(ValueReader):
     def number_leaf(
         self, attr: ir.Attr, op: str, value: Node, span: Location
     ) -> ir.Condition | None:
-        if op == "between":
+        if op in RANGE:
             pair = self.pair(value, self.number)
             if pair is None:
                 return None
@@ -555,7 +590,7 @@ class _Checker(ValueReader):
         low: dt.datetime | None = None
         high: dt.datetime | None = None
         low_inc = high_inc = True
-        if op in ("within_last", "more_than_ago", "within_next"):
+        if op in RELATIVE:
             duration = self.duration(value)
             if duration is None:
                 return None
@@ -565,7 +600,7 @@ class _Checker(ValueReader):
                 low, high = as_of, shift(as_of, duration, tz, +1)
             else:
                 high, high_inc = shift(as_of, duration, tz, -1), False
-        elif op == "between":
+        elif op in RANGE:
             pair = self.pair(value, self.temporal, compare=lambda a, b: _non_empty(a, b, tz))
             if pair is None:
                 return None

@@ -286,6 +286,16 @@ def parse_text(text: str, file: str) -> Node | Problem:
             "remove it; inside double quotes it can be written as an escape "
             + (f"(\\x{error.character:02x})" if error.character < 256 else "(\\uXXXX)"),
         )
+    except TypeError as error:  # ruamel cannot hash a mapping used as a key (``? {a: 1}``)
+        if "unhashable" not in str(error):
+            raise
+        complex_key = re.search(r"^[ \t-]*\?", text, re.MULTILINE)
+        line = 1 if complex_key is None else text.count("\n", 0, complex_key.start()) + 1
+        return Problem(
+            Location(file, line, 1),
+            "a mapping is used as a key (a `?` complex key)",
+            "keys are plain names such as `where:` or `tags:`",
+        )
     except RecursionError:
         return Problem(
             Location(file, 1, 1),

@@ -91,11 +91,25 @@ def as_instant(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     return day_start(value, tz)
 
 
+#: Hours, minutes and seconds (the later ones optional), then optionally a fraction of the
+#: last one given.
+_CLOCK = r"\d{2}(?::?\d{2}(?::?\d{2})?)?(?:[.,]\d+)?"
+#: What :func:`parse_temporal` reads (then Python's ``fromisoformat``, which alone would let
+#: characters through after some forms: ``202601310X``): a date (``2026-01-31``,
+#: ``20260131``, ``2026-W05-6``), then optionally any one separator and a time, and an offset
+#: or ``Z``. Written so that Python's ``re`` and ECMA-262 (editors, for the JSON Schema of
+#: ``language/schema.py``) read it alike.
+TEMPORAL_PATTERN: Final = (
+    r"^\s*\d{4}(?:-\d{2}-\d{2}|\d{4}|-?W\d{2}(?:-?\d)?)"
+    rf"(?:[\s\S]{_CLOCK})?(?:\s*(?:[zZ]|[+-]{_CLOCK}))?\s*$"
+)
+
+
 def parse_temporal(value: object) -> dt.date | dt.datetime | None:
     """A date or timestamp from YAML (already typed, or ISO 8601 text); None if neither."""
     if isinstance(value, dt.date):
         return value
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not re.match(TEMPORAL_PATTERN, value):
         return None
     text = value.strip()
     if text.endswith(("Z", "z")):

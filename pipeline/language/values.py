@@ -13,6 +13,7 @@ from typing import Final, TypeVar
 
 from pipeline.errors import ProblemCollector
 from pipeline.language import ir
+from pipeline.language.hints import duration_hint
 from pipeline.language.source import Node
 from pipeline.language.temporal import Duration, as_instant, parse_duration, parse_temporal
 
@@ -155,7 +156,10 @@ class ValueReader:
             reason = f"a duration needs a unit, got {node.show()}"
         else:
             reason = parsed or f"expected a duration, got {node.show()}"
-        self.problems.add(node.loc, reason, "write a positive duration like 30d, 2w or 12h")
+        # a duration in words (``60 days``) gets its exact replacement
+        in_words = duration_hint(node.value) if isinstance(parsed, str) else None
+        hint = in_words or "write a positive duration like 30d, 2w or 12h"
+        self.problems.add(node.loc, reason, hint)
         return None
 
     def values(self, node: Node, read: Callable[[Node], T | None]) -> list[T] | None:
