@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import run_measured  # noqa: E402
+from measure import run_measured
 
 AS_OF = "2026-11-20T12:00:00Z"
 #: One segment of each kind the loop must handle: an attribute filter, a timeline
@@ -35,21 +35,24 @@ AS_OF = "2026-11-20T12:00:00Z"
 KINDS = ("org-text", "org-timeline", "org-people")
 
 
-def _pick(segments: Path) -> list[str]:
+def _candidates(segments: Path) -> dict[str, list[str]]:
+    """The first three segments of each kind (one with members is then measured)."""
     files = sorted(p.stem for p in segments.glob("*.yaml"))
-    return [next(f for f in files if f.endswith(kind)) for kind in KINDS]
+    return {kind: [f for f in files if f.endswith(kind)][:3] for kind in KINDS}
 
 
 def _segment_id(segments: Path, stem: str) -> str:
     text = (segments / f"{stem}.yaml").read_text()
     for line in text.splitlines():
         if line.startswith("id:"):
-            return line.split(":", 1)[1].strip()
+            return line.split(":", 1)[1].strip().strip("\"'")
     return stem
 
 
 def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short=10", "HEAD"], capture_output=True, text=True
+    )
     return done.stdout.strip() or "unknown"
 
 
@@ -62,8 +65,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     engines = args.engines.split(",")
-    stems = _pick(args.segments)
-    ids = [_segment_id(args.segments, s) for s in stems]
+    candidates = {
+        kind: [_segment_id(args.segments, s) for s in stems]
+        for kind, stems in _candidates(args.segments).items()
+    }
     scratch = Path(tempfile.mkdtemp(prefix="loop-bench-"))
     pipeline = [sys.executable, "-m", "pipeline"]
     common = ["--data", str(args.data), "--segments", str(args.segments), "--as-of", AS_OF]
@@ -71,23 +76,32 @@ def main() -> int:
         "commit": _commit(),
         "machine": platform.platform(),
         "data": str(args.data),
-        "segments": ids,
         "commands": {},
     }
     commands: dict[str, dict[str, object]] = {}
     try:
         out = scratch / "out"
-        selects = [x for i in ids for x in ("--select", i)]
+        every = [i for ids in candidates.values() for i in ids]
+        selects = [x for i in every for x in ("--select", i)]
         ran = run_measured([*pipeline, "run", *common, "--out", str(out), "--quiet", *selects])
         if ran.returncode:
             raise SystemExit(f"run failed: {ran.stderr_lines[-3:]}")
-        commands["run --select (3 segments, duckdb)"] = {"seconds": [ran.seconds]}
+        commands[f"run --select ({len(every)} segments, duckdb)"] = {"seconds": [ran.seconds]}
         member = {}
-        membership = pq.read_table(sorted((out / "current" / "segment_membership").glob("*.parquet")))
-        for segment_id in ids:
+        membership = pq.read_table(
+            sorted((out / "current" / "segment_membership").glob("*.parquet"))
+        )
+        ids = []
+        for kind_ids in candidates.values():
+            sizes = {
+                i: int(pc.sum(pc.equal(membership["segment_id"], i)).as_py() or 0) for i in kind_ids
+            }
+            segment_id = max(kind_ids, key=lambda i: sizes[i])
             rows = membership.filter(pc.equal(membership["segment_id"], segment_id))
             first = rows.slice(0, 1).to_pylist()[0]
             member[segment_id] = (first["entity_id"], first["property_id"], rows.num_rows)
+            ids.append(segment_id)
+        results["segments"] = ids
         plan: list[tuple[str, list[str]]] = []
         for segment_id in ids:
             entity_id, property_id, _ = member[segment_id]
@@ -101,17 +115,36 @@ def main() -> int:
                 plan.append(
                     (
                         f"why {segment_id} ({engine})",
-                        [*pipeline, "why", segment_id, entity_id, "--property", property_id,
-                         *common, "--engine", engine],
+                        [
+                            *pipeline,
+                            "why",
+                            segment_id,
+                            entity_id,
+                            "--property",
+                            property_id,
+                            *common,
+                            "--engine",
+                            engine,
+                        ],
                     )
                 )
             plan.append((f"explain {segment_id}", [*pipeline, "explain", segment_id, *common]))
             plan.append(
                 (
                     f"export {segment_id} ({member[segment_id][2]:,} members, parquet)",
-                    [*pipeline, "export", segment_id, "--out", str(out), "--data",
-                     str(args.data), "--format", "parquet", "--output",
-                     str(scratch / f"{segment_id}.parquet")],
+                    [
+                        *pipeline,
+                        "export",
+                        segment_id,
+                        "--out",
+                        str(out),
+                        "--data",
+                        str(args.data),
+                        "--format",
+                        "parquet",
+                        "--output",
+                        str(scratch / f"{segment_id}.parquet"),
+                    ],
                 )
             )
         for _ in range(args.repeat):  # the commands interleaved, repeat after repeat
