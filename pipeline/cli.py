@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import typer
+from typer.core import TyperGroup, TyperOption
 from typer.exceptions import TyperException
 
 from pipeline import __version__
 from pipeline.errors import DefinitionError, InputDataError, RunError, SegmentError
+from pipeline.project import ENVIRONMENT, applies, default_map, find_project
 
 EXIT_DEFINITIONS: Final = 1
 EXIT_INPUT: Final = 3
@@ -126,6 +128,14 @@ def run(
             help="Close the stays of segments no longer defined even when none is left.",
         ),
     ] = False,
+    future_horizon: Annotated[
+        str,
+        typer.Option("--future-horizon", help="How far in the future --as-of may be (a duration)."),
+    ] = "1d",
+    allow_future: Annotated[
+        bool,
+        typer.Option("--allow-future", help="Accept an --as-of beyond --future-horizon."),
+    ] = False,
 ) -> None:
     """Validate, evaluate every segment and publish the output tables."""
     from pipeline.engines.spark import is_remote
@@ -150,6 +160,8 @@ def run(
         memory_limit=memory_limit,
         select=tuple(select or ()),
         allow_removed=allow_removed,
+        future_horizon=future_horizon,
+        allow_future=allow_future,
     )
     result = run_batch(config, Reporter(quiet=quiet))
     kept = f" ({result.kept} not selected, kept as published)" if result.kept else ""
@@ -176,15 +188,16 @@ def _spark_conf(items: list[str]) -> tuple[tuple[str, str], ...]:
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     data: Annotated[
-        Path | None,
+        Path,
         typer.Option(
             "--data",
-            help="Folder of input tables. Given, the definitions are also checked against "
-            "the data: warnings for values no contact has, unknown properties and segments "
-            "with no member (default: data/, for the custom attributes only).",
+            help="Folder of input tables: its custom attributes. Given on the command line, "
+            "the definitions are also checked against the data: warnings for values no "
+            "contact has, unknown properties and segments with no member.",
         ),
-    ] = None,
+    ] = Path("data"),
     segments: SegmentsOpt = Path("segments"),
     timezone: TimezoneOpt = "UTC",
     as_of: AsOfOpt = None,
@@ -197,8 +210,9 @@ def validate(
     from pipeline.explore.session import check_engine, load_definitions
 
     check_engine(engine)
-    definitions = load_definitions(data or Path("data"), segments, as_of, timezone)
-    if data is None:
+    definitions = load_definitions(data, segments, as_of, timezone)
+    source = ctx.get_parameter_source("data")
+    if source is None or source.name != "COMMANDLINE":
         typer.echo(f"{len(definitions.segments)} segments OK")
         return
     from pipeline.explore import lint
@@ -456,6 +470,21 @@ def schema(
 
 
 @app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The new project's folder.")],
+    orgs: Annotated[
+        int, typer.Option("--orgs", min=1, help="Organizations in the sample data.")
+    ] = 1000,
+) -> None:
+    """A new project: segments.toml, example segments and sample data around today."""
+    from pipeline.scaffold import init as scaffold
+
+    written = scaffold(folder, orgs)
+    typer.echo(f"new project in {folder}: " + "; ".join(written))
+    typer.echo(f"next: cd {folder} && segments run")
+
+
+@app.command()
 def generate(
     orgs: Annotated[int, typer.Option("--orgs", min=1, help="Number of organizations.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the tables to.")],
@@ -494,12 +523,37 @@ def _os_hint(error: OSError) -> str:
     return "a problem of the machine or its file system" + unchanged
 
 
+def _configured() -> TyperGroup:
+    """The command with the environment variable of each project key on its options
+    (``SEGMENTS_DATA``, ...): a flag overrides the variable, which overrides the file."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    for name, command in group.commands.items():
+        for param in command.params:
+            if param.name in ENVIRONMENT and applies(param.name, name):
+                param.envvar = ENVIRONMENT[param.name]
+                if isinstance(param, TyperOption):
+                    param.show_envvar = True
+    return group
+
+
+def _option_names() -> dict[str, set[str]]:
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    return {n: {str(p.name) for p in c.params} for n, c in group.commands.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; never shows a traceback for a user's mistake."""
     if not (sys.argv[1:] if argv is None else argv):
         argv = ["--help"]  # bare ``segments``: the help, on stdout, exit 0
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = _configured().main(
+            args=sys.argv[1:] if argv is None else argv,
+            prog_name="segments",
+            standalone_mode=False,
+            default_map=default_map(find_project(Path(".")), _option_names()),
+        )
     except DefinitionError as error:
         return _fail(EXIT_DEFINITIONS, error)
     except InputDataError as error:

@@ -36,7 +36,7 @@ from pipeline.language.check import CheckContext
 from pipeline.language.segments import load_segments
 from pipeline.language.select import select
 from pipeline.language.temporal import clock as run_clock
-from pipeline.language.temporal import parse_as_of
+from pipeline.language.temporal import parse_as_of, parse_duration, shift
 from pipeline.outputs import (
     CHANGES,
     DAILY,
@@ -86,6 +86,9 @@ class RunConfig:
     select: tuple[str, ...] = ()
     #: Close the stays of segments no longer defined even when none of them is left.
     allow_removed: bool = False
+    #: How far in the future ``as_of`` may be (a duration), unless ``allow_future``.
+    future_horizon: str = "1d"
+    allow_future: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,22 @@ def resolve_as_of(text: str | None, tz: dt.tzinfo) -> dt.datetime:
             "use 2026-11-20T12:00:00Z, 2026-11-20T13:00:00+01:00 or 2026-11-20",
         )
     return parsed
+
+
+def check_not_future(as_of: dt.datetime, horizon: str, tz: dt.tzinfo) -> None:
+    """Refuses an ``as_of`` further in the future than ``horizon``: published, it would make
+    every later scheduled run (at the real time) an unasked-for backfill, refused."""
+    parsed = parse_duration(horizon)
+    if isinstance(parsed, str):
+        raise RunError(f"--future-horizon: {parsed}", "write a duration like 1d, 12h or 2w")
+    now = dt.datetime.now(dt.UTC)
+    if as_of > shift(now, parsed, tz, 1):
+        raise RunError(
+            f"--as-of {as_of.isoformat()} is more than {parsed} in the future "
+            f"(now: {now.replace(microsecond=0).isoformat()})",
+            "every later run would be refused until a rebuild; check the date, or pass "
+            "--allow-future if you mean it",
+        )
 
 
 def definitions(
@@ -256,6 +275,8 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
     started = dt.datetime.now(dt.UTC)
     tz = resolve_timezone(config.timezone)
     as_of = resolve_as_of(config.as_of, tz)
+    if not config.allow_future:
+        check_not_future(as_of, config.future_horizon, tz)
     reporter.event("run started", as_of=as_of.isoformat(), engine=config.engine)
 
     def waiting(holder: str) -> None:
