@@ -111,7 +111,27 @@ def run(
             help="Allow an --as-of at or before the last published run: rewrite history from it.",
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress output; warnings still show.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Every field of every log line, uncut.")
+    ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="text, json, or auto: text on a terminal, JSON lines otherwise.",
+        ),
+    ] = "auto",
+    summary: Annotated[
+        bool | None,
+        typer.Option(
+            "--summary/--no-summary",
+            help="A table of every segment's members, entered and exited at the end "
+            "(default: on a terminal).",
+        ),
+    ] = None,
     select: Annotated[
         list[str] | None,
         typer.Option(
@@ -163,12 +183,21 @@ def run(
         future_horizon=future_horizon,
         allow_future=allow_future,
     )
-    result = run_batch(config, Reporter(quiet=quiet))
+    from pipeline.progress import LOG_FORMATS
+    from pipeline.progress import summary as summary_table
+
+    if log_format not in LOG_FORMATS:
+        raise RunError(f"unknown --log-format {log_format!r}", "use text, json or auto")
+    reporter = Reporter(quiet=quiet, log_format=log_format, verbose=verbose)
+    result = run_batch(config, reporter)
     kept = f" ({result.kept} not selected, kept as published)" if result.kept else ""
     typer.echo(
         f"run {result.run_id}: {result.segments} segments{kept}, {result.members} memberships, "
         f"{result.quarantined_rows} quarantined rows -> {result.out}"
     )
+    if summary if summary is not None else sys.stdout.isatty():
+        rows = [(s.segment_id, s.members, s.entered, s.exited) for s in result.sizes]
+        typer.echo("\n" + summary_table(rows, reporter.warnings, result.removed))
     if result.removed:
         typer.echo("no longer defined, their members exited: " + ", ".join(result.removed))
 

@@ -195,6 +195,7 @@ RUNS: Final = Output(
         ("output_rows", TEXT, "JSON: rows written per output table (except `runs`)"),
         ("phase_seconds", TEXT, "JSON: seconds per phase"),
         ("error", TEXT, "failed runs: the one-line reason"),
+        ("error_detail", TEXT, "failed runs: the whole error, every problem with its place"),
         ("selected", TEXT, "`--select` of the run; null when every segment was evaluated"),
         ("removed", TEXTS, "segments with members that were no longer defined: closed"),
     ),

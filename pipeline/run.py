@@ -103,6 +103,16 @@ class RunResult:
     removed: tuple[str, ...] = ()
     #: Segments defined but left out by ``--select``: published as they were.
     kept: int = 0
+    #: Each evaluated segment's members, entered and exited at this run, in id order.
+    sizes: tuple[SegmentSize, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSize:
+    segment_id: str
+    members: int
+    entered: int
+    exited: int
 
 
 def resolve_timezone(name: str) -> zoneinfo.ZoneInfo:
@@ -312,8 +322,11 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
         except BaseException as error:
             record["status"] = "failed"
             record["error"] = str(error).split("\n", 1)[0] or type(error).__name__
+            # every problem with its location (all the definition or data errors), not
+            # only the first line
+            record["error_detail"] = str(error) or type(error).__name__
             record_failure(config.out, record)
-            reporter.event("run failed", error=record["error"])
+            reporter.event("run failed", error=record["error"], detail=record["error_detail"])
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -470,7 +483,21 @@ def _evaluate_and_publish(
         config.out,
         removed,
         len(kept),
+        _sizes_now(diffed.sizes, as_of),
     )
+
+
+def _sizes_now(sizes: pa.Table, as_of: dt.datetime) -> tuple[SegmentSize, ...]:
+    """Each segment's size rows of this run, summed over its properties."""
+    now = pl.from_arrow(sizes)
+    assert isinstance(now, pl.DataFrame)
+    summed = (
+        now.filter(pl.col("as_of") == as_of)
+        .group_by("segment_id")
+        .agg(pl.col("members", "entered", "exited").sum())
+        .sort("segment_id")
+    )
+    return tuple(SegmentSize(*row) for row in summed.iter_rows())
 
 
 def _segments(count: int) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from pipeline.explore.listing import Listing
 from pipeline.explore.preview import Preview
 from pipeline.explore.tree import Node
 from pipeline.explore.why import Detail, Why
+from pipeline.progress import table
 
 FORMATS = ("table", "json")
 
@@ -32,19 +32,6 @@ def value(shown: object) -> str:
     if isinstance(shown, str):
         return repr(shown)
     return str(shown)
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns aligned on their widest cell."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
-    return "\n".join(lines)
 
 
 def jsonable(item: object) -> Any:
