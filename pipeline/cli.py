@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import typer
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.exceptions import TyperException
 
 from pipeline import __version__
@@ -563,7 +563,44 @@ def _configured() -> TyperGroup:
                 param.envvar = ENVIRONMENT[param.name]
                 if isinstance(param, TyperOption):
                     param.show_envvar = True
+            shown = _METAVARS.get((name, str(param.name))) or _METAVARS.get(("", str(param.name)))
+            if shown is not None and isinstance(param, TyperOption):
+                param.metavar = shown
+            elif isinstance(param, TyperArgument):
+                param.metavar = str(param.name).upper()
     return group
+
+
+#: What ``--help`` shows for a value: the choices, or what to write (``<str>`` says nothing).
+#: Keyed by (command, option); an empty command is every command.
+_METAVARS: Final[dict[tuple[str, str], str]] = {
+    ("", "data"): "DIR",
+    ("run", "data"): "DIR|URL",
+    ("", "segments"): "DIR",
+    ("", "out"): "DIR",
+    ("", "as_of"): "INSTANT|DATE",
+    ("", "timezone"): "IANA-TZ",
+    ("", "engine"): "duckdb|polars",
+    ("run", "engine"): "duckdb|polars|spark",
+    ("", "output_format"): "table|json",
+    ("export", "output_format"): "csv|parquet|jsonl",
+    ("", "log_format"): "auto|text|json",
+    ("", "dialect"): "duckdb|spark|snowflake|bigquery|trino|postgres",
+    ("", "memory_limit"): "SIZE",
+    ("", "keep"): "N",
+    ("", "wait"): "SECONDS",
+    ("", "select"): "SELECTOR",
+    ("", "spark_master"): "URL|submit",
+    ("", "spark_conf"): "KEY=VALUE",
+    ("", "property_id"): "PROPERTY",
+    ("", "columns"): "A,B,...",
+    ("", "output"): "FILE",
+    ("", "limit"): "N",
+    ("", "future_horizon"): "DURATION",
+    ("", "orgs"): "N",
+    ("", "seed"): "N",
+    ("", "properties"): "N",
+}
 
 
 def _option_names() -> dict[str, set[str]]:

@@ -143,3 +143,20 @@ def test_a_failed_run_keeps_every_problem(
     assert row["error"] == "2 errors in segment definitions:"
     assert "Hint: did you mean 'contains'?" in row["error_detail"]
     assert "b.yaml:1:9: unknown attribute 'nme'" in row["error_detail"]
+
+
+COMMANDS = ("run", "validate", "compile", "list", "preview", "explain", "why", "export",
+            "schema", "init", "generate")  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_choices_not_types(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    options = [line for line in text.splitlines() if line.lstrip().startswith("--")]
+    assert options and not any("<" in line for line in options), options
+    if command == "run":
+        assert "--engine duckdb|polars|spark" in text and "--log-format auto|text|json" in text
+        assert "SEGMENTS_OUT" in text  # the variable of each project key
+    if command == "export":
+        assert "--format csv|parquet|jsonl" in text
