@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.catalog import Catalog, CustomAttribute
+from pipeline.compile.sql_query import compile_flags
 from pipeline.engines import make_engine
 from pipeline.engines.base import Engine
 from pipeline.engines.duckdb import DuckDBEngine
@@ -266,6 +267,31 @@ def test_activity_conditions(engine_name: str, data: dict[str, Path], tmp_path: 
     for with_timeline in (True, False):
         got = members(engine_name, data, segs, with_timeline)
         assert got == ACTIVITY_MEMBERS, f"with_timeline={with_timeline}"
+
+
+def test_conditions_differing_only_in_count_share_one_aggregate(
+    engine_name: str, data: dict[str, Path], tmp_path: Path
+) -> None:
+    window = "kind: chat, within_last: 30d"
+    segs = segments(
+        tmp_path,
+        {
+            "chatty": f"where: {{timeline: {{{window}, count: {{gte: 3}}}}}}",
+            "chat-once": f"where: {{timeline: {{{window}, count: {{gte: 1}}}}}}",
+            "chat-few": f"where: {{timeline: {{{window}, count: {{lte: 2}}}}}}",
+        },
+    )
+    sql = compile_flags("organization", segs, TYPES, CLOCK).sql()
+    assert sql.count("COUNT_IF") == 1  # one count, three comparisons of it
+    together = members(engine_name, data, segs)
+    alone = set().union(*(members(engine_name, data, [s]) for s in segs))
+    assert together == alone
+    by = {
+        n: {(p, e) for s, p, e in together if s == n} for n in ("chatty", "chat-once", "chat-few")
+    }
+    assert ("a", "o1") in by["chatty"] and by["chatty"] <= by["chat-once"]
+    assert not by["chatty"] & by["chat-few"]
+    assert by["chatty"] | by["chat-few"] == {("a", "o1"), ("a", "o2"), ("a", "o3"), ("b", "o1")}
 
 
 def test_duckdb_drops_the_timeline_events_once_flags_are_computed(

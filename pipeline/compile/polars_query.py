@@ -267,14 +267,15 @@ def _flags(
         base = base.join(_custom_frame(ctx, entity, custom, within), on=KEY, how="left")
     if activities:
         events = events_frame(entity, ctx.frames, ctx.require_clock(), within)
+        windows = {w: f"a{i}" for i, w in enumerate(dict.fromkeys(a.window for a in activities), 1)}
         sums = [
-            _window_count(a.kinds, a.low, (a.high, a.high_inclusive)).alias(f"a{i}")
-            for i, a in enumerate(activities, 1)
+            _window_count(kinds, low, (high, inclusive)).alias(name)
+            for (kinds, low, high, inclusive), name in windows.items()
         ]
         base = base.join(events.group_by(KEY).agg(sums), on=KEY, how="left")
-        for i, a in enumerate(activities, 1):
-            aggregate_column[a] = f"a{i}"
-            counts.append(f"a{i}")
+        counts.extend(windows.values())
+        for a in activities:
+            aggregate_column[a] = windows[a.window]
     if relations:
         related, names = _related_frame(ctx, entity, relations, within)
         base = base.join(related, on=KEY, how="left")

@@ -263,22 +263,22 @@ def _flags(
         else:
             events = builder.add(f"{prefix}events", events_query(entity, clock, within))
     if activities:
+        # conditions that differ only in their count share one aggregate (``ir.Activity.window``)
+        windows = {w: f"a{i}" for i, w in enumerate(dict.fromkeys(a.window for a in activities), 1)}
         sums = [
-            alias(window_sum(a.kinds, a.low, (a.high, a.high_inclusive)), f"a{i}")
-            for i, a in enumerate(activities, 1)
+            alias(window_sum(kinds, low, (high, inclusive)), name)
+            for (kinds, low, high, inclusive), name in windows.items()
         ]
         activity = exp.select(col("property_id"), col("entity_id"), *sums, copy=False).from_(
             events, copy=False
         )
         activity = activity.group_by(col("property_id"), col("entity_id"), copy=False)
         joins.append((builder.add(f"{prefix}activity", activity), "a", key))
-        for i, a in enumerate(activities, 1):
-            aggregate_column[a] = f"a{i}"
-            count = exp.Coalesce(
-                this=col(f"a{i}", "a"),
-                expressions=[exp.Literal.number(0)],
-            )
-            columns.append(alias(count, f"a{i}"))
+        for name in windows.values():
+            count = exp.Coalesce(this=col(name, "a"), expressions=[exp.Literal.number(0)])
+            columns.append(alias(count, name))
+        for a in activities:
+            aggregate_column[a] = windows[a.window]
     if relations:
         related, counts = _related_cte(builder, entity, relations, builder.prefix(), within)
         joins.append((related, "rel", key))

@@ -155,6 +155,12 @@ class Activity:
     count: Count
     span: Location = field(default=_NOWHERE, compare=False)
 
+    @property
+    def window(self) -> tuple[tuple[str, ...], dt.datetime | None, dt.datetime, bool]:
+        """What is counted: the kinds and the period. Conditions that differ only in their
+        count (``gte: 1`` and ``gte: 3`` on chats in 30 days) share one aggregate."""
+        return (self.kinds, self.low, self.high, self.high_inclusive)
+
 
 @dataclass(frozen=True, slots=True)
 class Related:
