@@ -7,8 +7,13 @@ in the input data; 4 the run could not proceed (lock held, bad --as-of or --time
 
 from __future__ import annotations
 
+import _thread
 import errno
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -613,6 +618,45 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; never shows a traceback for a user's mistake."""
     if not (sys.argv[1:] if argv is None else argv):
         argv = ["--help"]  # bare ``segments``: the help, on stdout, exit 0
+    with _terminate_as_interrupt():
+        return _main(argv)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``systemctl stop``, ``kill``, a scheduler's timeout) ends a command as Ctrl-C
+    does: the query running is interrupted, the failure recorded, the lock emptied, the
+    published tables left as they were, exit 130.
+
+    The signal is blocked and waited for by a thread of its own (threads started later
+    inherit the block): a Python handler would only run once the query has returned.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if signal.sigtimedwait({signal.SIGTERM}, 0.2) is not None:
+                duckdb_engine = sys.modules.get("pipeline.engines.duckdb")
+                if duckdb_engine is not None:
+                    duckdb_engine.interrupt_all()
+                _thread.interrupt_main()
+                return
+
+    watcher = threading.Thread(target=watch, name="sigterm", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         code = _configured().main(
             args=sys.argv[1:] if argv is None else argv,

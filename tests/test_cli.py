@@ -7,6 +7,7 @@ import errno
 import importlib.metadata
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ from pipeline.inputs.schema import TABLES
 from pipeline.parquet import ParquetSink
 
 AS_OF = "2026-11-20T12:00:00Z"
+ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.UTC
 
 
@@ -464,6 +466,64 @@ def test_ctrl_c_during_a_duckdb_query_exits_130(
     assert "segments: error: interrupted; the published tables are unchanged" in err
     assert "internal error" not in err
     assert not (out / "segment_membership").exists()
+
+
+def test_sigterm_during_a_run_ends_it_as_ctrl_c(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`systemctl stop` sends SIGTERM: the run stops as if interrupted (exit 130), records
+    its failure, empties the lock and leaves the published tables as they were."""
+    out = project / "out"
+    argv = ["run", "--data", str(project / "data"), "--segments", str(project / "segments")]
+    argv += ["--out", str(out), "--quiet", "--as-of", AS_OF]
+    assert main(argv) == 0
+    published = sorted(p.name for p in (out / "current" / "segment_membership").iterdir())
+
+    def endless(engine: DuckDBEngine, *args: object) -> None:
+        # To the thread that waits for it: a signal to the whole pytest process could reach
+        # a thread another test left, where it is not blocked (the subprocess test below
+        # sends it to the process).
+        watcher = next(t for t in threading.enumerate() if t.name == "sigterm")
+        assert watcher.ident is not None
+        threading.Timer(0.3, signal.pthread_kill, (watcher.ident, signal.SIGTERM)).start()
+        engine.con.execute("SELECT count(*) FROM range(1000000000000) WHERE hash(range) = 1")
+
+    monkeypatch.setattr(DuckDBEngine, "_flags", endless)
+    argv[-1] = "2026-11-21T12:00:00Z"
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "segments: error: interrupted; the published tables are unchanged" in err
+    assert "internal error" not in err
+    assert (out / ".lock").read_text() == ""
+    assert sorted(p.name for p in (out / "current" / "segment_membership").iterdir()) == published
+    failed = list((out / ".failed").glob("*.json"))
+    assert len(failed) == 1 and json.loads(failed[0].read_text())["status"] == "failed"
+    # SIGTERM is no longer blocked once the command has ended
+    assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+def test_sigterm_to_a_running_process(tmp_path: Path) -> None:
+    """A real `kill PID` while the run evaluates: exit 130, nothing published, the lock
+    emptied, the failure in `runs` after the next run."""
+    data = tmp_path / "data"
+    assert main(["generate", "--orgs", "30000", "--out", str(data)]) == 0
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline", "run", "--data", str(data), "--segments",
+               str(ROOT / "segments"), "--out", str(out), "--as-of", AS_OF, "--log-format",
+               "json"]  # fmt: skip
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=tmp_path) as process:
+        assert process.stderr is not None
+        for line in process.stderr:  # mid-run: the inputs are read, the engine is at work
+            if '"inputs done"' in line:
+                process.send_signal(signal.SIGTERM)
+                break
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == 130, rest
+    assert "segments: error: interrupted; the published tables are unchanged" in rest
+    assert not (out / "current").exists() and (out / ".lock").read_text() == ""
+    assert main([*command[3:], "--log-format", "text", "-q"]) == 0
+    runs = pq.read_table(sorted((out / "current" / "runs").glob("*.parquet"))).to_pylist()
+    assert [r["status"] for r in runs] == ["failed", "succeeded"]
 
 
 @pytest.mark.parametrize("failing_write", [1, 4, 12])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,6 +129,17 @@ def _copy_to(query: exp.Query, path: Path, schema: pa.Schema) -> exp.Copy:
     )
 
 
+#: The engines with an open connection, for :func:`interrupt_all`.
+_OPEN: Final[weakref.WeakSet[DuckDBEngine]] = weakref.WeakSet()
+
+
+def interrupt_all() -> None:
+    """Interrupts the query each open engine runs (a SIGTERM): it raises
+    ``duckdb.InterruptException``, which the run treats as Ctrl-C."""
+    for engine in list(_OPEN):
+        engine.con.interrupt()
+
+
 class DuckDBEngine:
     """One in-process DuckDB connection with a view per input table."""
 
@@ -142,6 +154,7 @@ class DuckDBEngine:
         temp_directory: Path | None = None,
     ) -> None:
         self.con = duckdb.connect()
+        _OPEN.add(self)
         # Timestamps are compared as UTC instants; casts to DATE take the UTC calendar day.
         self.con.execute("SET TimeZone = 'UTC'")
         # The run reports its own progress (and JSON logs off a terminal).
@@ -173,6 +186,10 @@ class DuckDBEngine:
         try:
             yield
         except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except RuntimeError as error:  # a signal seen while DuckDB fetched a result
+            if "Query interrupted" not in str(error):
+                raise
             raise KeyboardInterrupt from None
         except duckdb.InvalidInputException as error:
             if "Invalid string encoding" not in str(error):
@@ -335,4 +352,5 @@ class DuckDBEngine:
         return pa.concat_tables(parts)
 
     def close(self) -> None:
+        _OPEN.discard(self)
         self.con.close()
