@@ -53,6 +53,7 @@ from pipeline.publish.failures import forget_failures, pending_failures, record_
 from pipeline.publish.faults import checkpoint
 from pipeline.publish.history import advance, published
 from pipeline.publish.lock import output_lock
+from pipeline.publish.report import write_report
 from pipeline.publish.snapshot import (
     Appended,
     Written,
@@ -474,6 +475,7 @@ def _evaluate_and_publish(
         assert isinstance(started, dt.datetime)
         publish(config.out, f"{run_id}.{started:%Y%m%dT%H%M%S%f}", tables, keep=config.keep)
         forget_failures(config.out)
+    write_report(config.out, defined, clock, reporter)  # a failure is a warning: published
     return RunResult(
         run_id,
         as_of,
