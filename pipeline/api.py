@@ -158,12 +158,13 @@ class Project:
     def export(
         self,
         segment_id: str,
-        output: Path | str,
+        output: Path | str | None = None,
         output_format: str = "parquet",
         columns: Sequence[str] | None = None,
         property_id: str | None = None,
     ) -> Exported:
-        """The published members with their contact attributes, as a file (``export``)."""
+        """The published members with their contact attributes, as a file (``export``;
+        ``output`` by default ``<segment_id>.<format>`` in the current folder)."""
         from pipeline.catalog import Catalog
         from pipeline.explore.export import export
         from pipeline.explore.session import validated_inputs
@@ -173,7 +174,8 @@ class Project:
         catalog = Catalog.build(read_custom_attributes(self.data), ir.rollup_columns())
         with validated_inputs(self.data) as inputs, reader(inputs.tables) as read:
             return export(
-                read, self.out, catalog, segment_id, output_format, Path(output),
+                read, self.out, catalog, segment_id, output_format,
+                None if output is None else Path(output),
                 property_id, columns,
             )  # fmt: skip
 

@@ -342,16 +342,13 @@ def explain(
     sql: Annotated[bool, typer.Option("--sql", help="Add the compiled DuckDB SQL.")] = False,
 ) -> None:
     """A segment's definition in plain words (references expanded), and its SQL with --sql."""
-    from pipeline.explore.session import load_definitions
-    from pipeline.language.words import explain as in_words
-    from pipeline.run import compiled_sql
+    from pipeline.api import Project
 
-    definitions = load_definitions(data, segments, as_of, timezone)
-    segment = definitions.segment(segment_id, segments)
-    typer.echo(in_words(segment, definitions.clock))
+    project = Project(data, segments, timezone=timezone, as_of=as_of)
+    typer.echo(project.explain(segment_id))
     if sql:
         typer.echo("\nSQL (DuckDB), as `segments compile` prints it:\n")
-        typer.echo(compiled_sql(segment, definitions.catalog, definitions.clock) + ";")
+        typer.echo(project.compile(segment_id) + ";")
 
 
 @app.command(name="list")
@@ -392,16 +389,12 @@ def preview(
 ) -> None:
     """A segment's size per property and a sample of its members, publishing nothing."""
     from pipeline.explore import render
-    from pipeline.explore.preview import preview as evaluate_preview
-    from pipeline.explore.session import check_engine, load_definitions, validated_inputs
-    from pipeline.explore.values import reader
 
     output_format = _format(output_format)
-    check_engine(engine)
-    definitions = load_definitions(data, segments, as_of, timezone)
-    segment = definitions.segment(segment_id, segments)
-    with validated_inputs(data) as inputs, reader(inputs.tables) as read:
-        result = evaluate_preview(definitions, inputs, read, engine, segment, property_id, limit)
+    from pipeline.api import Project
+
+    project = Project(data, segments, timezone=timezone, engine=engine, as_of=as_of)
+    result = project.preview(segment_id, property_id, limit)
     text = render.preview_json(result) if output_format == "json" else render.preview_text(result)
     typer.echo(text)
 
@@ -420,19 +413,12 @@ def why(
 ) -> None:
     """Why an organization or person is, or is not, a member: every condition's verdict."""
     from pipeline.explore import render
-    from pipeline.explore.session import check_engine, load_definitions, validated_inputs
-    from pipeline.explore.values import reader
-    from pipeline.explore.why import locate, probe
-    from pipeline.explore.why import why as explain_member
 
     output_format = _format(output_format)
-    check_engine(engine)
-    definitions = load_definitions(data, segments, as_of, timezone)
-    segment = definitions.segment(segment_id, segments)
-    with validated_inputs(data) as inputs, reader(inputs.tables) as read:
-        locate(read, segment.entity, entity_id, property_id)  # before evaluating
-        probed = probe(definitions, inputs, engine, segment)
-        result = explain_member(probed, read, entity_id, property_id)
+    from pipeline.api import Project
+
+    project = Project(data, segments, timezone=timezone, engine=engine, as_of=as_of)
+    result = project.why(segment_id, entity_id, property_id)
     typer.echo(render.why_json(result) if output_format == "json" else render.why_text(result))
 
 
@@ -456,19 +442,10 @@ def export(
     ] = None,
 ) -> None:
     """The published members of a segment with their contact attributes, as a file."""
-    from pipeline.catalog import Catalog
-    from pipeline.explore.export import export as write_export
-    from pipeline.explore.session import validated_inputs
-    from pipeline.explore.values import reader
-    from pipeline.inputs import read_custom_attributes
-    from pipeline.language.ir import rollup_columns
-
-    catalog = Catalog.build(read_custom_attributes(data), rollup_columns())
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    with validated_inputs(data) as inputs, reader(inputs.tables) as read:
-        done = write_export(
-            read, out, catalog, segment_id, output_format, output, property_id, wanted
-        )
+    from pipeline.api import Project
+
+    done = Project(data, out=out).export(segment_id, output, output_format, wanted, property_id)
     typer.echo(f"{done.rows:,} members of {done.segment_id} -> {done.path}")
 
 

@@ -20,7 +20,7 @@ from pipeline.engines.base import Engine, Flags
 from pipeline.errors import InvalidText, RunError, did_you_mean
 from pipeline.inputs import read_inputs
 from pipeline.inputs.schema import ENTITY_TABLE
-from pipeline.inputs.text import invalid_text
+from pipeline.inputs.text import not_utf8
 from pipeline.inputs.validate import ValidatedInputs
 from pipeline.language import ir
 from pipeline.language.temporal import clock as run_clock
@@ -96,10 +96,7 @@ def evaluate(
     try:
         return engine.flags(segments, definitions.custom_types, definitions.clock)
     except InvalidText as error:
-        raise invalid_text(inputs.tables) or RunError(
-            f"an input holds text that is not UTF-8: {error}",
-            "export the tables again with their text encoded as UTF-8",
-        ) from None
+        raise not_utf8(inputs.tables, error) from None
     finally:
         engine.close()
 

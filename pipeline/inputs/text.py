@@ -16,7 +16,7 @@ from typing import Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.errors import DataIssue, InputDataError
+from pipeline.errors import DataIssue, InputDataError, RunError
 
 #: Example rows shown per column.
 EXAMPLES: Final = 3
@@ -87,6 +87,15 @@ def invalid_text(inputs: Mapping[str, Path]) -> InputDataError | None:
                     )
                 )
     return InputDataError(issues) if issues else None
+
+
+def not_utf8(inputs: Mapping[str, Path], error: Exception) -> InputDataError | RunError:
+    """What to raise when an engine refused text that is not UTF-8 (``InvalidText``): the
+    columns and rows at fault, or, if none is found, the engine's own words."""
+    return invalid_text(inputs) or RunError(
+        f"an input holds text that is not UTF-8: {error}",
+        "export the tables again with their text encoded as UTF-8",
+    )
 
 
 def _binary_like(kind: pa.DataType) -> pa.DataType:
