@@ -29,7 +29,7 @@ from pipeline.language.temporal import clock as run_clock
 from pipeline.language.words import explain
 from pipeline.outputs import RUNS
 from pipeline.progress import Reporter
-from pipeline.publish import report
+from pipeline.publish import charts, report
 from pipeline.run import RunConfig, definitions, resolve_timezone, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -326,9 +326,9 @@ def test_report_renders_in_chromium(
     inked = int((pixels < 235).any(axis=-1).sum())
     assert inked > 0.02 * 1280 * 4000, f"the page looks blank: {inked} non-white pixels"
     # The charts drew: the members' lines and bars, the changes, each kind of event.
-    assert near(pixels, report.MEMBERS) > 2000
-    assert near(pixels, report.ENTERED) > 100
-    for kind, color in report.KIND_COLORS.items():
+    assert near(pixels, charts.MEMBERS) > 2000
+    assert near(pixels, charts.ENTERED) > 100
+    for kind, color in charts.KIND_COLORS.items():
         assert near(pixels, color) > 200, f"no {kind} bars in the timeline chart"
 
     dom = rendered_dom(chromium, page, tmp_path)
@@ -531,6 +531,6 @@ def test_a_long_history_is_drawn_in_bounded_charts() -> None:
     parsed = parse(page)
     lines = parsed.find_all("polyline")
     assert len(lines) == 200 + len(segments)  # a sparkline per segment, a chart per definition
-    assert max(len(e.attrs["points"].split()) for e in lines) <= report.POINTS
+    assert max(len(e.attrs["points"].split()) for e in lines) <= charts.POINTS
     assert len(page) < 3_000_000, len(page)
     assert seconds < 20, seconds

@@ -2,11 +2,13 @@
 
 It shows segment sizes over time, entered and exited per run, a breakdown per property,
 timeline activity per day and each segment's definition in words. It works offline: CSS is
-inline, charts are SVG drawn here, there is no script, and a Content-Security-Policy forbids
-fetching anything. Every text that comes from definitions or data (names, descriptions,
-property ids) is escaped. Its cost is bounded: a chart draws at most :data:`POINTS` points
-(more runs are drawn in buckets of consecutive runs: the last size, the summed changes), and
-tables have a fixed number of rows per segment.
+inline, charts are SVG drawn by :mod:`pipeline.publish.charts`, there is no script, and a
+Content-Security-Policy forbids fetching anything. Every text that comes from definitions or
+data (names, descriptions, property ids) is escaped. Its cost is bounded: a chart draws at most
+:data:`~pipeline.publish.charts.POINTS` points (more runs are drawn in buckets of consecutive
+runs: the last size, the summed changes), and tables have a fixed number of rows per segment.
+
+This module reads the tables and assembles the sections; the charts module only draws.
 
 The run writes it after publishing; a report that fails is a warning, never a failed run.
 
@@ -17,7 +19,6 @@ The run writes it after publishing; a report that fails is a warning, never a fa
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import time
 import zoneinfo
@@ -33,24 +34,30 @@ from pipeline.language import ir
 from pipeline.language.words import explain
 from pipeline.outputs import DAILY, RUNS, SIZES
 from pipeline.progress import Reporter
+from pipeline.publish.charts import (
+    ENTERED,
+    EXITED,
+    KIND_COLORS,
+    MEMBERS,
+    OTHER_KIND,
+    POINTS,
+    History,
+    Point,
+    history_chart,
+    instant,
+    legend,
+    sparkline,
+    stacked_chart,
+)
 from pipeline.publish.snapshot import published_parts, read_published_frame
 
 REPORT: Final = "report.html"
 #: Days of timeline activity shown, ending with the run's day.
 DAYS: Final = 90
-#: Most points a chart draws; a longer history is drawn in buckets of consecutive runs.
-POINTS: Final = 120
-SPARK_POINTS: Final = 60
 #: Most rows of a table that grows with the data (properties of a segment, runs, attempts).
 PROPERTY_ROWS: Final = 50
 RUN_ROWS: Final = 20
 ATTEMPT_ROWS: Final = 10
-
-MEMBERS: Final = "#0969da"
-ENTERED: Final = "#1a7f37"
-EXITED: Final = "#cf222e"
-KIND_COLORS: Final = {"note": "#8250df", "chat": "#1b7c83", "ticket": "#bf8700", "call": "#bf3989"}
-OTHER_KIND: Final = "#6e7781"
 
 STYLE: Final = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1f2328;
@@ -75,32 +82,6 @@ svg text{font-size:11px;fill:#656d76}
 """
 #: Nothing may be fetched or run: inline styles only, no script, no network.
 POLICY: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """A segment (or every segment) at one run, or at a bucket of consecutive runs."""
-
-    as_of: dt.datetime
-    members: int
-    entered: int
-    exited: int
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    """A segment's runs (or all segments' runs), drawn in at most :data:`POINTS` points."""
-
-    points: list[Point]
-    #: The last run itself, and the members at the run before it (0 at the first run).
-    last: Point
-    previous: int
-    runs: int
-    first: dt.datetime
-
-    @property
-    def change(self) -> int:
-        return self.last.members - self.previous
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +183,7 @@ def _header(per_run: pl.DataFrame, defined: Sequence[ir.Segment], clock: ir.Cloc
     said = f"run <code>{_e(run['run_id'])}</code>, " if run else ""
     return (
         "<header><h1>Segments report</h1>"
-        f'<p class="muted">{said}as of {_instant(clock.as_of)} (timezone {_e(clock.timezone)}) '
+        f'<p class="muted">{said}as of {instant(clock.as_of)} (timezone {_e(clock.timezone)}) '
         f"&middot; {len(defined)} segments defined &middot; {per_run.height} runs in history</p>"
         '<nav><a href="#sizes">Sizes</a><a href="#runs">Runs</a>'
         '<a href="#properties">Properties</a><a href="#timeline">Timeline</a>'
@@ -232,7 +213,7 @@ def _sizes(histories: dict[str, History], defined: Sequence[ir.Segment]) -> str:
         entity = _e(segment.entity) if segment else ""
         rows.append(
             f'<tr data-segment="{_e(segment_id)}"><td>{link}<br><small>{label}</small></td>'
-            f"<td>{entity}</td>{cells}<td>{_sparkline(history)}</td></tr>"
+            f"<td>{entity}</td>{cells}<td>{sparkline(history)}</td></tr>"
         )
     return (
         '<section id="sizes"><h2>Segment sizes</h2><p class="muted">Members summed over the '
@@ -248,15 +229,15 @@ def _sizes(histories: dict[str, History], defined: Sequence[ir.Segment]) -> str:
 def _runs(per_run: pl.DataFrame, runs: pl.DataFrame) -> str:
     everything = per_run.select(pl.lit("").alias("all"), "as_of", "members", "entered", "exited")
     history = _histories(everything, "all").get("")
-    chart = _chart(history, 960, members=False, label="entered and exited per run")
+    chart = history_chart(history, 960, members=False, label="entered and exited per run")
     rows = "".join(
-        f"<tr><td>{_instant(r['as_of'])}</td><td><code>{_e(r['run_id'])}</code></td>"
+        f"<tr><td>{instant(r['as_of'])}</td><td><code>{_e(r['run_id'])}</code></td>"
         f'<td class="num">{r["segments"]:,}</td><td class="num">{r["members"]:,}</td>'
         f'<td class="num up">{r["entered"]:,}</td><td class="num down">{r["exited"]:,}</td></tr>'
         for r in per_run.reverse().head(RUN_ROWS).rows(named=True)
     )
     attempts = "".join(
-        f"<tr><td>{_instant(r['started_at'])}</td><td>{_e(r['status'])}</td>"
+        f"<tr><td>{instant(r['started_at'])}</td><td>{_e(r['status'])}</td>"
         f'<td>{_e(r["engine"])}</td><td class="num">{_seconds(r)}</td>'
         f"<td>{_e(r['error'] or '')}</td></tr>"
         for r in runs.sort("started_at", nulls_last=True)
@@ -268,7 +249,7 @@ def _runs(per_run: pl.DataFrame, runs: pl.DataFrame) -> str:
         '<section id="runs"><h2>Entered and exited per run</h2><p class="muted">Changes in '
         "every segment and property at each run; the first run's bar (every member entered) "
         "is cut at the top of the chart.</p>"
-        f"{_legend([('entered', ENTERED), ('exited', EXITED)])}{chart}"
+        f"{legend([('entered', ENTERED), ('exited', EXITED)])}{chart}"
         f"<h3>Last {min(RUN_ROWS, per_run.height)} of {per_run.height} runs</h3>"
         '<table id="runs-table"><thead><tr><th>as of</th><th>run</th><th class="num">segments'
         '</th><th class="num">memberships</th><th class="num">entered</th>'
@@ -319,7 +300,7 @@ def _timeline(data: Published) -> str:
     found = set(data.activity.get_column("kind").to_list())
     kinds = [k for k in KIND_COLORS if k in found] + sorted(found - KIND_COLORS.keys())
     colors = {k: KIND_COLORS.get(k, OTHER_KIND) for k in kinds}
-    chart = _stacked(days, kinds, colors, events)
+    chart = stacked_chart(days, kinds, colors, events)
     windows = (7, 30, len(days))
     head = "".join(f'<th class="num">last {n} days</th>' for n in windows)
     rows = "".join(
@@ -335,7 +316,7 @@ def _timeline(data: Published) -> str:
     return (
         '<section id="timeline"><h2>Timeline activity</h2><p class="muted">Events per day and '
         f"kind in every property, {days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d} (days of the run's "
-        f"timezone).</p>{_legend([(k, colors[k]) for k in kinds])}{chart}"
+        f"timezone).</p>{legend([(k, colors[k]) for k in kinds])}{chart}"
         f'<table id="timeline-table"><thead><tr><th>kind</th>{head}</tr></thead>'
         f"<tbody>{rows}</tbody></table></section>"
     )
@@ -368,7 +349,7 @@ def _definitions(
         more = properties.height - PROPERTY_ROWS
         if more > 0:
             rows += f'<tr><td colspan="4" class="muted">and {more:,} more properties</td></tr>'
-        chart = _chart(
+        chart = history_chart(
             histories.get(segment.id), 640, members=True, label=f"{segment.id}: members per run"
         )
         articles.append(
@@ -384,155 +365,13 @@ def _definitions(
     return (
         '<section id="definitions"><h2>Definitions</h2><p class="muted">Each segment in words '
         "(references expanded), its size per run and per property at its last run.</p>"
-        f"{_legend([('members', MEMBERS), ('entered', ENTERED), ('exited', EXITED)])}"
+        f"{legend([('members', MEMBERS), ('entered', ENTERED), ('exited', EXITED)])}"
         + "".join(articles)
         + "</section>"
     )
 
 
-# -- charts -----------------------------------------------------------------------------------
-
-
-def _chart(history: History | None, width: int, *, members: bool, label: str) -> str:
-    """Members as a line (with ``members``) above entered (up) and exited (down) bars."""
-    if history is None:
-        return '<p class="muted">No runs yet.</p>'
-    shown = history.points
-    left, right = 64, width - 12
-    xs = _xs(len(shown), left + 6, right - 6)
-    body = []
-    if members:
-        top, bottom = 12, 84
-        peak = max(p.members for p in shown) or 1
-        body += [_grid(left, right, top, f"{peak:,}"), _grid(left, right, bottom, "0")]
-        body.append(_line(xs, [p.members for p in shown], bottom, top, peak, MEMBERS))
-        high, mid, low = 108, 130, 152
-    else:
-        high, mid, low = 12, 70, 128
-    # The first run enters every member: its bar is cut at the top of the chart rather than
-    # flattening every later one (unless nothing changed later).
-    later = [n for p in shown[1:] for n in (p.entered, p.exited)]
-    reach = max(later) if any(later) else max(shown[0].entered, shown[0].exited, 1)
-    body += [
-        _grid(left, right, high, f"+{reach:,}"),
-        _grid(left, right, mid, "0"),
-        _grid(left, right, low, f"-{reach:,}"),
-    ]
-    bar = max(1.0, min(10.0, (right - left) / len(shown) * 0.6))
-    entered = [min(p.entered, reach) for p in shown]
-    exited = [min(p.exited, reach) for p in shown]
-    body.append(_bars(xs, entered, mid, (mid - high) / reach, ENTERED, bar))
-    body.append(_bars(xs, exited, mid, (mid - low) / reach, EXITED, bar))
-    grouped = "" if len(shown) == history.runs else f", {_group(history.runs)} per point"
-    height = low + 22
-    body.append(
-        f'<text x="{left}" y="{height - 4}">{_instant(history.first)}</text>'
-        f'<text x="{right}" y="{height - 4}" text-anchor="end">{_instant(history.last.as_of)} '
-        f"({history.runs:,} runs{grouped})</text>"
-    )
-    return _svg(width, height, label, "".join(body))
-
-
-def _sparkline(history: History | None) -> str:
-    if history is None:
-        return ""
-    shown = _bucket(history.points, SPARK_POINTS)
-    peak = max(p.members for p in shown) or 1
-    line = _line(_xs(len(shown), 3, 115), [p.members for p in shown], 25, 3, peak, MEMBERS)
-    return _svg(120, 28, f"members at {history.runs:,} runs", line)
-
-
-def _stacked(
-    days: Sequence[dt.date],
-    kinds: Sequence[str],
-    colors: dict[str, str],
-    events: dict[tuple[dt.date, str], int],
-) -> str:
-    """Events per day as bars stacked by kind: one path per kind, one tooltip per day."""
-    width, height, left, right, top, bottom = 960, 190, 64, 948, 12, 160
-    peak = max([sum(events.get((d, k), 0) for k in kinds) for d in days] + [1])
-    step = (right - left) / len(days)
-    bar = max(1.0, step * 0.8)
-    paths: dict[str, list[str]] = {k: [] for k in kinds}
-    tips = []
-    for i, day in enumerate(days):
-        x = left + (i + 0.5) * step
-        y = float(bottom)
-        said = []
-        for kind in kinds:
-            count = events.get((day, kind), 0)
-            if count:
-                high = y - count / peak * (bottom - top)
-                paths[kind].append(f"M{x:.1f} {y:.1f}V{high:.1f}")
-                y = high
-                said.append(f"{count:,} {kind}")
-        tips.append(
-            f'<rect x="{x - step / 2:.1f}" y="{top}" width="{step:.1f}" height="{bottom - top}" '
-            f'fill="transparent"><title>{day:%Y-%m-%d}: {_e(", ".join(said) or "none")}'
-            "</title></rect>"
-        )
-    body = [_grid(left, right, top, f"{peak:,}"), _grid(left, right, bottom, "0")]
-    body += [
-        f'<path d="{"".join(d)}" stroke="{colors[k]}" stroke-width="{bar:.1f}"/>'
-        for k, d in paths.items()
-        if d
-    ]
-    body += tips
-    for i in range(0, len(days), 15):
-        x = left + (i + 0.5) * step
-        body.append(
-            f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle">{days[i]:%m-%d}</text>'
-        )
-    return _svg(width, height, "timeline events per day and kind", "".join(body))
-
-
-def _svg(width: int, height: int, label: str, body: str) -> str:
-    return (
-        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{_e(label)}"><title>{_e(label)}</title>{body}</svg>'
-    )
-
-
-def _grid(left: float, right: float, y: float, label: str) -> str:
-    return (
-        f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#d0d7de"/>'
-        f'<text x="{left - 6}" y="{y + 4}" text-anchor="end">{label}</text>'
-    )
-
-
-def _line(
-    xs: Sequence[float], values: Sequence[int], bottom: float, top: float, peak: int, color: str
-) -> str:
-    ys = [bottom - v / peak * (bottom - top) for v in values]
-    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-    return (
-        f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.8"/>'
-        f'<circle cx="{xs[-1]:.1f}" cy="{ys[-1]:.1f}" r="2.5" fill="{color}"/>'
-    )
-
-
-def _bars(
-    xs: Sequence[float], values: Sequence[int], base: float, scale: float, color: str, width: float
-) -> str:
-    """Vertical bars from ``base`` as one path (a bar per non-zero value)."""
-    d = "".join(
-        f"M{x:.1f} {base:.1f}V{base - v * scale:.1f}" for x, v in zip(xs, values, strict=True) if v
-    )
-    return f'<path d="{d}" stroke="{color}" stroke-width="{width:.1f}"/>' if d else ""
-
-
-def _xs(count: int, left: float, right: float) -> list[float]:
-    if count == 1:
-        return [(left + right) / 2]
-    return [left + i * (right - left) / (count - 1) for i in range(count)]
-
-
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _group(runs: int) -> int:
-    """How many consecutive runs a chart point stands for."""
-    return max(1, math.ceil(runs / POINTS))
 
 
 def _histories(frame: pl.DataFrame, key: str) -> dict[str, History]:
@@ -566,27 +405,6 @@ def _histories(frame: pl.DataFrame, key: str) -> dict[str, History]:
     }
 
 
-def _bucket(points: Sequence[Point], cap: int) -> list[Point]:
-    """At most ``cap`` points: consecutive runs grouped, each group its last size and its
-    summed changes."""
-    if len(points) <= cap:
-        return list(points)
-    size = math.ceil(len(points) / cap)
-    groups = [points[i : i + size] for i in range(0, len(points), size)]
-    return [
-        Point(g[-1].as_of, g[-1].members, sum(p.entered for p in g), sum(p.exited for p in g))
-        for g in groups
-    ]
-
-
-def _legend(items: Sequence[tuple[str, str]]) -> str:
-    spans = "".join(
-        f'<span><span class="swatch" style="background:{color}"></span>{_e(name)}</span>'
-        for name, color in items
-    )
-    return f'<p class="legend">{spans}</p>'
-
-
 def _anchor(segment_id: str) -> str:
     return f"segment-{segment_id}"
 
@@ -597,10 +415,6 @@ def _e(value: object) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _instant(value: dt.datetime | None) -> str:
-    return "" if value is None else f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _signed(change: int) -> str:
