@@ -196,8 +196,9 @@ def run(
     reporter = Reporter(quiet=quiet, log_format=log_format, verbose=verbose)
     result = run_batch(config, reporter)
     kept = f" ({result.kept} not selected, kept as published)" if result.kept else ""
+    evaluated = f"{result.segments} segment{'' if result.segments == 1 else 's'}{kept}"
     typer.echo(
-        f"run {result.run_id}: {result.segments} segments{kept}, {result.members} memberships, "
+        f"run {result.run_id}: {evaluated}, {result.members} memberships, "
         f"{result.quarantined_rows} quarantined rows -> {result.out}"
     )
     if summary if summary is not None else sys.stdout.isatty():
