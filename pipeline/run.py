@@ -458,6 +458,9 @@ def _evaluate_and_publish(
             DAILY.name: daily,
             SEGMENTS.name: catalog_table.result(),
             QUARANTINE.name: _quarantine(inputs.quarantine, run_id),
+            # The validated inputs as the run read them, moved into the snapshot (no copy):
+            # the warehouse's contact dimensions are views over them.
+            **{table: Written(path) for table, path in inputs.tables.items()},
         }
         record.update(
             status="succeeded",
@@ -473,7 +476,13 @@ def _evaluate_and_publish(
         tables[RUNS.name] = _runs(config.out, record, rolled_back_from=as_of if rewrite else None)
         started = record["started_at"]
         assert isinstance(started, dt.datetime)
-        publish(config.out, f"{run_id}.{started:%Y%m%dT%H%M%S%f}", tables, keep=config.keep)
+        publish(
+            config.out,
+            f"{run_id}.{started:%Y%m%dT%H%M%S%f}",
+            tables,
+            keep=config.keep,
+            warn=lambda message, hint: reporter.event("warning", message=message, hint=hint),
+        )
         forget_failures(config.out)
     write_report(config.out, defined, clock, reporter)  # a failure is a warning: published
     return RunResult(

@@ -1,5 +1,6 @@
 """The published tables are declared once (``pipeline.outputs``): every engine writes each in
-its declared schema and order, and the data dictionary documents each column."""
+its declared schema and order, and the data dictionary documents each column (of the tables,
+and of the objects only the warehouse holds: tests/test_warehouse.py checks their comments)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.outputs import COUNT, DAY, INSTANT, OUTPUTS, TEXT, TEXTS, Output
+from pipeline.inputs import read_custom_attributes
+from pipeline.outputs import (
+    COUNT,
+    CUSTOM_DOCUMENTED,
+    DAY,
+    FLAG,
+    INSTANT,
+    NUMBER,
+    OUTPUTS,
+    TEXT,
+    TEXTS,
+    WAREHOUSE_ONLY,
+    Output,
+)
 from pipeline.run import RunConfig, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +34,8 @@ DOC_TYPES = {
     COUNT: "int64",
     INSTANT: "timestamp (UTC)",
     DAY: "date",
+    NUMBER: "double",
+    FLAG: "boolean",
 }
 KINDS = ("notes", "chats", "tickets", "calls")
 
@@ -38,13 +54,24 @@ def _documented(output: Output) -> dict[str, str]:
     return columns
 
 
-@pytest.mark.parametrize("output", OUTPUTS, ids=lambda o: o.name)
+@pytest.mark.parametrize("output", [*OUTPUTS, *WAREHOUSE_ONLY], ids=lambda o: o.name)
 def test_the_data_dictionary_documents_every_column_with_its_type(output: Output) -> None:
     documented = _documented(output)
-    # (The rollup counts are documented a kind per row, every window on it.)
-    assert sorted(documented) == sorted(output.names), "columns differ from pipeline.outputs"
-    for column in output.columns:
+    # (The rollup counts are documented a kind per row, every window on it; the columns of
+    # custom attributes by the rows `custom.<key>` and `custom.<key>.compared`.)
+    assert sorted(documented) == sorted(output.documented), "columns differ from pipeline.outputs"
+    for column in output.view_columns_for(()):
         assert documented[column.name].startswith(DOC_TYPES[column.type]), column.name
+    for name in set(CUSTOM_DOCUMENTED) & set(documented):
+        assert documented[name], name
+
+
+def test_every_name_is_declared_once() -> None:
+    names = [o.name for o in (*OUTPUTS, *WAREHOUSE_ONLY)]
+    assert len(names) == len(set(names))
+    for output in (*OUTPUTS, *WAREHOUSE_ONLY):
+        columns = [c.name for c in output.view_columns_for(read_custom_attributes(ROOT / "data"))]
+        assert len(columns) == len(set(columns)), output.name
 
 
 @pytest.fixture(scope="module", params=["duckdb", "polars"])
@@ -66,7 +93,9 @@ def test_every_engine_publishes_each_table_in_its_schema_and_order(
     published: Path, output: Output
 ) -> None:
     table = pq.read_table(published / output.name, schema=None)
-    assert table.schema.remove_metadata().equals(output.schema), output.name
+    # A table with custom columns has those of the custom attributes the data defines.
+    expected = output.schema_for(read_custom_attributes(ROOT / "data"))
+    assert table.schema.remove_metadata().equals(expected), output.name
     assert table.num_rows > 0 or output.name == "quarantine"
     if output.order:
         keys = [(c, "ascending") for c in output.order]

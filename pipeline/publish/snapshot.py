@@ -19,28 +19,35 @@ one file with this run's rows, so a run costs what it adds, not what all runs ad
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlglot import exp
 
-from pipeline.parquet import fsync, glob_literal, write_parquet
+from pipeline.parquet import fsync, write_parquet
+from pipeline.publish import warehouse
 from pipeline.publish.faults import checkpoint
+from pipeline.publish.warehouse import WAREHOUSE
 
 SNAPSHOTS: Final = ".snapshots"
 CURRENT: Final = "current"
-WAREHOUSE: Final = "warehouse.duckdb"
+_log: Final = logging.getLogger(__name__)
 _WRITERS: Final = 2
+#: Where a publish says what went wrong without stopping it: ``warn(message, hint)``.
+Warn = Callable[[str, str], None]
 #: Files an appended table may have before they are compacted into one.
 MAX_PARTS: Final = 64
 
@@ -158,37 +165,91 @@ def _link(source: Path, target: Path) -> None:
         fsync(target)
 
 
-def _warehouse(out: Path, tables: list[str]) -> None:
-    """Rebuild ``warehouse.duckdb`` next to the old one, then swap it in by rename.
+@contextmanager
+def _no_writer(path: Path) -> Iterator[BinaryIO | None]:
+    """``path`` open and share-locked, as a DuckDB reader locks it (None if it is missing):
+    no DuckDB session can write to it meanwhile. Raises :class:`BlockingIOError` if one is.
 
-    DuckDB cannot create a database under a path holding ``?`` (it reads the rest as
-    options), so the database is built in a private temporary folder and copied next to the
-    old one before the rename."""
+    POSIX drops a process's locks on a file when it closes any descriptor of it: read the
+    file through this handle only, and never open it with DuckDB meanwhile."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (held across the yield)
+    except FileNotFoundError:
+        yield None
+        return
+    with handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as error:  # POSIX says EAGAIN or EACCES
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            raise BlockingIOError(error.errno, "a DuckDB session writes to it", str(path)) from None
+        yield handle
+
+
+def _warehouse(out: Path, tables: list[str], warn: Warn | None = None) -> None:
+    """Bring ``warehouse.duckdb`` up to date with ``tables`` (``publish/warehouse.py``),
+    keeping every object a user created in it.
+
+    Nothing is written when it is up to date. Otherwise a copy is updated and renamed over
+    it, so that BI tools holding it open (read-only) never block a run nor see it half
+    written. While the copy is made no DuckDB session may write to it: one that does (a
+    user's read-write connection) leaves it as it is, said in the log, until a later run.
+    DuckDB cannot open a database under a path holding ``?`` (it reads the rest as
+    options): the copy is made in a private temporary folder."""
+    path = out / WAREHOUSE
+    wanted = warehouse.managed(out, tables)
+    if warehouse.up_to_date(path, wanted):
+        return
+    wal = path.with_name(path.name + ".wal")
     staging = out / f".{WAREHOUSE}.{os.getpid()}.tmp"
     staging.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="segments-warehouse-") as folder:
-        built = Path(folder) / WAREHOUSE
-        con = duckdb.connect(str(built))
-        try:
-            for table in tables:
-                files = glob_literal(str((out / table).absolute())) + "/*.parquet"
-                read = exp.func("read_parquet", exp.Literal.string(files))
-                select = exp.select(exp.Star()).from_(read)
-                view = exp.Create(
-                    this=exp.to_table(table), kind="VIEW", expression=select, replace=True
-                )
-                con.execute(view.sql("duckdb"))
-        finally:
-            con.close()
-        shutil.copyfile(built, staging)
-    fsync(staging)
-    os.replace(staging, out / WAREHOUSE)
+    try:
+        with (
+            _no_writer(path) as source,
+            tempfile.TemporaryDirectory(prefix="segments-warehouse-") as folder,
+        ):
+            built = Path(folder) / WAREHOUSE
+            if source is not None:
+                with open(built, "wb") as copy:
+                    shutil.copyfileobj(source, copy)
+                if wal.exists():  # a session that was killed: its last changes
+                    shutil.copyfile(wal, built.with_name(wal.name))
+            if not warehouse.update(built, wanted):
+                return
+            shutil.copyfile(built, staging)
+            fsync(staging)
+            # The copy holds its changes; left there, DuckDB would not open the new file.
+            wal.unlink(missing_ok=True)
+            os.replace(staging, path)
+            _fsync_dir(out)
+    except (BlockingIOError, duckdb.Error) as error:
+        staging.unlink(missing_ok=True)
+        why = "it is open for writing" if isinstance(error, BlockingIOError) else str(error)
+        message = (
+            f"{path} was not updated ({why}); its views still read the current tables, and "
+            "the next run updates it"
+        )
+        hint = (
+            "close read-write sessions on it (open it read-only), and do not name your own "
+            "objects after the run's (see warehouse_objects)"
+        )
+        if warn is None:
+            _log.warning("%s. Hint: %s", message, hint)
+        else:
+            warn(message, hint)
 
 
 def publish(
-    out: Path, name: str, tables: Mapping[str, pa.Table | Appended | Written], *, keep: int = 5
+    out: Path,
+    name: str,
+    tables: Mapping[str, pa.Table | Appended | Written],
+    *,
+    keep: int = 5,
+    warn: Warn | None = None,
 ) -> Path:
-    """Write ``tables`` as snapshot ``name`` and make it the current one, atomically."""
+    """Write ``tables`` as snapshot ``name`` and make it the current one, atomically;
+    ``warn(message, hint)`` hears what did not stop it (the run's log)."""
     snapshots = out / SNAPSHOTS
     snapshots.mkdir(parents=True, exist_ok=True)
     staging = snapshots / f".{name}.tmp"
@@ -227,30 +288,11 @@ def publish(
     os.replace(pointer, out / CURRENT)
     _fsync_dir(out)
     checkpoint("pointer-switched")
-    if _views(out) != set(tables):  # views read stable paths: only a new table set needs this
-        _warehouse(out, sorted(tables))
+    _warehouse(out, sorted(tables), warn)
     checkpoint("warehouse-built")
     prune(out, keep)
     checkpoint("pruned")
     return final
-
-
-def _views(out: Path) -> set[str]:
-    """The views ``warehouse.duckdb`` has (empty if it is missing or unreadable)."""
-    path = out / WAREHOUSE
-    if not path.exists():
-        return set()
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return set()
-    try:
-        return {
-            str(row[0])
-            for row in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
-        }
-    finally:
-        con.close()
 
 
 def clean_leftovers(out: Path) -> None:
