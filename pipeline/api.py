@@ -105,7 +105,7 @@ class Project:
         check_engine(self.engine)
         definitions = self._definitions()
         segment = definitions.segment(segment_id, self.segments)
-        with validated_inputs(self.data) as inputs, reader(inputs.tables) as read:
+        with validated_inputs(self.data, self.out) as inputs, reader(inputs.tables) as read:
             return preview(
                 definitions, inputs, read, self.engine, segment, property_id, limit,
                 self.memory_limit,
@@ -120,7 +120,7 @@ class Project:
         check_engine(self.engine)
         definitions = self._definitions()
         segment = definitions.segment(segment_id, self.segments)
-        with validated_inputs(self.data) as inputs, reader(inputs.tables) as read:
+        with validated_inputs(self.data, self.out) as inputs, reader(inputs.tables) as read:
             locate(read, segment.entity, entity_id, property_id)
             probed = probe(definitions, inputs, self.engine, segment, self.memory_limit)
             return why(probed, read, entity_id, property_id)
@@ -172,7 +172,7 @@ class Project:
         from pipeline.inputs import read_custom_attributes
 
         catalog = Catalog.build(read_custom_attributes(self.data), ir.rollup_columns())
-        with validated_inputs(self.data) as inputs, reader(inputs.tables) as read:
+        with validated_inputs(self.data, self.out) as inputs, reader(inputs.tables) as read:
             return export(
                 read, self.out, catalog, segment_id, output_format,
                 None if output is None else Path(output),

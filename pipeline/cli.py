@@ -385,6 +385,14 @@ def preview(
     limit: Annotated[
         int, typer.Option("--limit", min=0, help="Members to show (0: sizes only).")
     ] = 10,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output folder of the runs: when its current run read these same inputs, "
+            "its validated copies are used (no validation again).",
+        ),
+    ] = Path("out"),
     engine: EngineOpt = "duckdb",
     output_format: FormatOpt = "table",
 ) -> None:
@@ -394,7 +402,7 @@ def preview(
     output_format = _format(output_format)
     from pipeline.api import Project
 
-    project = Project(data, segments, timezone=timezone, engine=engine, as_of=as_of)
+    project = Project(data, segments, out, timezone=timezone, engine=engine, as_of=as_of)
     result = project.preview(segment_id, property_id, limit)
     text = render.preview_json(result) if output_format == "json" else render.preview_text(result)
     typer.echo(text)
@@ -409,6 +417,14 @@ def why(
     as_of: AsOfOpt = None,
     timezone: TimezoneOpt = "UTC",
     property_id: PropertyOpt = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output folder of the runs: when its current run read these same inputs, "
+            "its validated copies are used (no validation again).",
+        ),
+    ] = Path("out"),
     engine: EngineOpt = "duckdb",
     output_format: FormatOpt = "table",
 ) -> None:
@@ -418,7 +434,7 @@ def why(
     output_format = _format(output_format)
     from pipeline.api import Project
 
-    project = Project(data, segments, timezone=timezone, engine=engine, as_of=as_of)
+    project = Project(data, segments, out, timezone=timezone, engine=engine, as_of=as_of)
     result = project.why(segment_id, entity_id, property_id)
     typer.echo(render.why_json(result) if output_format == "json" else render.why_text(result))
 

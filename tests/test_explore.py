@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -567,3 +568,28 @@ def test_validate_against_the_data_warns(
     # the segment whose properties match nothing, and the one no organization meets
     assert captured.err.count("matches no organization as of 2026-11-20 12:00:00 UTC") == 2
     assert main([*argv, "--data", str(DATA), "--strict"]) == 1
+
+
+def test_the_inputs_a_run_published_are_not_validated_again(
+    published: dict[str, Path], tmp_path: Path, values: Reader
+) -> None:
+    from pipeline.explore.session import published_inputs
+
+    out = published["duckdb"]
+    reused = published_inputs(DATA, out)
+    assert reused is not None
+    assert all(path.is_relative_to((out / "current").resolve()) for path in reused.tables.values())
+    definitions = load_definitions(DATA, SEGMENTS, AS_OF, "UTC")
+    segment = definitions.segment("churn-risk-customers", SEGMENTS)
+    with reader(reused.tables) as read:
+        fast = preview(definitions, reused, read, "duckdb", segment, None, 5)
+    with validated_inputs(DATA) as fresh:
+        slow = preview(definitions, fresh, values, "duckdb", segment, None, 5)
+    assert dict(fast.sizes) == dict(slow.sizes) and fast.sample == slow.sample
+    # other inputs than the run read (one file rewritten): validated again
+    changed = tmp_path / "data"
+    shutil.copytree(DATA, changed)
+    table = pl.read_parquet(changed / "organizations.parquet")
+    table.head(table.height - 1).write_parquet(changed / "organizations.parquet")
+    assert published_inputs(changed, out) is None
+    assert published_inputs(DATA, tmp_path / "no-run") is None

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -19,11 +20,15 @@ from pipeline.engines import ENGINES, make_engine
 from pipeline.engines.base import Engine, Flags
 from pipeline.errors import InvalidText, RunError, did_you_mean
 from pipeline.inputs import read_inputs
-from pipeline.inputs.schema import ENTITY_TABLE
+from pipeline.inputs.discover import fingerprint, locate_tables
+from pipeline.inputs.findings import QUARANTINE_SCHEMA
+from pipeline.inputs.schema import ENTITY_TABLE, TABLES
 from pipeline.inputs.text import not_utf8
 from pipeline.inputs.validate import ValidatedInputs
 from pipeline.language import ir
 from pipeline.language.temporal import clock as run_clock
+from pipeline.outputs import RUNS
+from pipeline.publish.snapshot import current_snapshot, read_published
 from pipeline.run import RunConfig, definitions, resolve_as_of, resolve_timezone
 
 
@@ -65,14 +70,47 @@ def load_definitions(data: Path, segments: Path, as_of: str | None, timezone: st
 
 
 @contextmanager
-def validated_inputs(data: Path) -> Iterator[ValidatedInputs]:
-    """The inputs validated and cleaned as a run does (quarantined rows left out), in a
-    temporary folder removed afterwards."""
+def validated_inputs(data: Path, out: Path | None = None) -> Iterator[ValidatedInputs]:
+    """The inputs validated and cleaned as a run does (quarantined rows left out).
+
+    When the run published in ``out`` read these very inputs (the same fingerprint: every
+    file's path, size and footer), its copies of them are the inputs validated: they are
+    used as they are, and nothing is validated again (at 1M organizations, ~9 s saved).
+    Otherwise they are validated into a temporary folder removed afterwards."""
+    published = None if out is None else published_inputs(data, out)
+    if published is not None:
+        yield published
+        return
     work = Path(tempfile.mkdtemp(prefix="segments-"))
     try:
         yield read_inputs(data, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def published_inputs(data: Path, out: Path) -> ValidatedInputs | None:
+    """The copies of the inputs the current run of ``out`` published, if that run read the
+    inputs now in ``data`` (else None)."""
+    snapshot = current_snapshot(out)
+    runs = read_published(out, RUNS.name)
+    if snapshot is None or runs is None:
+        return None
+    run_id = snapshot.name.split(".", 1)[0]
+    read = [r for r in runs.to_pylist() if r["run_id"] == run_id and r["status"] == "succeeded"]
+    files, missing = locate_tables(data, TABLES)
+    if not read or missing:
+        return None
+    now = fingerprint(data, files)
+    if now != read[-1]["input_fingerprint"]:
+        return None
+    tables = {}
+    for table in TABLES:
+        parts = sorted((snapshot / table).glob("*.parquet"))
+        if len(parts) != 1:
+            return None
+        tables[table] = parts[0]
+    quarantine = pa.Table.from_pylist([], schema=QUARANTINE_SCHEMA)
+    return ValidatedInputs(tables, (), quarantine, {}, now)
 
 
 def check_engine(name: str) -> None:
