@@ -625,7 +625,8 @@ def _terminate_as_interrupt() -> Iterator[None]:
     The signal is blocked and waited for by a thread of its own (threads started later
     inherit the block): a Python handler would only run once the query has returned.
     """
-    if threading.current_thread() is not threading.main_thread():
+    waits = hasattr(signal, "sigtimedwait")  # not on macOS: there SIGTERM stays the default
+    if not waits or threading.current_thread() is not threading.main_thread():
         yield
         return
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
