@@ -323,6 +323,14 @@ EngineOpt = Annotated[
 ]
 PropertyOpt = Annotated[str | None, typer.Option("--property", help="Only this property (site).")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table (for people) or json.")]
+PublishedOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="Output folder of the runs: when its current run read these same inputs, its "
+        "validated copies are used (no validation again).",
+    ),
+]
 
 
 def _format(name: str) -> str:
@@ -385,23 +393,15 @@ def preview(
     limit: Annotated[
         int, typer.Option("--limit", min=0, help="Members to show (0: sizes only).")
     ] = 10,
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="Output folder of the runs: when its current run read these same inputs, "
-            "its validated copies are used (no validation again).",
-        ),
-    ] = Path("out"),
+    out: PublishedOpt = Path("out"),
     engine: EngineOpt = "duckdb",
     output_format: FormatOpt = "table",
 ) -> None:
     """A segment's size per property and a sample of its members, publishing nothing."""
+    from pipeline.api import Project
     from pipeline.explore import render
 
     output_format = _format(output_format)
-    from pipeline.api import Project
-
     project = Project(data, segments, out, timezone=timezone, engine=engine, as_of=as_of)
     result = project.preview(segment_id, property_id, limit)
     text = render.preview_json(result) if output_format == "json" else render.preview_text(result)
@@ -417,23 +417,15 @@ def why(
     as_of: AsOfOpt = None,
     timezone: TimezoneOpt = "UTC",
     property_id: PropertyOpt = None,
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="Output folder of the runs: when its current run read these same inputs, "
-            "its validated copies are used (no validation again).",
-        ),
-    ] = Path("out"),
+    out: PublishedOpt = Path("out"),
     engine: EngineOpt = "duckdb",
     output_format: FormatOpt = "table",
 ) -> None:
     """Why an organization or person is, or is not, a member: every condition's verdict."""
+    from pipeline.api import Project
     from pipeline.explore import render
 
     output_format = _format(output_format)
-    from pipeline.api import Project
-
     project = Project(data, segments, out, timezone=timezone, engine=engine, as_of=as_of)
     result = project.why(segment_id, entity_id, property_id)
     typer.echo(render.why_json(result) if output_format == "json" else render.why_text(result))
