@@ -10,10 +10,10 @@ import pytest
 from engine_helpers import AS_OF, ENGINES, Dataset, expect, run_engine
 
 from pipeline.catalog import Catalog
-from pipeline.errors import DefinitionError
+from pipeline.errors import DefinitionError, Location, Problem
 from pipeline.language.check import CheckContext
 from pipeline.language.segments import MAX_DEPTH, load_segments
-from pipeline.language.source import MAX_VALUES
+from pipeline.language.source import MAX_FILE_BYTES, MAX_VALUES, parse_file
 
 LEAF = "{name: {has_any_value: true}}"
 
@@ -210,3 +210,16 @@ def test_an_unreadable_file_is_a_located_error(
     (problem,) = raised.value.problems
     assert problem.location.file.endswith("locked.yaml")
     assert problem.message == "the file cannot be read: Permission denied"
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("where: {tags: {contains: vip}}\n# " + "x" * MAX_FILE_BYTES + "\n")
+    found = parse_file(big, "big.yaml")
+    assert isinstance(found, Problem)
+    assert found.location == Location("big.yaml")
+    assert found.message.startswith(f"the file is {big.stat().st_size:,} bytes")
+    assert "in_segment" in (found.hint or "")
+    fits = tmp_path / "fits.yaml"
+    fits.write_text("where: {tags: {contains: vip}}\n# " + "x" * (MAX_FILE_BYTES // 2) + "\n")
+    assert not isinstance(parse_file(fits, "fits.yaml"), Problem)

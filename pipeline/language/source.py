@@ -167,6 +167,8 @@ def _scalar(value: Any) -> Scalar:
 MAX_DEPTH: Final = 64
 #: The most values (keys, items, scalars) a file may hold once its aliases are expanded.
 MAX_VALUES: Final = 100_000
+#: The largest segment file read, in bytes (the biggest example is ~1.5 KB).
+MAX_FILE_BYTES: Final = 1 << 20
 
 
 class _Unreadable(Exception):
@@ -345,6 +347,14 @@ def parse_file(path: Path, display: str | None = None) -> Node | Problem:
             "restore the file it points to, or delete the link",
         )
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:  # read nothing of it: a segment is a few hundred bytes
+            return Problem(
+                Location(name),
+                f"the file is {size:,} bytes; a segment file holds at most {MAX_FILE_BYTES:,}",
+                "split it into several segments (`in_segment:`), or move what is not a "
+                "segment out of the segments folder",
+            )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return Problem(Location(name), "the file is not UTF-8 text", "save it as UTF-8")
