@@ -25,6 +25,7 @@ from pipeline.compile.normalize import (
     NEWER_LOWER_TO,
     TEXT_NEEDS_MORE_PATTERN,
     WHITESPACE,
+    normalize_phone,
     normalize_text,
 )
 from pipeline.language import ir
@@ -168,3 +169,54 @@ def test_the_list_guard_fires_only_where_an_element_needs_more_than_lower_casing
         "SELECT regexp_matches(array_to_string(t, chr(31)), ?) FROM x", [LIST_NEEDS_MORE_PATTERN]
     ).fetchall()
     assert [f for (f,) in fired] == [False, False, False, True, True, True, True, False]
+
+
+# --- phone lists: one regular expression over the joined phones -----------------------------
+
+
+def _phone_lists() -> list[list[str | None] | None]:
+    """Every code point (surrogates excepted) inside a phone next to digits, at the start and
+    at the end of a list; the separator inside a phone; and the edge cases of lists."""
+    points = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    lists: list[list[str | None] | None] = []
+    for char in points:
+        lists += [[f"+3{char}3 1", "(0)12"], ["4-5", f"{char}"]]
+    separated = ["1\x1f2", "3"]
+    return [*lists, separated, [], None, [None], [None, None], [""], ["abc"], ["1", None, "2"]]
+
+
+def _duckdb_phone_lists(lists: list[list[str | None] | None]) -> list[list[str] | None]:
+    attr = ir.Attr("builtin", "phones", AttrType.PHONE_LIST)
+    select = exp.select(exp.alias_(sql_compile.normalized(attr, exp.column("t")), "n")).from_("x")
+    frame = pl.DataFrame({"t": lists}, schema={"t": pl.List(pl.String)})
+    connection = duckdb.connect()
+    connection.register("x", frame.to_arrow())
+    return [row[0] for row in connection.execute(render(select, "duckdb")).fetchall()]
+
+
+def _polars_phone_lists(lists: list[list[str | None] | None]) -> list[list[str] | None]:
+    attr = ir.Attr("builtin", "phones", AttrType.PHONE_LIST)
+    frame = pl.DataFrame({"t": lists}, schema={"t": pl.List(pl.String)})
+    return frame.select(polars_compile.normalized(attr, pl.col("t"))).to_series().to_list()
+
+
+@pytest.mark.parametrize(
+    "engine", [_duckdb_phone_lists, _polars_phone_lists], ids=["duckdb", "polars"]
+)
+def test_every_code_point_in_a_phone_list_normalizes_as_specified(
+    engine: ListNormalizer,
+) -> None:
+    """DuckDB strips a list's phones with one regular expression over them joined by a
+    separator, and cuts at the separators: a phone holding the separator is not cut in two,
+    a list of unknown phones is empty, an unknown list stays unknown."""
+    lists = _phone_lists()
+    expected = [
+        None
+        if phones is None
+        else [n for p in phones if p is not None and (n := normalize_phone(p)) is not None]
+        for phones in lists
+    ]
+    got = engine(lists)
+    wrong = [(t, e, g) for t, e, g in zip(lists, expected, got, strict=True) if e != g]
+    assert wrong == [], f"{len(wrong)} lists differ, first: {wrong[:5]!r}"
+    assert got[-8] == ["12", "3"]

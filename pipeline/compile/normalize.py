@@ -80,6 +80,11 @@ TEXT_NEEDS_MORE_PATTERN: Final = (
     f"^{_pattern_class(WHITESPACE)}|{_pattern_class(WHITESPACE)}$|{_NEEDS_MORE_LETTERS}"
 )
 
+#: Matches a text that needs more than lower-casing and trimming (one of the
+#: ``_NEEDS_MORE_LETTERS``): the SQL compiler gives only those the costly translation, and
+#: trims the others that :data:`TEXT_NEEDS_MORE_PATTERN` matches (white space at an edge).
+TEXT_NEEDS_LETTERS_PATTERN: Final = _NEEDS_MORE_LETTERS
+
 #: Joins the elements of a list for one test of them all (any character would do: one inside
 #: an element can only make the test say "normalize", never miss an element that needs it).
 LIST_SEPARATOR: Final = "\x1f"
@@ -97,6 +102,16 @@ _NEWER_LOWER: Final = str.maketrans(NEWER_LOWER_FROM, NEWER_LOWER_TO)
 
 #: What a phone keeps.
 PHONE_STRIP_PATTERN: Final = "[^0-9]"
+
+#: What a list of phones joined by ``LIST_SEPARATOR`` keeps: the digits and the separators,
+#: split again into the phones' digits (one regular expression for the list, not one per
+#: phone).
+PHONE_LIST_STRIP_PATTERN: Final = f"[^0-9{_pattern_class(LIST_SEPARATOR)[1:-1]}]+"
+
+#: Matches a list's elements joined with nothing between them when one of them holds the
+#: ``LIST_SEPARATOR``: such a list cannot be cut at the separators, and its phones are
+#: normalized one by one.
+PHONE_LIST_GUARD_PATTERN: Final = _pattern_class(LIST_SEPARATOR)
 
 
 def normalize_text(value: str) -> str | None:

@@ -24,7 +24,10 @@ from pipeline.compile.normalize import (
     LIST_SEPARATOR,
     NEWER_LOWER_FROM,
     NEWER_LOWER_TO,
+    PHONE_LIST_GUARD_PATTERN,
+    PHONE_LIST_STRIP_PATTERN,
     PHONE_STRIP_PATTERN,
+    TEXT_NEEDS_LETTERS_PATTERN,
     TEXT_NEEDS_MORE_PATTERN,
     WHITESPACE,
 )
@@ -113,7 +116,12 @@ def guarded_change(node: exp.Expr) -> exp.Expr | None:
     if not isinstance(node, exp.Case) or len(node.args.get("ifs") or []) != 1:
         return None
     test = node.args["ifs"][0].this
-    guards = (TEXT_NEEDS_MORE_PATTERN, LIST_NEEDS_MORE_PATTERN)
+    guards = (
+        TEXT_NEEDS_MORE_PATTERN,
+        TEXT_NEEDS_LETTERS_PATTERN,
+        LIST_NEEDS_MORE_PATTERN,
+        PHONE_LIST_GUARD_PATTERN,
+    )
     if isinstance(test, exp.RegexpLike) and test.expression.name in guards:
         changed: exp.Expr = node.args["ifs"][0].args["true"]
         return changed
@@ -130,10 +138,15 @@ def normalized_text(value: exp.Expr) -> exp.Expr:
     for old, new in CASE_FIXES:
         text = exp.func("replace", text, _characters(old), _characters(new), copy=False)
     # Trim with a character set and translate cost 10x more in DuckDB than the regular
-    # expression that tells whether a text needs more than lower-casing (3-6% of the texts
-    # of the benchmark data: white space at an edge).
+    # expression that tells whether a text needs more than lower-casing (white space at an
+    # edge: 17% of the social links of the benchmark data), and translate 3x more than trim
+    # (on 2.35M texts 2.2 s against 0.7 s): only the texts with a letter it maps are
+    # translated, the others with white space at an edge are only trimmed.
+    letters = exp.RegexpLike(this=value.copy(), expression=lit(TEXT_NEEDS_LETTERS_PATTERN))
+    trimmed_only = exp.Lower(this=exp.Trim(this=value.copy(), expression=TRIMMED_CHARACTERS.copy()))
+    more = exp.Case(ifs=[exp.If(this=letters, true=text)], default=trimmed_only)
     test = exp.RegexpLike(this=value.copy(), expression=lit(TEXT_NEEDS_MORE_PATTERN))
-    changed = exp.Case(ifs=[exp.If(this=test, true=text)], default=exp.Lower(this=value.copy()))
+    changed = exp.Case(ifs=[exp.If(this=test, true=more)], default=exp.Lower(this=value.copy()))
     return exp.Nullif(this=changed, expression=lit(""))
 
 
@@ -154,6 +167,35 @@ def _normalized_list(raw: exp.Expr, element: Callable[[exp.Expr], exp.Expr]) -> 
     return exp.ArrayFilter(this=mapped, expression=_lambda(kept))
 
 
+def _normalized_phones(raw: exp.Expr) -> exp.Expr:
+    """A list of phones normalized: its elements joined by ``LIST_SEPARATOR``, every other
+    character stripped by one regular expression, cut again and the empty ones dropped (the
+    phones of 2.35M people 1.76 -> 0.86 s in DuckDB, against one expression per phone). A
+    list with the separator inside a phone is normalized phone by phone."""
+    var = exp.to_identifier("x")
+    separator = _characters(LIST_SEPARATOR)
+    # An empty list, or one of unknown phones only, joins to null: to nothing, here.
+    joined = exp.Coalesce(
+        this=exp.ArrayToString(this=raw.copy(), expression=separator.copy()),
+        expressions=[lit("")],
+    )
+    digits = exp.RegexpReplace(
+        this=joined, expression=lit(PHONE_LIST_STRIP_PATTERN), replacement=lit("")
+    )
+    cut = exp.ArrayFilter(
+        this=exp.Split(this=digits, expression=separator),
+        expression=_lambda(exp.NEQ(this=var, expression=lit(""))),
+    )
+    known = exp.Case(
+        ifs=[exp.If(this=exp.Is(this=raw.copy(), expression=exp.Null()), true=exp.Null())],
+        default=cut,
+    )
+    whole = exp.ArrayToString(this=raw.copy(), expression=lit(""))
+    test = exp.RegexpLike(this=whole, expression=lit(PHONE_LIST_GUARD_PATTERN))
+    exact = _normalized_list(raw, normalized_phone)
+    return exp.Case(ifs=[exp.If(this=test, true=exact)], default=known)
+
+
 def normalized(attr: ir.Attr, raw: exp.Expr) -> exp.Expr:
     """The normalized form of an attribute's raw column."""
     match attr.type:
@@ -162,7 +204,7 @@ def normalized(attr: ir.Attr, raw: exp.Expr) -> exp.Expr:
         case AttrType.PHONE:
             return normalized_phone(raw)
         case AttrType.PHONE_LIST:
-            return _normalized_list(raw, normalized_phone)
+            return _normalized_phones(raw)
         case AttrType.TEXT_LIST:
             # Most lists need their elements lower-cased and nothing else: one regular
             # expression over the joined elements tells, where the guard of each element
