@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.errors import DataIssue
+from pipeline.inputs.text import require_utf8
 
 Severity = Literal["error", "quarantined"]
 
@@ -42,6 +43,10 @@ QUARANTINE_SCHEMA: Final = pa.schema(
 
 MAX_EXAMPLES: Final = 3
 _MAX_TEXT: Final = 60
+
+#: The instants Python can hold, in microseconds since 1970: the years 1 to 9999. Parquet,
+#: DuckDB and Polars hold far more (about 290,000 years either way).
+_PYTHON_MICROS: Final = (-62_135_596_800_000_000, 253_402_300_799_999_999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +95,9 @@ def examples(
     present = [c for c in columns if c in frame.columns]
     # Duplicates render alike, so look a little further than three rows for distinct ones.
     sample = frame.select(present)[rows.head(MAX_EXAMPLES * 4)]
+    require_utf8(sample)
     rendered: list[str] = []
-    for row in sample.to_dicts():
+    for row in _showable(sample).to_dicts():
         text = render_row({k: v for k, v in row.items() if v is not None or k not in optional})
         if text not in rendered:
             rendered.append(text)
@@ -126,12 +132,33 @@ def render_value(value: object) -> str:
 def quarantine_rows(finding: Finding, frame: pl.DataFrame) -> pl.DataFrame:
     """The quarantine table rows of a finding: the whole row as compact JSON."""
     rule = finding.rule
-    return frame[finding.rows].select(
+    rows = frame[finding.rows]
+    require_utf8(rows)
+    return _showable(rows).select(
         pl.lit(rule.table, pl.String).alias("table"),
         pl.lit(rule.text, pl.String).alias("rule"),
         pl.lit(rule.column, pl.String).alias("column"),
         pl.struct(frame.columns).struct.json_encode().alias("row"),
     )
+
+
+def _showable(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each timestamp column that holds an instant beyond the years 1 to 9999
+    as text: Python cannot hold such an instant, and Polars panics on one beyond the year
+    262142. The other instants of the column read as the JSON writes them (ISO 8601), those
+    beyond as ``-9000000000000000000 microseconds since 1970-01-01 UTC``.
+    """
+    texts = []
+    for name, dtype in frame.schema.items():
+        if not isinstance(dtype, pl.Datetime):
+            continue
+        micros = pl.col(name).dt.epoch("us")
+        inside = micros.is_between(*_PYTHON_MICROS)
+        if frame.select(inside.not_().any()).item():
+            iso = pl.when(inside).then(pl.col(name)).dt.to_string("%+")
+            beyond = pl.format("{} microseconds since 1970-01-01 UTC", micros)
+            texts.append(pl.coalesce(iso, beyond).alias(name))
+    return frame.with_columns(texts) if texts else frame
 
 
 def _example_columns(rule: Rule) -> list[str]:

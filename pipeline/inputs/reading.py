@@ -7,7 +7,8 @@ pyarrow.dataset and cast:
 
 - text: string, large_string, string_view or dictionary-encoded text; ids also from integers;
 - number (``value_number``): any integer, float or decimal, as float64;
-- timestamps: any unit with a time zone, as ``timestamp[us, UTC]`` (sub-microsecond truncated);
+- timestamps: any unit with a time zone, as ``timestamp[us, UTC]`` (sub-microsecond truncated;
+  an instant too far from 1970 for microseconds is an error, never wrapped around);
 - lists of text: list or large_list of any text type;
 - an all-null column (Arrow type ``null``) fits every type.
 
@@ -25,6 +26,7 @@ from typing import Final
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
@@ -40,6 +42,19 @@ _PARTITION_KEY: Final = "property_id"
 _HIVE_NULL: Final = "__HIVE_DEFAULT_PARTITION__"
 _FORMAT: Final = ds.ParquetFileFormat()
 _LOCAL: Final = pafs.LocalFileSystem()
+
+#: Microseconds per unit of the timestamp units that a cast to microseconds multiplies.
+_MICROS_PER: Final = {"s": 1_000_000, "ms": 1_000}
+_INT64_MAX: Final = 2**63 - 1
+
+#: What each canonical type accepts, for the hint of a column of the wrong type.
+_ACCEPTED: Final = {
+    pa.string(): "text (string)",
+    pa.float64(): "an integer, floating-point or decimal type",
+    pa.bool_(): "a boolean",
+    UTC_TS: "a timestamp with a time zone, e.g. UTC",
+    TEXT_LIST: "a list of text",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +117,17 @@ def load_table(
     broken = {column for column, _, _ in problems}
     good = pa.schema([f for f in target if f.name not in broken])
     parts: list[pa.Table] = []
+    wrapped: dict[str, list[tuple[_File, int]]] = {}  # column -> files, rows out of range
     for file in opened:
         try:
-            parts.append(_read(file, good))
+            part, beyond = _read(file, good)
         except (pa.ArrowException, OSError) as exc:  # a readable footer over broken pages
             issues.append(_unreadable(table, file.label, str(exc), file.rows))
+            continue
+        parts.append(part)
+        for column, count in beyond.items():
+            wrapped.setdefault(column, []).append((file, count))
+    issues.extend(_out_of_range(table, column, bad) for column, bad in wrapped.items())
     arrow = pa.concat_tables(parts) if parts else good.empty_table()
     frame = pl.from_arrow(arrow, rechunk=False)
     assert isinstance(frame, pl.DataFrame)
@@ -148,13 +169,26 @@ def _open(table: str, path: Path, data_dir: Path) -> _File | DataIssue:
 
 
 def _unreadable(table: str, label: str, error: str, rows: int = 0) -> DataIssue:
+    reason = (error.splitlines() or ["unreadable"])[0]
     return DataIssue(
         table,
         None,
         "file is not readable Parquet",
         rows,
         examples=(f"file {label}",),
-        hint=(error.splitlines() or ["unreadable"])[0],
+        hint=f"write the file again (it may be cut short, or not Parquet at all): {reason}",
+    )
+
+
+def _out_of_range(table: str, column: str, bad: Sequence[tuple[_File, int]]) -> DataIssue:
+    return DataIssue(
+        table,
+        column,
+        "timestamp out of range",
+        count=sum(count for _, count in bad),
+        examples=tuple(f"file {f.label}" for f, _ in bad[:MAX_EXAMPLES]),
+        hint="an instant must lie within 290,000 years of 1970: were these written in a "
+        "smaller unit than the column's (nanoseconds in a column of milliseconds)?",
     )
 
 
@@ -178,9 +212,11 @@ def _problem(table: str, field: pa.Field, file: _File) -> tuple[str, str | None]
         close = did_you_mean(field.name, unknown)
         if close is None and field.name not in REQUIRED[table]:
             close = "write it as all null where the value is unknown"
+        if close is None:
+            close = f"add the column: every row needs a {field.name}"
         return "column is missing", close
     if len(indices) > 1:
-        return "column appears more than once in a file", None
+        return "column appears more than once in a file", f"keep one column named {field.name}"
     found = file.schema.field(indices[0]).type
     if _accepts(field.name, found, field.type):
         return None
@@ -188,9 +224,13 @@ def _problem(table: str, field: pa.Field, file: _File) -> tuple[str, str | None]
         return f"timestamp without a time zone ({found})", (
             "write timestamps with a time zone, e.g. UTC"
         )
-    hint = None
-    if field.type == UTC_TS and pa.types.is_date(found):
+    hint = f"write it as {_ACCEPTED[field.type]}"
+    if field.name in ID_COLUMNS:
+        hint = "write ids as text or integers"
+    elif field.type == UTC_TS and pa.types.is_date(found):
         hint = "write dates as timestamps with a time zone, e.g. midnight UTC"
+    elif pa.types.is_list_view(found) or pa.types.is_large_list_view(found):
+        hint = "write a plain list of text, not a list view"
     return f"wrong type: found {found}, expected {_describe(field)}", hint
 
 
@@ -235,18 +275,35 @@ def _describe(field: pa.Field) -> str:
     return "list of text"
 
 
-def _read(file: _File, good: pa.Schema) -> pa.Table:
+def _read(file: _File, good: pa.Schema) -> tuple[pa.Table, dict[str, int]]:
+    """The file's columns of ``good``, cast; and the timestamps out of range, per column."""
     present = [name for name in good.names if name in file.schema.names]
     raw = file.fragment.to_table(columns=present)
     columns: list[pa.ChunkedArray | pa.Array] = []
+    beyond: dict[str, int] = {}
     for field in good:
         if field.name in present:
-            columns.append(_cast(raw.column(field.name), field.type))
+            column = raw.column(field.name)
+            if count := _beyond_micros(column):
+                beyond[field.name] = count
+            columns.append(_cast(column, field.type))
         elif file.partition is None:
             columns.append(pa.nulls(file.rows, field.type))
         else:
             columns.append(pa.repeat(pa.scalar(file.partition, field.type), file.rows))
-    return pa.Table.from_arrays(columns, schema=good)
+    return pa.Table.from_arrays(columns, schema=good), beyond
+
+
+def _beyond_micros(column: pa.ChunkedArray) -> int:
+    """How many timestamps of ``column`` are too far from 1970 to hold in microseconds
+    (about 292,000 years either way): the cast below would wrap them to other dates."""
+    kind = column.type
+    per = _MICROS_PER.get(kind.unit) if pa.types.is_timestamp(kind) else None
+    if per is None:
+        return 0
+    limit = _INT64_MAX // per
+    values = column.cast(pa.int64())
+    return int(pc.sum(pc.or_(pc.greater(values, limit), pc.less(values, -limit))).as_py() or 0)
 
 
 def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:

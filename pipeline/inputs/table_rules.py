@@ -24,6 +24,7 @@ import polars as pl
 
 from pipeline.inputs.findings import Finding, Rule
 from pipeline.inputs.schema import CUSTOM_TYPES, ENTITIES, EVENT_KINDS
+from pipeline.inputs.text import require_utf8
 
 KEY_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
 
@@ -141,11 +142,14 @@ def check_table(table: str, source: pl.LazyFrame) -> list[Finding]:
     """Every breach of the table's own rules, in rule order (nulls, values, uniqueness)."""
     present = source.collect_schema().names()
     schema, rules = _schema(table, present)
+    # pandera shows the values failing a check as Python text (nulls need no showing)
+    shown = [v.column for v in VALUE_CHECKS.get(table, ()) if v.column in present]
     found: dict[Rule, list[pl.Series]] = {}
     if schema.columns:
         height = source.select(pl.len()).collect().item()
         for start in range(0, height, BATCH_ROWS):
             batch = source.select(*schema.columns).slice(start, BATCH_ROWS).collect()
+            require_utf8(batch.select(shown))
             try:
                 schema.validate(batch, lazy=True)
             except pa.errors.SchemaErrors as exc:

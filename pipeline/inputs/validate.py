@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.catalog import CustomAttribute
-from pipeline.errors import DataIssue, InputDataError
+from pipeline.errors import DataIssue, InputDataError, InvalidText
 from pipeline.inputs.discover import fingerprint, locate_tables
 from pipeline.inputs.findings import (
     MAX_EXAMPLES,
@@ -40,6 +40,7 @@ from pipeline.inputs.link_rules import link_findings
 from pipeline.inputs.reading import load_copy, load_table, scan_copy
 from pipeline.inputs.schema import TABLES
 from pipeline.inputs.table_rules import check_table
+from pipeline.inputs.text import input_not_utf8, require_utf8
 
 #: What reading a canonical copy raises when Polars cannot decode its pages.
 _UNREADABLE: Final = (pl.exceptions.PolarsError, OSError)
@@ -73,6 +74,15 @@ def read_inputs(data_dir: Path, work_dir: Path) -> ValidatedInputs:
     (PosixPath('work/timeline.parquet'), 1200)
     """
     files, missing = locate_tables(data_dir, TABLES)
+    try:
+        return _read_inputs(data_dir, work_dir, files, missing)
+    except InvalidText as error:  # met where a rule shows a value: say where all such text is
+        raise input_not_utf8(data_dir, files, error) from None
+
+
+def _read_inputs(
+    data_dir: Path, work_dir: Path, files: dict[str, list[Path]], missing: list[DataIssue]
+) -> ValidatedInputs:
     issues: dict[str, list[DataIssue]] = {table: [] for table in TABLES}
     for issue in missing:
         issues[issue.table].append(issue)
@@ -259,7 +269,14 @@ def read_custom_attributes(data_dir: Path) -> list[CustomAttribute]:
     files, issues = locate_tables(data_dir, ["attributes"])
     if issues:
         raise InputDataError(issues)
-    loaded = load_table("attributes", files["attributes"], data_dir)
+    try:
+        return _custom_attributes(data_dir, files["attributes"])
+    except InvalidText as error:
+        raise input_not_utf8(data_dir, files, error) from None
+
+
+def _custom_attributes(data_dir: Path, files: list[Path]) -> list[CustomAttribute]:
+    loaded = load_table("attributes", files, data_dir)
     frame = loaded.frame
     found = check_table("attributes", frame.lazy())
     issues = [*loaded.issues, *(to_issue(f, frame) for f in found)]
@@ -278,6 +295,7 @@ def read_custom_attributes(data_dir: Path) -> list[CustomAttribute]:
     conflicts = merged.filter(pl.col("types").list.len() > 1)
     if conflicts.height:
         raise InputDataError([_type_conflict(frame, conflicts)])
+    require_utf8(merged)  # the labels become Python text
     return [
         CustomAttribute(entity, key, types[0], label or key, frozenset(properties))
         for entity, key, types, label, properties in merged.iter_rows()
