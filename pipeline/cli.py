@@ -22,6 +22,7 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.exceptions import TyperException
 
 from pipeline import __version__
+from pipeline.engines import ENGINES, INTERACTIVE, REGISTRY
 from pipeline.errors import DefinitionError, InputDataError, RunError, SegmentError
 from pipeline.project import ENVIRONMENT, applies, default_map, find_project
 
@@ -83,7 +84,13 @@ def run(
     segments: SegmentsOpt = Path("segments"),
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
     as_of: AsOfOpt = None,
-    engine: Annotated[str, typer.Option("--engine", help="duckdb, polars or spark.")] = "duckdb",
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="; ".join(f"{name}: {spec.summary}" for name, spec in REGISTRY.items()) + ".",
+        ),
+    ] = "duckdb",
     timezone: TimezoneOpt = "UTC",
     spark_master: Annotated[
         str,
@@ -282,7 +289,8 @@ def compile_(
         ),
     ] = "duckdb",
     engine: Annotated[
-        str, typer.Option("--engine", help="duckdb (SQL) or polars (plan).")
+        str,
+        typer.Option("--engine", help="polars prints its plan; the others the SQL (--dialect)."),
     ] = "duckdb",
     timezone: TimezoneOpt = "UTC",
     as_of: AsOfOpt = None,
@@ -301,13 +309,17 @@ def compile_(
             f"no segment {segment_id!r} in {segments}",
             did_you_mean(segment_id, by_id) or f"segments: {', '.join(sorted(by_id))}",
         )
-    if engine == "polars":
+    spec = REGISTRY.get(engine)
+    if spec is None:
+        raise RunError(
+            f"unknown engine {engine!r}",
+            did_you_mean(engine, ENGINES) or f"engines: {', '.join(ENGINES)}",
+        )
+    if spec.dialect is None:
         from pipeline.compile.polars_plan import explain
 
         typer.echo(explain(by_id[segment_id], catalog, clock(instant, tz)))
         return
-    if engine != "duckdb":
-        raise RunError(f"unknown engine {engine!r}", "use duckdb or polars")
     from pipeline.compile.dialects import DIALECTS
 
     if dialect not in DIALECTS:
@@ -319,7 +331,8 @@ def compile_(
 
 
 EngineOpt = Annotated[
-    str, typer.Option("--engine", help="duckdb or polars: the engine that evaluates.")
+    str,
+    typer.Option("--engine", help=f"{' or '.join(INTERACTIVE)}: the engine that evaluates."),
 ]
 PropertyOpt = Annotated[str | None, typer.Option("--property", help="Only this property (site).")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table (for people) or json.")]
@@ -571,8 +584,9 @@ _METAVARS: Final[dict[tuple[str, str], str]] = {
     ("", "out"): "DIR",
     ("", "as_of"): "INSTANT|DATE",
     ("", "timezone"): "IANA-TZ",
-    ("", "engine"): "duckdb|polars",
-    ("run", "engine"): "duckdb|polars|spark",
+    ("", "engine"): "|".join(INTERACTIVE),
+    ("run", "engine"): "|".join(ENGINES),
+    ("compile", "engine"): "|".join(ENGINES),
     ("", "output_format"): "table|json",
     ("export", "output_format"): "csv|parquet|jsonl",
     ("", "log_format"): "auto|text|json",

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.catalog import Catalog
 from pipeline.collector import collector_paused
 from pipeline.compile.sql_query import compile_entity
-from pipeline.engines import ENGINES, make_engine
+from pipeline.engines import ENGINES, REGISTRY, EngineOptions, make_engine
 from pipeline.engines.base import CustomTypes
 from pipeline.errors import InvalidText, RunError, did_you_mean
 from pipeline.inputs import read_custom_attributes, read_inputs
@@ -259,20 +259,23 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
     kill signal) is recorded as a failed run, and the published tables stay as they were.
     """
     reporter = reporter or Reporter(quiet=True)
-    if config.engine not in ENGINES:
+    spec = REGISTRY.get(config.engine)
+    if spec is None:
         raise RunError(
             f"unknown engine {config.engine!r}",
             did_you_mean(config.engine, ENGINES) or f"engines: {', '.join(ENGINES)}",
         )
-    if config.data_url is not None and config.engine != "spark":
+    if config.data_url is not None and not spec.remote_inputs:
+        remote = [name for name, s in REGISTRY.items() if s.remote_inputs]
         raise RunError(
-            f"--data {config.data_url}: only --engine spark reads remote paths",
-            "add --engine spark, or copy the tables to a local folder",
+            f"--data {config.data_url}: --engine {spec.name} reads local folders only",
+            f"add --engine {' or '.join(remote)}, or copy the tables to a local folder",
         )
     if config.memory_limit is not None:
-        if config.engine == "spark":
+        if not spec.memory_limit:
+            limited = [name for name, s in REGISTRY.items() if s.memory_limit]
             raise RunError(
-                "--memory-limit applies to --engine duckdb and polars, not spark",
+                f"--memory-limit applies to --engine {' and '.join(limited)}, not {spec.name}",
                 "for Spark, set its memory with --spark-conf spark.driver.memory=8g",
             )
         from pipeline.engines.duckdb import check_memory_limit
@@ -400,10 +403,12 @@ def _evaluate_and_publish(
     engine = make_engine(
         config.engine,
         inputs.tables,
-        spark_master=config.spark_master,
-        spark_conf=dict(config.spark_conf),
-        memory_limit=config.memory_limit,
-        spill=work / "spill",
+        EngineOptions(
+            memory_limit=config.memory_limit,
+            spill=work / "spill",
+            spark_master=config.spark_master,
+            spark_conf=dict(config.spark_conf),
+        ),
     )
     try:
         with reporter.phase("timeline") as info:

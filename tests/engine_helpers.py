@@ -21,10 +21,11 @@ from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline.catalog import Catalog, CustomAttribute
-from pipeline.engines.duckdb import DuckDBEngine
-from pipeline.engines.polars import PolarsEngine
+from pipeline.engines import REGISTRY, EngineOptions, make_engine
+from pipeline.engines.base import Engine
 from pipeline.errors import Problem, ProblemCollector
 from pipeline.inputs.schema import TABLES
 from pipeline.language import ir
@@ -33,7 +34,38 @@ from pipeline.language.segments import check_document
 from pipeline.language.source import parse_text
 from pipeline.language.temporal import clock as run_clock
 
-ENGINES: Final = ("duckdb", "polars")
+
+def engine_params(*, passes: bool = False) -> tuple[Any, ...]:
+    """The registry's engines as pytest parameters, each with its marker (see conftest);
+    ``passes``: only those that compute the flags in passes over ranges of keys."""
+    return tuple(
+        pytest.param(name, marks=getattr(pytest.mark, spec.test_marker), id=name)
+        if spec.test_marker
+        else name
+        for name, spec in REGISTRY.items()
+        if spec.memory_limit or not passes
+    )
+
+
+#: Every engine of the registry (parameters of the behaviour tests).
+ENGINES: Final = engine_params()
+
+
+def engine_options(engine: str) -> EngineOptions:
+    """How the tests build ``engine``: Spark in one local session for the whole test run
+    (two cores, two shuffle partitions), which the engines leave running."""
+    if engine != "spark":
+        return EngineOptions()
+    from pipeline.engines.spark import spark_session
+
+    session, _ = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
+    return EngineOptions(spark_session=session)
+
+
+def build_engine(engine: str, paths: Mapping[str, Path]) -> Engine:
+    """The engine called ``engine`` of the registry over ``paths``, as the tests build it."""
+    return make_engine(engine, paths, engine_options(engine))
+
 
 #: The default run clock of the tests: a Sunday noon, UTC.
 AS_OF: Final = dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC)
@@ -160,13 +192,7 @@ def run_engine(
     clock: ir.Clock | None = None,
 ) -> set[Member]:
     """Membership from one engine as ``{(segment_id, property_id, entity_id)}``."""
-    runner: DuckDBEngine | PolarsEngine
-    if engine == "duckdb":
-        runner = DuckDBEngine(paths)
-    elif engine == "polars":
-        runner = PolarsEngine(paths)
-    else:
-        raise AssertionError(f"unknown engine {engine!r}")
+    runner = build_engine(engine, paths)
     try:
         table = runner.flags(
             segments, custom_types, clock or run_clock(AS_OF, zoneinfo.ZoneInfo("UTC"))

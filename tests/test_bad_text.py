@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from engine_helpers import ENGINES, engine_options
 
 from pipeline.cli import main
 from pipeline.inputs.text import invalid_text
@@ -47,7 +48,7 @@ def corrupt(path: Path, column: str, rows: list[int]) -> None:
     pq.write_table(table.set_column(index, table.schema.field(index), broken), path)
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     ("table", "column", "rows", "shown"),
     [
@@ -64,6 +65,7 @@ def test_text_that_is_not_utf8_is_a_located_data_error(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    engine_options(engine)  # the tests' one Spark session, reused by the run
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
     corrupt(data / f"{table}.parquet", column, rows)

@@ -576,11 +576,11 @@ def test_duckdb_out_of_memory_is_a_clear_error_and_publishes_nothing(
 
 def test_duckdb_spills_into_the_folder_it_is_given(tmp_path: Path, project: Path) -> None:
     """A run gives DuckDB a folder of its own (removed with the run), not ./.tmp."""
-    from pipeline.engines import make_engine
+    from pipeline.engines import EngineOptions, make_engine
 
     spill = tmp_path / "spill"
     inputs = {t: project / "data" / f"{t}.parquet" for t in TABLES}
-    engine = make_engine("duckdb", inputs, memory_limit="30MB", spill=spill)
+    engine = make_engine("duckdb", inputs, EngineOptions(memory_limit="30MB", spill=spill))
     try:
         assert engine.memory_limit == "28.6 MiB"  # type: ignore[attr-defined]
         # Sorting 3M rows does not fit in 30MB: the rest goes to disk.

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.cli import main
+from pipeline.engines import INTERACTIVE
 from pipeline.explore.preview import preview
 from pipeline.explore.session import load_definitions, validated_inputs
 from pipeline.explore.tree import Node
@@ -32,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 SEGMENTS = ROOT / "segments"
 AS_OF = "2026-11-20T12:00:00Z"
-ENGINES = ("duckdb", "polars")
+#: The engines that answer the marketer's commands (``EngineSpec.interactive``).
+ENGINES = INTERACTIVE
 
 
 @pytest.fixture(scope="module")

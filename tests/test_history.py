@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from engine_helpers import ENGINES, engine_options
 
 from pipeline.errors import RunError
 from pipeline.inputs.schema import TABLES
@@ -51,9 +52,11 @@ def _write_data(root: Path, orgs: list[dict[str, object]]) -> Path:
     return data
 
 
-@pytest.fixture(params=["duckdb", "polars"])
+@pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+    name = str(request.param)
+    engine_options(name)  # the tests' one Spark session, started before a run reuses it
+    return name
 
 
 class Project:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from engine_helpers import ENGINES, engine_options
 
 from pipeline.inputs import read_custom_attributes
 from pipeline.outputs import (
@@ -74,8 +75,9 @@ def test_every_name_is_declared_once() -> None:
         assert len(columns) == len(set(columns)), output.name
 
 
-@pytest.fixture(scope="module", params=["duckdb", "polars"])
+@pytest.fixture(scope="module", params=ENGINES)
 def published(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    engine_options(request.param)  # the tests' one Spark session, reused by the run
     out = tmp_path_factory.mktemp(f"out-{request.param}")
     config = RunConfig(
         data=ROOT / "data",

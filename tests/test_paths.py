@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from engine_helpers import ENGINES, engine_options
 
 from pipeline.parquet import glob_literal
 from pipeline.run import RunConfig, run
@@ -27,10 +28,11 @@ def test_glob_literal_matches_only_the_path_itself(tmp_path: Path) -> None:
     assert found == [(str(tmp_path / NASTY / "t.parquet"),)]
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_runs_read_and_publish_under_a_path_full_of_glob_characters(
     engine: str, tmp_path: Path
 ) -> None:
+    engine_options(engine)  # the tests' one Spark session, reused by the run
     data = tmp_path / f"data{NASTY}"
     shutil.copytree(ROOT / "data", data)
     out = tmp_path / NASTY

@@ -1,7 +1,9 @@
 """Spark parity: ``--engine spark`` gives exactly the DuckDB tables and memberships.
 
-One SparkSession (local mode) for the module; the engines and ``segments run`` reuse it. Many
-segments go into each Spark job, so the module stays within a few minutes. CI installs the
+The behaviour suites (operators, complement, limits, timeline, history) run on Spark as on every
+engine of the registry; this module adds what only Spark has: whole runs against DuckDB's
+tables, remote inputs. One SparkSession (local mode) for the test run; the engines and
+``segments run`` reuse it. CI installs the
 ``spark`` extra and Java: there a missing PySpark fails the module (``pytest.importorskip``
 would hide it); elsewhere, without PySpark, the module is skipped with a visible reason.
 """
@@ -18,9 +20,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from engine_helpers import Dataset, check_segments, run_engine, segment_yaml
-from test_complement import PAIRS, segment_texts, varied_tables
-from test_limits import CONTEXT, chain, folder, nested
+from engine_helpers import Dataset, check_segments, engine_options, run_engine, segment_yaml
 
 from pipeline.catalog import Catalog
 from pipeline.cli import main
@@ -38,8 +38,10 @@ except ImportError:
         raise
     pytest.skip("PySpark is not installed (pip install -e '.[spark]')", allow_module_level=True)
 
-from pipeline.engines.spark import SparkEngine, is_remote, spark_session, stage_remote_inputs
-from pipeline.language.segments import MAX_DEPTH, load_segments
+from pipeline.engines.spark import SparkEngine, is_remote, stage_remote_inputs
+
+#: Spark's tests run where its marker is on (``--all-engines``, CI; see conftest).
+pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES_IN = tuple(TABLES_SCHEMA)
@@ -58,10 +60,10 @@ TABLES = (
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    session, _ = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
-    yield session
-    session.stop()
+def spark() -> Any:
+    """The tests' one Spark session (see ``engine_helpers.engine_options``), left running
+    for the behaviour suites, which run on Spark too."""
+    return engine_options("spark").spark_session
 
 
 def spark_members(spark: Any, data: Dataset, texts: list[str], as_of: dt.datetime, tz: str) -> set:
@@ -116,33 +118,6 @@ def test_timeline_in_a_local_timezone_matches(spark: Any, tmp_path: Path) -> Non
     finally:
         duck.close()
         sparky.close()
-
-
-#: Differential cases over odd values (white space of every kind, blanks, nulls, quotes):
-#: every third complement pair of test_complement, both engines in one pass per entity.
-DIFFERENTIAL = PAIRS[::3]
-
-
-@pytest.mark.parametrize(
-    ("entity", "as_of", "tz"),
-    [
-        ("organization", dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC), "UTC"),
-        ("person", dt.datetime(2026, 3, 29, 12, tzinfo=dt.UTC), "Europe/Paris"),
-    ],
-)
-def test_differential_cases_match_duckdb(
-    spark: Any, tmp_path: Path, entity: str, as_of: dt.datetime, tz: str
-) -> None:
-    data = Dataset.write(tmp_path, varied_tables())
-    texts = segment_texts(DIFFERENTIAL, entity)
-    assert len(texts) > 60
-    segments = check_segments(texts, data.catalog, as_of, tz)
-    clock = run_clock(as_of, zoneinfo.ZoneInfo(tz))
-    want = run_engine("duckdb", data.paths, segments, data.custom_types, clock)
-    got = spark_members(spark, data, texts, as_of, tz)
-    assert got == want, (
-        f"spark - duckdb: {sorted(got - want)[:5]}, duckdb - spark: {sorted(want - got)[:5]}"
-    )
 
 
 def _generated_wheres(rng: random.Random) -> Iterator[object]:
@@ -222,24 +197,6 @@ def test_remote_inputs_are_fetched_through_spark(spark: Any, tmp_path: Path) -> 
 
 def test_remote_data_needs_the_spark_engine(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--data", "s3a://bucket/crm", "--out", "/nonexistent/out"]) == 4
-    assert "only --engine spark reads remote paths" in capsys.readouterr().err
-
-
-def test_definitions_at_the_limits_run_on_spark(spark: Any, tmp_path: Path) -> None:
-    """The longest chain of references and the deepest file accepted (as ``test_limits``)."""
-    rows = [
-        {"property_id": "p", "org_id": "o1", "name": "Acme"},
-        {"property_id": "p", "org_id": "o2"},
-    ]
-    data = Dataset.write(tmp_path, {"organizations": rows})
-    files = chain(MAX_DEPTH - 1) | {"deep": f"where: {nested(30)}\n"}
-    segments = load_segments(folder(tmp_path, files), CONTEXT)
-    engine = SparkEngine(data.paths, session=spark)
-    try:
-        table = engine.flags(
-            segments, {}, run_clock(CONTEXT.as_of, zoneinfo.ZoneInfo("UTC"))
-        ).table()
-    finally:
-        engine.close()
-    found = {(r["segment_id"], r["property_id"], r["entity_id"]) for r in table.to_pylist()}
-    assert found == {(sid, "p", "o1") for sid in files}
+    err = capsys.readouterr().err
+    assert "--engine duckdb reads local folders only" in err
+    assert "add --engine spark" in err

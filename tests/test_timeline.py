@@ -10,10 +10,10 @@ from typing import Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from engine_helpers import ENGINES, build_engine, engine_params
 
 from pipeline.catalog import Catalog, CustomAttribute
 from pipeline.compile.sql_query import compile_flags
-from pipeline.engines import make_engine
 from pipeline.engines.base import Engine
 from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.engines.polars import PolarsEngine
@@ -145,19 +145,21 @@ def data(tmp_path: Path) -> dict[str, Path]:
 IN_PASSES = "-in-passes"
 
 
-@pytest.fixture(params=["duckdb", "duckdb" + IN_PASSES, "polars", "polars" + IN_PASSES])
+@pytest.fixture(params=[*ENGINES, *(e + IN_PASSES for e in engine_params(passes=True))])
 def engine_name(request: pytest.FixtureRequest) -> str:
+    """Every engine, and each that has passes computing one entity per pass."""
     return str(request.param)
 
 
-@pytest.fixture(params=["duckdb", "polars"])
+@pytest.fixture(params=ENGINES)
 def timeline_engine(request: pytest.FixtureRequest) -> str:
     """The timeline phase computes no flags: no passes."""
     return str(request.param)
 
 
 def in_passes(name: str, data: dict[str, Path], rows_per_pass: int) -> DuckDBEngine | PolarsEngine:
-    engine = DuckDBEngine(data) if name == "duckdb" else PolarsEngine(data)
+    engine = build_engine(name, data)
+    assert isinstance(engine, DuckDBEngine | PolarsEngine)
     engine.max_rows_per_pass = rows_per_pass
     return engine
 
@@ -165,7 +167,7 @@ def in_passes(name: str, data: dict[str, Path], rows_per_pass: int) -> DuckDBEng
 def make(engine_name: str, data: dict[str, Path]) -> Engine:
     if engine_name.endswith(IN_PASSES):
         return in_passes(engine_name.removesuffix(IN_PASSES), data, 1)
-    return make_engine(engine_name, data)
+    return build_engine(engine_name, data)
 
 
 CATALOG = Catalog.build(
@@ -201,7 +203,7 @@ def members(
 def test_rollups_window_edges_attribution_and_properties(
     timeline_engine: str, data: dict[str, Path]
 ) -> None:
-    engine = make_engine(timeline_engine, data)
+    engine = build_engine(timeline_engine, data)
     written = data["timeline"].with_name("daily.parquet")
     try:
         engine.timeline(CLOCK, written, written.with_name("rollups.parquet"))
@@ -237,7 +239,7 @@ def test_rollups_window_edges_attribution_and_properties(
 
 def test_daily_days_are_in_the_run_timezone(timeline_engine: str, data: dict[str, Path]) -> None:
     chatham = clock(AS_OF, zoneinfo.ZoneInfo("Pacific/Chatham"))  # UTC+13:45
-    engine = make_engine(timeline_engine, data)
+    engine = build_engine(timeline_engine, data)
     written = data["timeline"].with_name("daily.parquet")
     try:
         engine.timeline(chatham, written, written.with_name("rollups.parquet"))

@@ -11,6 +11,7 @@ read (``s3a://``, ``hdfs://``, ``abfss://``) when the engine is built directly w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -30,11 +31,13 @@ from pipeline.engines.base import (
     own_flags,
     write_timeline,
 )
-from pipeline.errors import RunError
+from pipeline.errors import InvalidText, RunError
 from pipeline.language import ir
 from pipeline.outputs import DAILY, ROLLUPS
 
 ROLLUPS_TABLE: Final = ROLLUPS.name
+#: What Hadoop's glob reads as a pattern in a path (and its escape).
+_HADOOP_GLOB: Final = re.compile(r"[\\*?\[\]{}]")
 #: A step's cached flags while a later step reads its shared filters.
 SHARED_TABLE: Final = "shared_filters"
 
@@ -97,9 +100,10 @@ class SparkEngine:
         else:
             self.owned = False
         self.spark = session
+        self.inputs = list(inputs)
         self.views = [*inputs, ROLLUPS_TABLE, SHARED_TABLE]
         for table, path in inputs.items():
-            self.spark.read.parquet(str(path)).createOrReplaceTempView(table)
+            self.spark.read.parquet(hadoop_literal(str(path))).createOrReplaceTempView(table)
         self.rollups_ready = False
         #: Frames held in Spark's cache while the engine lives.
         self.cached: list[Any] = []
@@ -107,7 +111,29 @@ class SparkEngine:
     def _frame(self, query: exp.Query) -> Any:
         return self.spark.sql(render(query, "spark", consume=True))
 
+    def _require_utf8(self) -> None:
+        """Raises :class:`InvalidText` if a text column of an input (or an element of a text
+        list) is not UTF-8. DuckDB and Polars refuse such text when they read it; Spark reads
+        the bytes as they are, so it looks for them first: one job per table, over its text
+        columns (the run then says where, see ``inputs.text``)."""
+        for table in self.inputs:
+            frame = self.spark.table(table)
+            tests = []
+            for field in frame.schema.fields:
+                kind = field.dataType.typeName()
+                name = f"`{field.name}`"
+                if kind == "string":
+                    tests.append(f"count_if(NOT is_valid_utf8({name}))")
+                elif kind == "array" and field.dataType.elementType.typeName() == "string":
+                    tests.append(f"count_if(exists({name}, x -> NOT is_valid_utf8(x)))")
+            if not tests:
+                continue
+            counts = frame.selectExpr(*tests).first()
+            if any(counts):
+                raise InvalidText(f"{table}: text that is not UTF-8")
+
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
+        self._require_utf8()
         rollups_frame = self._frame(rollups_query(clock)).orderBy(*ROLLUPS.order)
         # Segments reading rollup columns join this cached view instead of aggregating again.
         cached = rollups_frame.cache()
@@ -154,6 +180,16 @@ class SparkEngine:
             self.spark.catalog.dropTempView(view)
         if self.owned:
             self.spark.stop()
+
+
+def hadoop_literal(path: str) -> str:
+    """``path`` as Spark (Hadoop's glob) reads it literally: its glob characters escaped, so
+    that a folder named ``o[1]?*`` is that folder, not a pattern.
+
+    >>> print(hadoop_literal("/out/o[1]?*x/t.parquet"))
+    /out/o\\[1\\]\\?\\*x/t.parquet
+    """
+    return _HADOOP_GLOB.sub(r"\\\g<0>", path)
 
 
 def is_remote(data: str) -> bool:

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.catalog import Catalog
-from pipeline.engines import ENGINES, make_engine
+from pipeline.engines import INTERACTIVE, EngineOptions, make_engine
 from pipeline.engines.base import Engine, Flags
 from pipeline.errors import InvalidText, RunError, did_you_mean
 from pipeline.inputs import read_inputs
@@ -114,10 +114,10 @@ def published_inputs(data: Path, out: Path) -> ValidatedInputs | None:
 
 
 def check_engine(name: str) -> None:
-    if name not in ENGINES or name == "spark":
+    if name not in INTERACTIVE:
         raise RunError(
             f"unknown engine {name!r} for this command",
-            did_you_mean(name, ENGINES[:2]) or "use duckdb or polars",
+            did_you_mean(name, INTERACTIVE) or f"use {' or '.join(INTERACTIVE)}",
         )
 
 
@@ -130,7 +130,9 @@ def evaluate(
 ) -> Flags:
     """The flags of ``segments`` as the engine computes them in a run."""
     check_engine(engine_name)
-    engine: Engine = make_engine(engine_name, inputs.tables, memory_limit=memory_limit)
+    engine: Engine = make_engine(
+        engine_name, inputs.tables, EngineOptions(memory_limit=memory_limit)
+    )
     try:
         return engine.flags(segments, definitions.custom_types, definitions.clock)
     except InvalidText as error:

@@ -12,15 +12,19 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 
 from pipeline.catalog import Catalog, CustomAttribute
+from pipeline.engines import REGISTRY
+from pipeline.engines.base import Engine
 from pipeline.engines.duckdb import DuckDBEngine
 from pipeline.engines.polars import PolarsEngine
 from pipeline.errors import Problem, ProblemCollector
@@ -36,11 +40,17 @@ from .strategies import CUSTOM, PROPERTIES, Scenario, relational_scenarios, scen
 
 try:  # the repository root is on sys.path (python -m pytest, or tests/ became a package)
     from tests import reference
+    from tests.engine_helpers import build_engine
 except ModuleNotFoundError:  # pytest put tests/ itself on sys.path
     import reference  # type: ignore[no-redef]
+    from engine_helpers import build_engine  # type: ignore[no-redef]
 
 Member = tuple[str, str, str]
 PROFILE_NAME = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+
+#: The engines every example runs on: those without a test marker (in this process). The
+#: others (Spark) run fewer examples of their own (see the end of the module).
+LOCAL = tuple(name for name, spec in REGISTRY.items() if spec.test_marker is None)
 
 
 def write_tables(tables: dict[str, list[dict[str, Any]]], directory: Path) -> dict[str, Path]:
@@ -81,7 +91,9 @@ def check_batch(scenario: Scenario, ctx: CheckContext) -> list[Any]:
 
 
 def engine_membership(
-    scenario: Scenario, rollups: dict[str, pa.Table] | None = None
+    scenario: Scenario,
+    rollups: dict[str, pa.Table] | None = None,
+    engines: tuple[str, ...] = LOCAL,
 ) -> dict[str, set[Member]]:
     """Members per engine, every segment of the scenario evaluated in one call.
 
@@ -89,6 +101,7 @@ def engine_membership(
     does) and its table is stored there under the engine's name; then both engines also run
     in passes over ranges of two entities (the restrictions matter most for events, links and
     nested filters; the attribute-only scenarios would only pay the passes' time).
+    ``engines``: the registry's engines to evaluate (see :data:`LOCAL`).
     """
     catalog = Catalog.build(
         [
@@ -104,16 +117,16 @@ def engine_membership(
     found = {}
     with tempfile.TemporaryDirectory() as directory:
         paths = write_tables(scenario.tables, Path(directory))
-        engines: list[tuple[str, Callable[[], DuckDBEngine | PolarsEngine]]] = [
-            ("duckdb", lambda: DuckDBEngine(paths, threads=1)),
-            ("polars", lambda: PolarsEngine(paths)),
+        builds: list[tuple[str, Callable[[], Engine]]] = [
+            (name, partial(build_engine, name, paths)) for name in engines
         ]
         if rollups is not None:
-            engines += [
-                ("duckdb, in passes", lambda: _in_passes(DuckDBEngine(paths, threads=1))),
-                ("polars, in passes", lambda: _in_passes(PolarsEngine(paths))),
+            builds += [
+                (f"{name}, in passes", partial(_in_passes, name, paths))
+                for name in engines
+                if REGISTRY[name].memory_limit
             ]
-        for name, make in engines:
+        for name, make in builds:
             engine = make()
             try:
                 if rollups is not None:
@@ -129,12 +142,11 @@ def engine_membership(
     return found
 
 
-E = TypeVar("E", DuckDBEngine, PolarsEngine)
-
-
-def _in_passes(engine: E) -> E:
+def _in_passes(name: str, paths: dict[str, Path]) -> Engine:
     """An engine as if no more than two entities fitted in its memory: the flags query runs
-    once per range of two entity keys, reading only their rows and their linked rows."""
+    once per range of two entities."""
+    engine = build_engine(name, paths)
+    assert isinstance(engine, DuckDBEngine | PolarsEngine)
     engine.max_rows_per_pass = 2
     return engine
 
@@ -177,12 +189,14 @@ def assert_rollups_agree(scenario: Scenario, tables: dict[str, pa.Table]) -> Non
                 )
 
 
-def assert_agreement(scenario: Scenario, with_timeline: bool = False) -> None:
+def assert_agreement(
+    scenario: Scenario, with_timeline: bool = False, engines: tuple[str, ...] = LOCAL
+) -> None:
     expected = reference.membership(
         scenario.tables, scenario.segments, scenario.as_of, scenario.timezone
     )
     rollups: dict[str, pa.Table] | None = {} if with_timeline else None
-    found = engine_membership(scenario, rollups)
+    found = engine_membership(scenario, rollups, engines)
     if rollups is not None:
         assert_rollups_agree(scenario, rollups)
     for text in scenario.segments:
@@ -264,3 +278,28 @@ def test_timeline_relationships_references_and_rollups(scenario: Scenario) -> No
     """Timeline, people/organizations, in_segment/not_in_segment, rollup attributes and the
     ``timeline_rollups`` table itself, over events on window edges and many-to-many links."""
     assert_agreement(scenario, with_timeline=True)
+
+
+#: The examples an engine with a test marker (Spark: a job per query) runs, per test.
+MARKED = settings(PROFILE, max_examples=5) if PROFILE_NAME == "ci" else PROFILE
+MARKED_ENGINES = [
+    pytest.param(name, marks=getattr(pytest.mark, spec.test_marker), id=name)
+    for name, spec in REGISTRY.items()
+    if spec.test_marker
+]
+
+
+@pytest.mark.parametrize("engine", MARKED_ENGINES)
+@settings(MARKED)
+@given(scenario=scenarios())
+def test_every_attribute_type_on_the_other_engines(engine: str, scenario: Scenario) -> None:
+    """Every attribute type over two properties holding the same ids, and segment ids named
+    as the query's columns: no membership leaks from one property to the other on Spark."""
+    assert_agreement(scenario, engines=(engine,))
+
+
+@pytest.mark.parametrize("engine", MARKED_ENGINES)
+@settings(MARKED)
+@given(scenario=relational_scenarios())
+def test_timeline_relationships_on_the_other_engines(engine: str, scenario: Scenario) -> None:
+    assert_agreement(scenario, with_timeline=True, engines=(engine,))
