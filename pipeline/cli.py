@@ -23,7 +23,13 @@ from typer.exceptions import TyperException
 
 from pipeline import __version__
 from pipeline.engines import ENGINES, INTERACTIVE, REGISTRY
-from pipeline.errors import DefinitionError, InputDataError, RunError, SegmentError
+from pipeline.errors import (
+    DefinitionError,
+    InputDataError,
+    RunError,
+    SegmentError,
+    machine_error,
+)
 from pipeline.project import ENVIRONMENT, applies, default_map, find_project
 
 EXIT_DEFINITIONS: Final = 1
@@ -549,11 +555,21 @@ def _os_reason(error: OSError) -> str:
 
 def _os_hint(error: OSError) -> str:
     unchanged = "; the published tables are unchanged"
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "free space on that disk, or give --out (or TMPDIR) another one" + unchanged
-    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return "give a folder this user may write to" + unchanged
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free space on that disk, or give --out (or TMPDIR) a larger one" + unchanged
+    if error.errno == errno.EROFS:
+        return "give --out a folder on a file system mounted read-write" + unchanged
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return (
+            "let the user who runs segments read the data and segment folders and write "
+            "to --out" + unchanged
+        )
     return "a problem of the machine or its file system" + unchanged
+
+
+def _os_failure(error: OSError) -> int:
+    sys.stderr.write(f"segments: error: {_os_reason(error)}\n    Hint: {_os_hint(error)}\n")
+    return EXIT_RUN
 
 
 def _configured() -> TyperGroup:
@@ -682,9 +698,11 @@ def _main(argv: list[str] | None) -> int:
         sys.stderr.write(f"segments: error: {message}\n    Hint: see `segments --help`\n")
         return int(getattr(usage, "exit_code", 2))
     except OSError as error:  # the machine: a full disk, a read-only or unwritable folder
-        sys.stderr.write(f"segments: error: {_os_reason(error)}\n    Hint: {_os_hint(error)}\n")
-        return EXIT_RUN
-    except Exception as error:  # a genuine bug
+        return _os_failure(machine_error(error) or error)
+    except Exception as error:  # a genuine bug, unless a library says the machine's fault
+        fault = machine_error(error)
+        if fault is not None:  # e.g. DuckDB's IOException "No space left on device"
+            return _os_failure(fault)
         sys.stderr.write(
             f"segments: internal error: {type(error).__name__}: {error}\n"
             "    Hint: this is a bug; please report it with the command you ran\n"

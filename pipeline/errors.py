@@ -8,8 +8,14 @@ for these.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import errno
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -145,3 +151,65 @@ class ProblemCollector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise DefinitionError(self.problems)
+
+
+#: The faults of the machine that a library may report in words only (DuckDB, and pyarrow
+#: without the path): recognised by their errno, or by the system's own words for it.
+MACHINE_ERRNOS: Final = (
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+)
+#: Faults that only a write can meet: the run writes only under its output folder.
+WRITE_ERRNOS: Final = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+_ERRNO_IN_TEXT: Final = re.compile(r"errno\W{0,4}(\d+)", re.IGNORECASE)
+# DuckDB: Could not write file "PATH": ..., inside a JSON text (the quotes escaped).
+_PATH_IN_TEXT: Final = re.compile(r'(?:file|directory) \\?"(.+?)\\?"')
+
+
+def machine_error(error: BaseException, path: Path | str | None = None) -> OSError | None:
+    """``error`` as the :class:`OSError` the CLI reports (exit 4, the system's words for its
+    errno, the path, a hint) when it is a fault of the machine: a full disk, a read-only or
+    forbidden folder. None for anything else.
+
+    DuckDB says these in words (``IOException``, with the file in the text) and pyarrow
+    without the path; ``path`` names the file or folder being written when the error does
+    not.
+
+    >>> machine_error(OSError(28, "Error writing bytes to file. Detail: [errno 28] ..."), "out")
+    OSError(28, 'No space left on device')
+    """
+    text = str(error)
+    number = error.errno if isinstance(error, OSError) else None
+    if number is None:
+        found = _ERRNO_IN_TEXT.search(text)
+        number = int(found.group(1)) if found else None
+    if number is None:
+        number = next((n for n in MACHINE_ERRNOS if os.strerror(n) in text), None)
+    if number not in MACHINE_ERRNOS:
+        return None
+    named = None
+    if isinstance(error, OSError):
+        # A copy (shutil) names its source first: a write fault is the destination's.
+        copied = number in WRITE_ERRNOS and error.filename2 is not None
+        named = error.filename2 if copied else error.filename
+    if named is None:
+        quoted = _PATH_IN_TEXT.search(text)
+        named = quoted.group(1) if quoted else path
+    return OSError(number, os.strerror(number), None if named is None else str(named))
+
+
+@contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """Faults of the machine met inside, that do not say where (pyarrow's), name ``path``:
+    the file or folder the block writes."""
+    try:
+        yield
+    except OSError as error:
+        located = machine_error(error, path)
+        if located is None:
+            raise
+        raise located from error

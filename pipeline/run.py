@@ -27,7 +27,7 @@ from pipeline.collector import collector_paused
 from pipeline.compile.sql_query import compile_entity
 from pipeline.engines import ENGINES, REGISTRY, EngineOptions, make_engine
 from pipeline.engines.base import CustomTypes
-from pipeline.errors import InvalidText, RunError, did_you_mean
+from pipeline.errors import WRITE_ERRNOS, InvalidText, RunError, did_you_mean, machine_error
 from pipeline.inputs import read_custom_attributes, read_inputs
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.inputs.text import invalid_text
@@ -324,18 +324,43 @@ def run(config: RunConfig, reporter: Reporter | None = None) -> RunResult:
                     config, reporter, catalog, segments, chosen, record, work, background
                 )
         except BaseException as error:
+            shutil.rmtree(work, ignore_errors=True)  # first: on a full disk, room for the record
+            fault = _located(error, config.out)
+            shown = error if fault is None else fault
             record["status"] = "failed"
-            record["error"] = str(error).split("\n", 1)[0] or type(error).__name__
+            record["error"] = str(shown).split("\n", 1)[0] or type(error).__name__
             # every problem with its location (all the definition or data errors), not
             # only the first line
-            record["error_detail"] = str(error) or type(error).__name__
-            record_failure(config.out, record)
+            record["error_detail"] = str(shown) or type(error).__name__
+            try:
+                record_failure(config.out, record)
+            except OSError as unrecorded:  # the disk is full: the reason still reaches the user
+                reporter.event(
+                    "warning",
+                    message=f"the failed run is not recorded in runs: {unrecorded}",
+                    hint="the log and the exit code say why it failed",
+                )
             reporter.event("run failed", error=record["error"], detail=record["error_detail"])
+            if fault is not None:
+                raise fault from error
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
     reporter.event("run finished", run_id=result.run_id, members=result.members)
     return result
+
+
+def _located(error: BaseException, out: Path) -> OSError | None:
+    """A fault of the machine that says no path (pyarrow's ``[errno 28]``, in words), as the
+    :class:`OSError` the CLI reports, naming ``out``: only a write meets a full disk or a
+    read-only file system, and the run writes under ``out`` alone. None for any other error
+    (reported as it is)."""
+    if not isinstance(error, OSError) or error.filename is not None:
+        return None
+    fault = machine_error(error, out)
+    if fault is None or fault.errno not in WRITE_ERRNOS:
+        return None
+    return fault
 
 
 def _staged(config: RunConfig, work: Path, reporter: Reporter) -> RunConfig:

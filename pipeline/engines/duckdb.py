@@ -34,7 +34,7 @@ from pipeline.engines.base import (
     rows_per_pass,
     split_properties,
 )
-from pipeline.errors import InvalidText, RunError
+from pipeline.errors import InvalidText, RunError, machine_error
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.outputs import DAILY, ROLLUPS
@@ -182,11 +182,18 @@ class DuckDBEngine:
     def _memory(self) -> Iterator[None]:
         """DuckDB running out of memory is a limit of the machine, not a bug: say so. A query
         Ctrl-C interrupted is an interruption (exit 130), as anywhere else in the run; text
-        that is not UTF-8 is the data's (see ``inputs.text``)."""
+        that is not UTF-8 is the data's (see ``inputs.text``). A full disk or a read-only
+        folder met while DuckDB writes (the timeline files, what it spills) is the machine's
+        too: the :class:`OSError` the CLI reports, naming the file DuckDB names."""
         try:
             yield
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
+        except duckdb.IOException as error:
+            fault = machine_error(error)
+            if fault is None:
+                raise
+            raise fault from None
         except RuntimeError as error:  # a signal seen while DuckDB fetched a result
             if "Query interrupted" not in str(error):
                 raise
@@ -196,9 +203,17 @@ class DuckDBEngine:
                 raise
             raise InvalidText(str(error).splitlines()[0]) from None
         except duckdb.OutOfMemoryException as error:
+            reason = str(error).splitlines()[0]
+            if "max_temp_directory_size" in str(error):
+                # What DuckDB may spill is capped by the free space of the disk it spills to.
+                spill = _setting(self.con, "temp_directory")
+                raise RunError(
+                    f"DuckDB ran out of memory and of disk space to spill to ({spill}): " + reason,
+                    f"free space on the disk of {spill} (or use --out on a larger one), or "
+                    "raise --memory-limit if the machine has more memory",
+                ) from None
             raise RunError(
-                f"DuckDB ran out of memory (limit {self.memory_limit}): "
-                + str(error).splitlines()[0],
+                f"DuckDB ran out of memory (limit {self.memory_limit}): {reason}",
                 "raise --memory-limit if the machine has more memory, run fewer segments at "
                 "once, or use --engine spark for data that outgrows one machine",
             ) from None

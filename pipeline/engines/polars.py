@@ -25,7 +25,7 @@ from pipeline.engines.base import (
     split_properties,
     write_timeline,
 )
-from pipeline.errors import InvalidText
+from pipeline.errors import InvalidText, writing
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.outputs import DAILY, ROLLUPS
@@ -74,7 +74,8 @@ class PolarsEngine:
         self.max_rows_per_pass: int | None = None
 
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
-        with _utf8_text():
+        # pyarrow writes the files; a full disk it meets says no path: the folder's.
+        with _utf8_text(), writing(daily_path.parent):
             self._timeline(clock, daily_path, rollups_path)
 
     def _timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:

@@ -24,8 +24,11 @@ def record_failure(out: Path, record: dict[str, Any]) -> None:
     finished = dt.datetime.now(dt.UTC)
     payload = {**record, "finished_at": finished}
     temp = path.with_suffix(".tmp")
-    temp.write_text(json.dumps(payload, default=_iso))
-    os.replace(temp, path)
+    try:
+        temp.write_text(json.dumps(payload, default=_iso))
+        os.replace(temp, path)
+    finally:  # a full disk: no half-written record left for the next run to read
+        temp.unlink(missing_ok=True)
 
 
 def pending_failures(out: Path) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.errors import writing
 from pipeline.outputs import CHANGES, HISTORY, INSTANT, MEMBERSHIP, SIZES
 from pipeline.parquet import ROW_GROUP, ParquetSink
 from pipeline.publish.snapshot import Written
@@ -206,7 +207,8 @@ def advance(
     """
     names = {"membership": MEMBERSHIP, "history": HISTORY, "changes": CHANGES}
     counts: dict[str, list[pa.Table]] = {n: [] for n in ("members", "entered", "exited")}
-    with ExitStack() as stack, ThreadPoolExecutor(len(names), "write") as pool:
+    # pyarrow says no path when the disk is full: the folder is named.
+    with writing(folder), ExitStack() as stack, ThreadPoolExecutor(len(names), "write") as pool:
         sinks = {
             name: stack.enter_context(ParquetSink(folder / f"{name}.parquet", output.schema))
             for name, output in names.items()

@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
-from pipeline.errors import RunError
+from pipeline.errors import RunError, machine_error
 
 
 @contextmanager
@@ -27,8 +27,12 @@ def output_lock(
     out: Path, wait_seconds: float = 0.0, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """Hold ``OUT/.lock`` for the block; ``on_wait(holder)`` is called once if it must wait."""
-    if out.exists() and not out.is_dir():
-        raise RunError(f"--out {out} is a file, not a folder", "give a folder (it is created)")
+    for folder in (out, *out.parents):  # --out FILE, or --out FILE/sub
+        if folder.exists() and not folder.is_dir():
+            where = "" if folder == out else f" ({folder} is a file)"
+            raise RunError(
+                f"--out {out} is a file, not a folder{where}", "give a folder (it is created)"
+            )
     path = out / ".lock"
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -36,7 +40,8 @@ def output_lock(
     except OSError as error:
         raise RunError(
             f"cannot write to the output folder {out}: {error.strerror}",
-            "give a folder this user may create and write to",
+            "give a folder this user may create and write to (on a file system mounted "
+            "read-write); the published tables are unchanged",
         ) from None
     try:
         deadline = time.monotonic() + wait_seconds
@@ -57,8 +62,11 @@ def output_lock(
                 time.sleep(0.2)
         handle.seek(0)
         handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:
+            # Past Python's buffer: a write that fails leaves nothing to write again at close.
+            os.write(handle.fileno(), str(os.getpid()).encode())
+        except OSError as error:  # a full disk: not even the pid fits (the file stays empty)
+            raise (machine_error(error, path) or error) from None
         try:
             yield
         finally:

@@ -30,6 +30,7 @@ from typing import Final
 
 import polars as pl
 
+from pipeline.errors import machine_error
 from pipeline.language import ir
 from pipeline.language.words import explain
 from pipeline.outputs import DAILY, RUNS, SIZES
@@ -105,15 +106,18 @@ def write_report(
     An event rather than a phase: a phase may hold the terminal's live status line, and
     nothing here may fail a published run."""
     started = time.monotonic()
+    path = out / REPORT
     try:
         page = render(read(out, clock), segments, clock).encode()
-        path = out / REPORT
         _write_atomically(path, page)
     except Exception as error:
+        fault = machine_error(error, path)  # a full disk: the earlier report is left whole
+        reason = f"{type(error).__name__}: {error}" if fault is None else str(fault.strerror)
+        where = "" if fault is None else f" (free space on the disk of {out})"
         reporter.event(
             "warning",
-            message=f"{REPORT} was not written: {type(error).__name__}: {error}",
-            hint="the run is published; the next run writes the report again",
+            message=f"{REPORT} was not written: {reason}",
+            hint=f"the run is published; the next run writes the report again{where}",
         )
         return None
     seconds = round(time.monotonic() - started, 3)

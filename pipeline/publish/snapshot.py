@@ -10,6 +10,8 @@ Layout of an output directory::
 A run writes its snapshot completely (files fsynced), then replaces ``current`` with one
 ``rename`` of a new symlink, which POSIX makes atomic: a reader resolves either the old or the
 new snapshot, never a mix. The stable ``OUT/<table>`` links and the views never change.
+``warehouse.duckdb`` is brought up to date right after the switch; a run that cannot write it
+(a full disk, an interruption) switches back, so that it fails with the earlier run published.
 
 A table that only grows run after run (``segment_changes``) is published :class:`Appended`:
 the new snapshot hard-links the earlier snapshot's files, which are never modified, and adds
@@ -37,6 +39,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.errors import RunError, machine_error, writing
 from pipeline.parquet import fsync, write_parquet
 from pipeline.publish import warehouse
 from pipeline.publish.faults import checkpoint
@@ -211,20 +214,25 @@ def _warehouse(out: Path, tables: list[str], warn: Warn | None = None) -> None:
         ):
             built = Path(folder) / WAREHOUSE
             if source is not None:
-                with open(built, "wb") as copy:
+                with writing(built), open(built, "wb") as copy:
                     shutil.copyfileobj(source, copy)
                 if wal.exists():  # a session that was killed: its last changes
-                    shutil.copyfile(wal, built.with_name(wal.name))
+                    with writing(built.with_name(wal.name)):
+                        shutil.copyfile(wal, built.with_name(wal.name))
             if not warehouse.update(built, wanted):
                 return
-            shutil.copyfile(built, staging)
-            fsync(staging)
+            with writing(staging):
+                shutil.copyfile(built, staging)
+                fsync(staging)
             # The copy holds its changes; left there, DuckDB would not open the new file.
             wal.unlink(missing_ok=True)
             os.replace(staging, path)
             _fsync_dir(out)
     except (BlockingIOError, duckdb.Error) as error:
         staging.unlink(missing_ok=True)
+        fault = None if isinstance(error, BlockingIOError) else machine_error(error)
+        if fault is not None:  # DuckDB met a full disk (or the like) in TMPDIR: no warning
+            raise fault from None
         why = "it is open for writing" if isinstance(error, BlockingIOError) else str(error)
         message = (
             f"{path} was not updated ({why}); its views still read the current tables, and "
@@ -238,6 +246,9 @@ def _warehouse(out: Path, tables: list[str], warn: Warn | None = None) -> None:
             _log.warning("%s. Hint: %s", message, hint)
         else:
             warn(message, hint)
+    except BaseException:
+        staging.unlink(missing_ok=True)  # a full disk: its space back
+        raise
 
 
 def publish(
@@ -256,18 +267,22 @@ def publish(
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
-    # pyarrow encodes without the GIL: two writers keep both cores busy (three tables have a
-    # row per membership). Each table still passes its checkpoint, in order.
-    with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-        written = [pool.submit(write_table, staging / t, data) for t, data in tables.items()]
-        try:
-            for future in written:
-                future.result()
-                checkpoint("table-written")
-        except BaseException:
-            pool.shutdown(cancel_futures=True)  # the snapshot is abandoned: write no more
-            raise
-    _fsync_dir(staging)
+    try:
+        # pyarrow encodes without the GIL: two writers keep both cores busy (three tables
+        # have a row per membership). Each table still passes its checkpoint, in order.
+        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+            written = [pool.submit(_write, staging / t, data) for t, data in tables.items()]
+            try:
+                for future in written:
+                    future.result()
+                    checkpoint("table-written")
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the snapshot is abandoned: write no more
+                raise
+        _fsync_dir(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a full disk: its space back at once
+        raise
     checkpoint("snapshot-written")
     final = snapshots / name
     if final.exists():
@@ -276,23 +291,68 @@ def publish(
     _fsync_dir(snapshots)
     checkpoint("snapshot-renamed")
 
+    previous = os.readlink(out / CURRENT) if (out / CURRENT).is_symlink() else None
+    created = []
     for table in tables:  # stable paths, created once; they never change afterwards
         link = out / table
         if not link.is_symlink():
             if link.exists():
                 shutil.rmtree(link)
             link.symlink_to(Path(CURRENT) / table, target_is_directory=True)
-    pointer = out / f".{CURRENT}.{os.getpid()}.tmp"
-    pointer.unlink(missing_ok=True)
-    pointer.symlink_to(Path(SNAPSHOTS) / name, target_is_directory=True)
-    os.replace(pointer, out / CURRENT)
-    _fsync_dir(out)
+            created.append(link)
+    _switch(out, Path(SNAPSHOTS) / name)
     checkpoint("pointer-switched")
-    _warehouse(out, sorted(tables), warn)
+    try:
+        _warehouse(out, sorted(tables), warn)
+    except BaseException as error:
+        # The warehouse is published with the tables: a run that cannot write it (a full
+        # disk, an interruption) is undone, and fails with the earlier run published.
+        _switch_back(out, previous, final, created, error)
+        raise
     checkpoint("warehouse-built")
     prune(out, keep)
     checkpoint("pruned")
     return final
+
+
+def _write(folder: Path, table: pa.Table | Appended | Written) -> None:
+    with writing(folder):  # pyarrow says no path when the disk is full
+        write_table(folder, table)
+
+
+def _switch(out: Path, target: Path) -> None:
+    """``OUT/current`` pointed at ``target`` by one rename (atomic for readers)."""
+    pointer = out / f".{CURRENT}.{os.getpid()}.tmp"
+    pointer.unlink(missing_ok=True)
+    pointer.symlink_to(target, target_is_directory=True)
+    os.replace(pointer, out / CURRENT)
+    _fsync_dir(out)
+
+
+def _switch_back(
+    out: Path, previous: str | None, snapshot: Path, created: Sequence[Path], error: BaseException
+) -> None:
+    """Undo a switch to ``snapshot``: ``current`` names the ``previous`` snapshot again (or
+    is gone, with the stable links ``created``, if there was none) and ``snapshot`` is
+    deleted. A reader may have read the new snapshot meanwhile, whole; never a mix.
+
+    Raises :class:`RunError` if it cannot be undone: the run is then published, with the
+    warehouse of the run before (the next run brings it up to date)."""
+    try:
+        if previous is None:
+            (out / CURRENT).unlink(missing_ok=True)
+        else:
+            _switch(out, Path(previous))
+        for link in created:
+            link.unlink(missing_ok=True)
+        _fsync_dir(out)
+    except OSError as undo:
+        raise RunError(
+            f"the run is published, but {out / WAREHOUSE} is not up to date: "
+            + str(error).split("\n", 1)[0],
+            f"the next run updates it (undoing the publication failed: {undo})",
+        ) from error
+    shutil.rmtree(snapshot, ignore_errors=True)
 
 
 def clean_leftovers(out: Path) -> None:
