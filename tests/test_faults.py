@@ -539,3 +539,22 @@ def test_an_unreadable_data_folder(project: Path, tmp_path: Path, restricted: li
     assert (out / ".lock").read_text() == ""
     assert _segments("run", "--data", str(data), "--segments", str(project / "segments"),
                      "--out", str(out), "--as-of", NEXT, "-q")[0] == 0  # fmt: skip
+
+
+def test_an_unreadable_input_file(project: Path, tmp_path: Path, restricted: list[str]) -> None:
+    """An input file this user may not read is a fault of the machine (exit 4, the file and a
+    hint about permissions), not a broken file of the data (exit 3)."""
+    data = tmp_path / "data"
+    shutil.copytree(project / "data", data)
+    out, before = _published(project, tmp_path)
+    locked = data / "timeline.parquet"
+    locked.chmod(0)
+    try:
+        code, err = _restricted_run(restricted, data, project / "segments", out).split("\n", 1)
+    finally:
+        locked.chmod(0o644)
+    assert code == "4", err
+    hint = _machine_failure(err, "Permission denied", str(locked))
+    assert "read the data" in hint and "the published tables are unchanged" in hint
+    assert _outputs(out) == before
+    assert (out / ".lock").read_text() == ""

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from pipeline.errors import DataIssue, did_you_mean
+from pipeline.errors import DataIssue, did_you_mean, machine_error
 from pipeline.inputs.findings import MAX_EXAMPLES
 from pipeline.inputs.schema import TABLES, TEXT_LIST, UTC_TS
 from pipeline.inputs.table_rules import REQUIRED
@@ -163,6 +163,9 @@ def _open(table: str, path: Path, data_dir: Path) -> _File | DataIssue:
         schema = fragment.physical_schema
         rows = fragment.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
+        fault = machine_error(exc, path)
+        if fault is not None:  # a file this user may not read: the machine's fault (exit 4)
+            raise fault from None
         return _unreadable(table, label, str(exc))
     partitioned, partition = _partition_value(path.relative_to(data_dir).parts[1:-1])
     return _File(label, fragment, schema, rows, partitioned, partition)
