@@ -367,7 +367,7 @@ def _matches(now: pl.DataFrame, open_stays: pl.DataFrame) -> tuple[pl.Series, pl
     decide.
     """
     ours, theirs = _hashes(now), _hashes(open_stays)
-    found, kept = ours.is_in(theirs), theirs.is_in(ours)
+    found, kept = ours.is_in(theirs.implode()), theirs.is_in(ours.implode())
     if now.filter(found).equals(open_stays.filter(kept)):
         return ~found, kept
     return ~_among(now, open_stays), _among(open_stays, now)
