@@ -114,23 +114,29 @@ class SparkEngine:
     def _require_utf8(self) -> None:
         """Raises :class:`InvalidText` if a text column of an input (or an element of a text
         list) is not UTF-8. DuckDB and Polars refuse such text when they read it; Spark reads
-        the bytes as they are, so it looks for them first: one job per table, over its text
-        columns (the run then says where, see ``inputs.text``)."""
+        the bytes as they are, so it looks for them first, in one query over every text
+        column of every input (the run then says where, see ``inputs.text``)."""
+        counts = []
         for table in self.inputs:
-            frame = self.spark.table(table)
             tests = []
-            for field in frame.schema.fields:
+            for field in self.spark.table(table).schema.fields:
                 kind = field.dataType.typeName()
-                name = f"`{field.name}`"
+                name = _quoted(field.name)
                 if kind == "string":
-                    tests.append(f"count_if(NOT is_valid_utf8({name}))")
+                    tests.append(f"NOT is_valid_utf8({name})")
                 elif kind == "array" and field.dataType.elementType.typeName() == "string":
-                    tests.append(f"count_if(exists({name}, x -> NOT is_valid_utf8(x)))")
-            if not tests:
-                continue
-            counts = frame.selectExpr(*tests).first()
-            if any(counts):
-                raise InvalidText(f"{table}: text that is not UTF-8")
+                    tests.append(f"exists({name}, x -> NOT is_valid_utf8(x))")
+            if tests:
+                test = " OR ".join(tests)
+                counts.append(
+                    f"(SELECT count_if({test}) FROM {_quoted(table)}) AS {_quoted(table)}"
+                )
+        if not counts:
+            return
+        found = self.spark.sql(f"SELECT {', '.join(counts)}").first().asDict()
+        bad = [table for table, count in found.items() if count]
+        if bad:
+            raise InvalidText(f"{', '.join(bad)}: text that is not UTF-8")
 
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         self._require_utf8()
@@ -180,6 +186,11 @@ class SparkEngine:
             self.spark.catalog.dropTempView(view)
         if self.owned:
             self.spark.stop()
+
+
+def _quoted(name: str) -> str:
+    """A Spark SQL identifier."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def hadoop_literal(path: str) -> str:
