@@ -7,8 +7,6 @@ skipped otherwise, with that reason shown.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from pipeline.engines import REGISTRY
@@ -30,7 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--all-engines") or os.environ.get("CI_REQUIRE_SPARK") == "1":
+    if config.getoption("--all-engines"):
         return
     for item in items:
         for marker, engine in MARKERS.items():
