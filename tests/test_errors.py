@@ -1151,6 +1151,35 @@ def test_in_segment_naming_a_missing_segment_with_suggestion(
     )
 
 
+@pytest.mark.parametrize(
+    ("broken", "its_error"),
+    [
+        ("where: [unclosed\n", "churn-risk.yaml:2:1: YAML syntax error"),
+        ("- a list, not a segment\n", "churn-risk.yaml:1:1: "),
+        ("id: churn-risk\nwhere: [unclosed\n", "churn-risk.yaml:3:1: YAML syntax error"),
+    ],
+    ids=["not-yaml", "not-a-mapping", "named-by-its-id"],
+)
+def test_in_segment_naming_a_segment_whose_file_is_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: str, its_error: str
+) -> None:
+    """The reference says the segment's file has errors, not that the segment is unknown
+    (which sent users looking for a typo): one cause, reported where it is."""
+    report = folder_errors(
+        tmp_path,
+        monkeypatch,
+        {"churn-risk.yaml": broken, "at-risk.yaml": "where: { in_segment: churn-risk }\n"},
+    )
+    assert report.startswith("2 errors in segment definitions:\n"), report
+    assert (
+        "segments/at-risk.yaml:1:22: segment 'churn-risk' cannot be used: its file "
+        "segments/churn-risk.yaml has errors\n"
+        "    Hint: fix that file first (its errors are listed with the others)"
+    ) in report
+    assert f"\nsegments/{its_error}" in report
+    assert "unknown segment" not in report
+
+
 def test_in_segment_naming_a_missing_segment_without_close_match() -> None:
     expect(
         "where:\n  not_in_segment: competitors\n",

@@ -92,10 +92,12 @@ def operator_family(attr_type: AttrType) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SegmentInfo:
-    """What a reference needs to know of another segment before it is checked."""
+    """What a reference needs to know of another segment before it is checked. A segment
+    whose file could not be read or parsed has no entity, only the file that says why."""
 
     id: str
-    entity: str
+    entity: str | None
+    broken_file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +457,13 @@ class _Checker(ValueReader):
                 node.loc,
                 f"unknown segment {target!r}",
                 did_you_mean(target, self.segments) or "name a segment of this folder",
+            )
+            return None
+        if info.entity is None:
+            self.problems.add(
+                node.loc,
+                f"segment {target!r} cannot be used: its file {info.broken_file} has errors",
+                "fix that file first (its errors are listed with the others)",
             )
             return None
         if info.entity != self.entity:

@@ -154,13 +154,24 @@ def _meta(meta: Mapping[str, object] | None) -> str | None:
 
 
 def check_folder_documents(
-    parsed: list[tuple[Node, str]], ctx: CheckContext, problems: ProblemCollector
+    parsed: list[tuple[Node, str]],
+    ctx: CheckContext,
+    problems: ProblemCollector,
+    broken: Mapping[str, str] | None = None,
 ) -> list[ir.Segment]:
-    """Check parsed files (root node, file stem) together; problems go to ``problems``."""
+    """Check parsed files (root node, file stem) together; problems go to ``problems``.
+
+    ``broken`` maps the stems of files that could not be read or parsed to their names: a
+    reference to such a segment is reported as such, not as an unknown segment.
+    """
     documents: dict[str, _Document] = {}
+    unusable = dict(broken or {})
     for root, stem in parsed:
         doc = _read(root, stem, problems)
         if doc is None:
+            said = root.get("id") if root.is_map else None
+            sid = said.value if said is not None and isinstance(said.value, str) else stem
+            unusable.setdefault(sid, root.loc.file)
             continue
         first = documents.get(doc.id)
         if first is not None:
@@ -172,7 +183,8 @@ def check_folder_documents(
             continue
         documents[doc.id] = doc
 
-    infos = {sid: SegmentInfo(sid, doc.model.entity) for sid, doc in documents.items()}
+    infos = {sid: SegmentInfo(sid, None, file) for sid, file in unusable.items()}
+    infos.update({sid: SegmentInfo(sid, doc.model.entity) for sid, doc in documents.items()})
     parked = {sid: doc for sid, doc in documents.items() if not doc.model.enabled}
     for doc in documents.values():
         if doc.model.enabled:
@@ -268,12 +280,14 @@ def load_segments(directory: Path, ctx: CheckContext) -> list[ir.Segment]:
             "write one segment per .yaml file",
         )
     parsed: list[tuple[Node, str]] = []
+    broken: dict[str, str] = {}
     for path in files:
         result = parse_file(path, _display(path))
         if isinstance(result, Problem):
             problems.problems.append(result)
+            broken[path.stem] = _display(path)
         else:
             parsed.append((result, path.stem))
-    segments = check_folder_documents(parsed, ctx, problems)
+    segments = check_folder_documents(parsed, ctx, problems, broken)
     problems.raise_if_any()
     return segments
