@@ -127,8 +127,8 @@ class InputDataError(SegmentError):
 
 
 class InvalidText(SegmentError):
-    """An engine met input text that is not UTF-8; the run then finds where
-    (``inputs.text.invalid_text``) and reports it as a data error."""
+    """The input checks met text that is not UTF-8; they then find where
+    (``inputs.text.invalid_input_text``) and report it as a data error."""
 
 
 class RunError(SegmentError):

@@ -27,10 +27,9 @@ from pipeline.collector import collector_paused
 from pipeline.compile.sql_query import compile_entity
 from pipeline.engines import ENGINES, REGISTRY, EngineOptions, make_engine
 from pipeline.engines.base import CustomTypes
-from pipeline.errors import WRITE_ERRNOS, InvalidText, RunError, did_you_mean, machine_error
+from pipeline.errors import WRITE_ERRNOS, RunError, did_you_mean, machine_error
 from pipeline.inputs import read_custom_attributes, read_inputs
 from pipeline.inputs.schema import ENTITY_TABLE
-from pipeline.inputs.text import invalid_text
 from pipeline.language import ir
 from pipeline.language.check import CheckContext
 from pipeline.language.segments import load_segments
@@ -445,11 +444,6 @@ def _evaluate_and_publish(
             flags = engine.flags(segments, custom_types(catalog), clock)
             members = flags.num_rows
             info["members"] = members
-    except InvalidText as error:
-        raise invalid_text(inputs.tables) or RunError(
-            f"an input holds text that is not UTF-8: {error}",
-            "export the tables again with their text encoded as UTF-8",
-        ) from None
     finally:
         engine.close()
     checkpoint("evaluated")

@@ -856,17 +856,9 @@ def test_nan_and_infinite_numbers_are_kept_and_both_engines_agree(
     assert "some-arr" not in in_segments.get_column("segment_id").to_list()
 
 
-# --- known gaps -------------------------------------------------------------------------------
+# --- text that no check and no engine reads ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="text that is not UTF-8 in a column no rule shows and no engine reads (here "
-    "timeline.author of a kept event) is not looked for: the run exits 0 and publishes it, "
-    "and OUT/timeline then fails in DuckDB ('Invalid string encoding'). A fix needs a choice: "
-    "check every text column in pipeline/inputs (docs/data.md declines it for its cost), or "
-    "have publish check the tables it copies",
-)
 def test_text_that_no_engine_reads_is_still_a_data_error(
     data: Path, published: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

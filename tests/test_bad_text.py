@@ -12,7 +12,9 @@ import pytest
 from engine_helpers import ENGINES, engine_options
 
 from pipeline.cli import main
-from pipeline.inputs.text import invalid_text
+from pipeline.engines import INTERACTIVE
+from pipeline.inputs.schema import TABLES
+from pipeline.inputs.text import invalid_input_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,12 +81,68 @@ def test_text_that_is_not_utf8_is_a_located_data_error(
     assert not (out / "segment_membership").exists()
 
 
+def _text_columns() -> list[tuple[str, str]]:
+    return [
+        (table, field.name)
+        for table, schema in TABLES.items()
+        for field in schema
+        if pa.types.is_string(field.type)
+        or (pa.types.is_list(field.type) and pa.types.is_string(field.type.value_type))
+    ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("table", "column"), _text_columns())
+def test_every_text_column_of_every_table_is_looked_at(
+    engine: str, table: str, column: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whether or not a rule, a segment or the timeline reads the column: a published table
+    holding such text would fail every reader (here the sample's segments read neither
+    ``timeline.author`` nor ``attributes.label``)."""
+    engine_options(engine)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    path = data / f"{table}.parquet"
+    values = pq.read_table(path, columns=[column]).column(0).to_pylist()
+    row = next(i for i, value in enumerate(values) if value)  # a value to break
+    corrupt(path, column, [row])
+    out = tmp_path / "out"
+    argv = ["run", "--data", str(data), "--segments", str(ROOT / "segments"), "--out", str(out)]
+    assert main([*argv, "--engine", engine, "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert f"{table}.{column}: text that is not UTF-8 (1 row)" in err, err
+    assert f"e.g. row {row + 1}: " in err and "\\xff" in err, err
+    assert "internal error" not in err and "Traceback" not in err
+    assert not (out / "segment_membership").exists()
+
+
+@pytest.mark.parametrize("engine", INTERACTIVE)
+def test_preview_reports_it_as_the_run_does(
+    engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    corrupt(data / "organizations.parquet", "name", [2])
+    argv = [
+        "preview",
+        "engaged-accounts",
+        "--data",
+        str(data),
+        "--segments",
+        str(ROOT / "segments"),
+    ]
+    assert main([*argv, "--engine", engine]) == 3
+    err = capsys.readouterr().err
+    assert "organizations.name: text that is not UTF-8 (1 row)" in err, err
+    assert "internal error" not in err and "Traceback" not in err
+
+
 def test_a_list_column_is_searched_too(tmp_path: Path) -> None:
     path = tmp_path / "people.parquet"
     shutil.copyfile(ROOT / "data" / "people.parquet", path)
     tagged = [i for i, t in enumerate(pq.read_table(path).column("tags").to_pylist()) if t][:2]
     corrupt(path, "tags", tagged)
-    error = invalid_text({"people": path})
+    error = invalid_input_text(tmp_path, {"people": [path]})
     assert error is not None
     (issue,) = error.issues
     assert (issue.table, issue.column, issue.count) == ("people", "tags", 2)

@@ -34,7 +34,7 @@ from pipeline.engines.base import (
     rows_per_pass,
     split_properties,
 )
-from pipeline.errors import InvalidText, RunError, machine_error
+from pipeline.errors import RunError, machine_error
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.outputs import DAILY, ROLLUPS
@@ -181,10 +181,10 @@ class DuckDBEngine:
     @contextmanager
     def _memory(self) -> Iterator[None]:
         """DuckDB running out of memory is a limit of the machine, not a bug: say so. A query
-        Ctrl-C interrupted is an interruption (exit 130), as anywhere else in the run; text
-        that is not UTF-8 is the data's (see ``inputs.text``). A full disk or a read-only
-        folder met while DuckDB writes (the timeline files, what it spills) is the machine's
-        too: the :class:`OSError` the CLI reports, naming the file DuckDB names."""
+        Ctrl-C interrupted is an interruption (exit 130), as anywhere else in the run. A full
+        disk or a read-only folder met while DuckDB writes (the timeline files, what it
+        spills) is the machine's too: the :class:`OSError` the CLI reports, naming the file
+        DuckDB names."""
         try:
             yield
         except duckdb.InterruptException:
@@ -198,10 +198,6 @@ class DuckDBEngine:
             if "Query interrupted" not in str(error):
                 raise
             raise KeyboardInterrupt from None
-        except duckdb.InvalidInputException as error:
-            if "Invalid string encoding" not in str(error):
-                raise
-            raise InvalidText(str(error).splitlines()[0]) from None
         except duckdb.OutOfMemoryException as error:
             reason = str(error).splitlines()[0]
             if "max_temp_directory_size" in str(error):

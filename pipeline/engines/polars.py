@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -25,7 +24,7 @@ from pipeline.engines.base import (
     split_properties,
     write_timeline,
 )
-from pipeline.errors import InvalidText, writing
+from pipeline.errors import writing
 from pipeline.inputs.schema import ENTITY_TABLE
 from pipeline.language import ir
 from pipeline.outputs import DAILY, ROLLUPS
@@ -49,17 +48,6 @@ def machine_memory() -> int:
     return memory
 
 
-@contextmanager
-def _utf8_text() -> Iterator[None]:
-    """Text that is not UTF-8 is the data's (see ``inputs.text``), not a bug."""
-    try:
-        yield
-    except pl.exceptions.ComputeError as error:
-        if "invalid utf-8" not in str(error).lower():
-            raise
-        raise InvalidText(str(error).splitlines()[0]) from None
-
-
 class PolarsEngine:
     """Lazy scans of each input table; one ``collect`` per query (per pass, see
     :meth:`flags`)."""
@@ -75,7 +63,7 @@ class PolarsEngine:
 
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         # pyarrow writes the files; a full disk it meets says no path: the folder's.
-        with _utf8_text(), writing(daily_path.parent):
+        with writing(daily_path.parent):
             self._timeline(clock, daily_path, rollups_path)
 
     def _timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
@@ -131,12 +119,6 @@ class PolarsEngine:
         keys, one after the other, whose flags follow one another in the published order
         (as DuckDB's, see ``DuckDBEngine._flags``). A step's shared filters are read by the
         next from the frame the first collected."""
-        with _utf8_text():
-            return self._flags(segments, custom_types, clock)
-
-    def _flags(
-        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
-    ) -> Flags:
         entities: dict[str, tuple[Sequence[str], pa.Table]] = {}
         shared: Shared[pl.LazyFrame] | None = None
         for step in steps(segments):

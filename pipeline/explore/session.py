@@ -18,12 +18,11 @@ import pyarrow.parquet as pq
 from pipeline.catalog import Catalog
 from pipeline.engines import INTERACTIVE, EngineOptions, make_engine
 from pipeline.engines.base import Engine, Flags
-from pipeline.errors import InvalidText, RunError, did_you_mean
+from pipeline.errors import RunError, did_you_mean
 from pipeline.inputs import read_inputs
 from pipeline.inputs.discover import fingerprint, locate_tables
 from pipeline.inputs.findings import QUARANTINE_SCHEMA
 from pipeline.inputs.schema import ENTITY_TABLE, TABLES
-from pipeline.inputs.text import not_utf8
 from pipeline.inputs.validate import ValidatedInputs
 from pipeline.language import ir
 from pipeline.language.temporal import clock as run_clock
@@ -135,8 +134,6 @@ def evaluate(
     )
     try:
         return engine.flags(segments, definitions.custom_types, definitions.clock)
-    except InvalidText as error:
-        raise not_utf8(inputs.tables, error) from None
     finally:
         engine.close()
 

@@ -40,7 +40,7 @@ from pipeline.inputs.link_rules import link_findings
 from pipeline.inputs.reading import load_copy, load_table, scan_copy
 from pipeline.inputs.schema import TABLES
 from pipeline.inputs.table_rules import check_table
-from pipeline.inputs.text import input_not_utf8, require_utf8
+from pipeline.inputs.text import input_not_utf8, require_utf8, require_utf8_files
 
 #: What reading a canonical copy raises when Polars cannot decode its pages.
 _UNREADABLE: Final = (pl.exceptions.PolarsError, OSError)
@@ -153,13 +153,16 @@ def _read_inputs(
 
     outputs: dict[str, Path] = {}
     counts: dict[str, int] = {}
+    scanned: set[str] = set()  # copies published as the input checks scanned them
     for table in files:
         if table in copies and not masks[table].any():
             outputs[table], counts[table] = copies[table], masks[table].len()
+            scanned.add(table)
             continue
         kept = frames[table].filter(~masks[table])
         outputs[table] = _write(kept, TABLES[table], work_dir / f"{table}.parquet")
         counts[table] = kept.height
+    require_utf8_files(outputs, scanned)  # no engine and no published table meets such text
 
     quarantine = [quarantine_rows(f, frames[t]) for t in TABLES for f in set_aside[t]]
     return ValidatedInputs(
