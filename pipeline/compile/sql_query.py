@@ -80,6 +80,17 @@ def _count_sql(column: exp.Expr, count: ir.Count) -> exp.Expr:
     )
 
 
+def stored_column(attr: ir.Attr) -> exp.Expr:
+    """An attribute's value as stored, in the joins of an entity's query: the entity's own
+    column (``e``), its custom value (``c``) or its rollup (``ro``; an organization without
+    events counts 0 of each kind, and has no first or last interaction)."""
+    table_alias = {"builtin": "e", "custom": "c", "rollup": "ro"}[attr.source]
+    raw: exp.Expr = col(attr.dsl_name if attr.source == "custom" else attr.name, table_alias)
+    if attr.source == "rollup" and attr.name.endswith(("_7d", "_30d", "_90d", "_total")):
+        raw = exp.Coalesce(this=raw, expressions=[exp.Literal.number(0)])
+    return raw
+
+
 def custom_cte(
     entity: str,
     attrs: Sequence[ir.Attr],
@@ -308,11 +319,7 @@ def _flags(
         joins.append((source, "ro", rollup_key))
 
     for attr in attrs:
-        table_alias = {"builtin": "e", "custom": "c", "rollup": "ro"}[attr.source]
-        raw: exp.Expr = col(attr.dsl_name if attr.source == "custom" else attr.name, table_alias)
-        if attr.source == "rollup" and attr.name.endswith(("_7d", "_30d", "_90d", "_total")):
-            raw = exp.Coalesce(this=raw, expressions=[exp.Literal.number(0)])
-        columns.append(alias(normalized(attr, raw), column_name(attr)))
+        columns.append(alias(normalized(attr, stored_column(attr)), column_name(attr)))
 
     base = exp.select(*columns, copy=False).from_(
         exp.alias_(exp.to_table(table), "e", table=True, copy=False), copy=False

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from sqlglot import exp
 
 from pipeline.compile.sql import col, normalized
-from pipeline.compile.sql_query import custom_cte
+from pipeline.compile.sql_query import custom_cte, stored_column
 from pipeline.compile.sql_timeline import (
     alias,
     events_query,
@@ -55,10 +55,7 @@ def values_query(
         alias(col(id_column, "e"), "entity_id"),
     ]
     for attr in attrs:
-        source = {"builtin": "e", "custom": "c", "rollup": "ro"}[attr.source]
-        raw: exp.Expr = col(attr.dsl_name if attr.source == "custom" else attr.name, source)
-        if attr.source == "rollup" and attr.name.endswith(("_7d", "_30d", "_90d", "_total")):
-            raw = exp.Coalesce(this=raw, expressions=[exp.Literal.number(0)])
+        raw = stored_column(attr)
         columns.append(alias(raw.copy(), STORED + attr.dsl_name))
         columns.append(alias(normalized(attr, raw), attr.dsl_name))
     select = exp.select(*columns, copy=False).from_(
