@@ -18,6 +18,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -51,6 +53,26 @@ def _walk(node: dict[str, Any], totals: Counter[str], depth: int = 0) -> None:
         _walk(child, totals, depth + 1)
 
 
+def _time_ctes(con: Any, query: exp.Query) -> None:
+    """Materialize each CTE of ``query`` as a temporary table, in order, then the final
+    select: wall seconds per step (each reads the tables of the steps before it)."""
+    key = "with_" if query.args.get("with_") is not None else "with"
+    ctes = list(query.args[key].expressions)
+    for cte in ctes:
+        start = time.perf_counter()
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{cte.alias}" AS {cte.this.sql("duckdb")}')
+        rows = con.sql(f'SELECT count(*) FROM "{cte.alias}"').fetchall()[0][0]
+        print(f"    CTE {cte.alias:<14} {time.perf_counter() - start:7.2f} s  {rows:>12,} rows")
+    final = query.copy()
+    final.set(key, None)
+    start = time.perf_counter()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE flags_final AS {final.sql('duckdb')}")
+    print(f"    final select       {time.perf_counter() - start:7.2f} s")
+    for cte in ctes:
+        con.execute(f'DROP TABLE "{cte.alias}"')
+    con.execute("DROP TABLE flags_final")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True)
@@ -59,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path("/tmp/segments-bench/profile"))
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument(
+        "--by-cte",
+        action="store_true",
+        help="also time each CTE of the flags query on its own, materialized in order "
+        "(wall seconds: where a query's time goes when the operators run interleaved)",
+    )
     args = parser.parse_args(argv)
 
     tz = resolve_timezone("UTC")
@@ -105,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         con.execute(f"PRAGMA profiling_output = '{profile_path}'")
         e0 = time.perf_counter()
         flags = con.sql(sql).to_arrow_table()
+        if args.by_cte:
+            con.execute("PRAGMA disable_profiling")
+            _time_ctes(con, query.tree)
         rows = flags.num_rows
         e1 = time.perf_counter()
         con.execute("PRAGMA disable_profiling")
