@@ -25,15 +25,10 @@ from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import daily_query, rollups_query
 from pipeline.compile.steps import Shared, steps
-from pipeline.engines.base import (
-    CustomTypes,
-    Flags,
-    own_flags,
-    write_timeline,
-)
-from pipeline.errors import InvalidText, RunError
+from pipeline.engines.base import CustomTypes, Flags, own_flags
+from pipeline.errors import RunError
 from pipeline.language import ir
-from pipeline.outputs import DAILY, ROLLUPS
+from pipeline.outputs import DAILY, ROLLUPS, Output
 
 ROLLUPS_TABLE: Final = ROLLUPS.name
 #: What Hadoop's glob reads as a pattern in a path (and its escape).
@@ -45,6 +40,8 @@ SHARED_TABLE: Final = "shared_filters"
 FIXED_CONF: Final = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "true",
+    # The published instants: Parquet's TIMESTAMP(MICROS, UTC), as the other engines write.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
 #: Defaults for a batch job (overridable).
 DEFAULT_CONF: Final = {
@@ -111,44 +108,18 @@ class SparkEngine:
     def _frame(self, query: exp.Query) -> Any:
         return self.spark.sql(render(query, "spark", consume=True))
 
-    def _require_utf8(self) -> None:
-        """Raises :class:`InvalidText` if a text column of an input (or an element of a text
-        list) is not UTF-8. DuckDB and Polars refuse such text when they read it; Spark reads
-        the bytes as they are, so it looks for them first, in one query over every text
-        column of every input (the run then says where, see ``inputs.text``)."""
-        counts = []
-        for table in self.inputs:
-            tests = []
-            for field in self.spark.table(table).schema.fields:
-                kind = field.dataType.typeName()
-                name = _quoted(field.name)
-                if kind == "string":
-                    tests.append(f"NOT is_valid_utf8({name})")
-                elif kind == "array" and field.dataType.elementType.typeName() == "string":
-                    tests.append(f"exists({name}, x -> NOT is_valid_utf8(x))")
-            if tests:
-                test = " OR ".join(tests)
-                counts.append(
-                    f"(SELECT count_if({test}) FROM {_quoted(table)}) AS {_quoted(table)}"
-                )
-        if not counts:
-            return
-        found = self.spark.sql(f"SELECT {', '.join(counts)}").first().asDict()
-        bad = [table for table, count in found.items() if count]
-        if bad:
-            raise InvalidText(f"{', '.join(bad)}: text that is not UTF-8")
-
     def timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
-        self._require_utf8()
-        rollups_frame = self._frame(rollups_query(clock)).orderBy(*ROLLUPS.order)
+        """The rollups and the daily rows, each written by the executors as the Parquet
+        files of a folder (``daily_path``, ``rollups_path``): no row passes through the
+        driver."""
+        rollups = self._frame(rollups_query(clock)).orderBy(*ROLLUPS.order)
         # Segments reading rollup columns join this cached view instead of aggregating again.
-        cached = rollups_frame.cache()
+        cached = rollups.cache()
         self.cached.append(cached)
         cached.createOrReplaceTempView(ROLLUPS_TABLE)
         self.rollups_ready = True
-        rollups: pa.Table = rollups_frame.toArrow()
-        daily = self._frame(daily_query(clock)).orderBy(*DAILY.order)
-        write_timeline(daily.toArrow(), daily_path, rollups, rollups_path)
+        _write(cached, rollups_path, ROLLUPS)
+        _write(self._frame(daily_query(clock)).orderBy(*DAILY.order), daily_path, DAILY)
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
@@ -186,6 +157,32 @@ class SparkEngine:
             self.spark.catalog.dropTempView(view)
         if self.owned:
             self.spark.stop()
+
+
+def _write(frame: Any, folder: Path, output: Output) -> None:
+    """``frame`` (in ``output``'s order) as the Parquet files of ``folder``, written by the
+    executors in ``output``'s columns and types, every column nullable as the published schema
+    says (Spark knows a count is never null, and would write it as required); the parts in
+    name order hold the rows in order (Spark's sort cuts them into ranges, one per part)."""
+    from pyspark.sql import types
+
+    kinds = {
+        "string": types.StringType(),
+        "int64": types.LongType(),
+        "date32[day]": types.DateType(),
+        "timestamp[us, tz=UTC]": types.TimestampType(),
+    }
+    schema = types.StructType(
+        [types.StructField(f.name, kinds[str(f.type)], nullable=True) for f in output.schema]
+    )
+    # A union with no row of the nullable schema makes every column nullable; the sorted
+    # parts come first, in order.
+    nothing = frame.sparkSession.createDataFrame([], schema)
+    written = frame.select(*output.names).to(schema).unionByName(nothing)
+    # Hadoop globs the paths it reads, never the one it writes: the folder as it is.
+    written.write.mode("overwrite").option("compression", "zstd").parquet(str(folder))
+    if not any(folder.glob("part-*.parquet")):  # Spark writes one part even for no row
+        raise RunError(f"Spark wrote no Parquet file of {output.name} into {folder}")
 
 
 def _quoted(name: str) -> str:

@@ -57,14 +57,24 @@ MAX_PARTS: Final = 64
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """A table an engine has already written as one Parquet file, in its published schema and
-    order: publishing moves the file into the snapshot instead of writing its rows again."""
+    """A table an engine has already written, in its published schema and order: publishing
+    moves its files into the snapshot instead of writing its rows again.
+
+    ``path`` is one Parquet file, or a folder of them: Spark's executors each write their
+    part (``part-*.parquet``), and the parts in name order hold the rows in order.
+    """
 
     path: Path
 
     @property
+    def files(self) -> list[Path]:
+        if self.path.is_dir():
+            return sorted(self.path.glob("part-*.parquet"))
+        return [self.path]
+
+    @property
     def num_rows(self) -> int:
-        return int(pq.read_metadata(self.path).num_rows)
+        return sum(int(pq.read_metadata(path).num_rows) for path in self.files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +136,18 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_table_file(path: Path, table: pa.Table | Written) -> None:
-    """``table`` as the Parquet file ``path``; a :class:`Written` file is moved there."""
-    if isinstance(table, Written):
+    """``table`` as the Parquet file ``path``; a :class:`Written` file is moved there (the
+    parts of a folder as ``<path stem>-<n>.parquet`` beside it, numbered in their order)."""
+    if not isinstance(table, Written):
+        write_parquet(path, [table])
+    elif table.path.is_dir():
+        for n, part in enumerate(table.files):
+            moved = path.with_name(f"{path.stem}-{n:05d}{path.suffix}")
+            os.replace(part, moved)
+            fsync(moved)
+    else:
         os.replace(table.path, path)
         fsync(path)
-    else:
-        write_parquet(path, [table])
 
 
 def write_table(folder: Path, table: pa.Table | Appended | Written) -> None:

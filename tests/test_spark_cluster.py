@@ -1,0 +1,158 @@
+"""Spark on a real standalone cluster: a master and two workers on 127.0.0.1, started from the
+PySpark package (``spark-class``), and ``segments run --spark-master spark://...`` against it.
+
+Local mode (``local[*]``, the other Spark tests) runs the executors inside the driver's JVM, so
+it cannot show what a cluster changes: tasks serialized to other JVMs, the input files read by
+the executors, shuffles between two workers. Here the sample and a generated dataset publish,
+through the cluster, exactly DuckDB's tables.
+
+Each run is a process of its own (a process holds one SparkContext; the other Spark tests hold
+theirs, in local mode). Marked ``spark``: CI runs it (``--all-engines``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import main
+
+try:
+    import pyspark
+except ImportError:
+    if os.environ.get("CI_REQUIRE_SPARK") == "1":
+        raise
+    pytest.skip("PySpark is not installed (pip install -e '.[spark]')", allow_module_level=True)
+
+pytestmark = pytest.mark.spark
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = "2026-11-20T12:00:00Z"
+SPARK_HOME = Path(pyspark.__file__).parent
+#: Every table a run publishes from what the engine computed.
+TABLES = (
+    "segment_membership",
+    "segment_membership_history",
+    "segment_changes",
+    "segment_sizes",
+    "segments",
+    "timeline_rollups",
+    "timeline_daily",
+)
+#: Seconds to wait for the master and the workers to come up.
+START_TIMEOUT = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(log: Path, *arguments: str) -> subprocess.Popen[bytes]:
+    """A Spark daemon (``spark-class CLASS ARGS``) in its own process group, logging to ``log``."""
+    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": "127.0.0.1"}
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [str(SPARK_HOME / "bin" / "spark-class"), *arguments],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+
+def _wait_for(log: Path, text: str, count: int, daemons: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if log.read_text(errors="replace").count(text) >= count:
+            return
+        if any(d.poll() is not None for d in daemons):
+            break
+        time.sleep(0.5)
+    raise AssertionError(f"the Spark cluster did not start ({text!r}):\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``spark://127.0.0.1:PORT``: a standalone master and two workers of one core and 1 GiB
+    each, stopped (their process groups killed) when the module's tests are done."""
+    logs = tmp_path_factory.mktemp("spark-cluster")
+    port = _free_port()
+    url = f"spark://127.0.0.1:{port}"
+    master_log = logs / "master.log"
+    master = ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+              "--port", str(port), "--webui-port", str(_free_port())]  # fmt: skip
+    daemons = [_start(master_log, *master)]
+    try:
+        _wait_for(master_log, "I have been elected leader", 1, daemons)
+        for n in (1, 2):
+            work = logs / f"worker-{n}"
+            work.mkdir()
+            worker = ["org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
+                      "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port()),
+                      "--work-dir", str(work)]  # fmt: skip
+            daemons.append(_start(logs / f"worker-{n}.log", *worker))
+        _wait_for(master_log, "Registering worker", 2, daemons)
+        yield url
+    finally:
+        for daemon in daemons:
+            if daemon.poll() is None:
+                os.killpg(daemon.pid, signal.SIGKILL)
+            daemon.wait()
+
+
+def _on_cluster(url: str, data: Path, segments: Path, out: Path) -> None:
+    """``segments run`` through the cluster, in a process of its own."""
+    command = [sys.executable, "-m", "pipeline", "run", "--data", str(data), "--segments",
+               str(segments), "--out", str(out), "--as-of", AS_OF, "--engine", "spark",
+               "--spark-master", url, "--spark-conf", "spark.executor.memory=512m",
+               "--quiet"]  # fmt: skip
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}  # the driver on the workers' address
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+
+def _assert_same_tables(got: Path, want: Path) -> None:
+    for table in TABLES:
+        theirs, ours = pq.read_table(want / table), pq.read_table(got / table)
+        assert ours.schema == theirs.schema, table
+        assert ours.num_rows == theirs.num_rows, table
+        assert ours.equals(theirs), f"{table}: the cluster's differs from DuckDB's"
+    engines = [r["engine"] for r in pq.read_table(got / "runs").to_pylist()]
+    assert engines == ["spark"]
+
+
+def test_the_sample_on_a_standalone_cluster_gives_the_duckdb_tables(
+    cluster: str, tmp_path: Path
+) -> None:
+    data, segments = ROOT / "data", ROOT / "segments"
+    argv = ["run", "--data", str(data), "--segments", str(segments), "--as-of", AS_OF]
+    assert main([*argv, "--out", str(tmp_path / "duckdb"), "--quiet"]) == 0
+    _on_cluster(cluster, data, segments, tmp_path / "spark")
+    _assert_same_tables(tmp_path / "spark", tmp_path / "duckdb")
+
+
+def test_generated_data_on_a_standalone_cluster_gives_the_duckdb_tables(
+    cluster: str, tmp_path: Path
+) -> None:
+    """3,000 organizations (about 7,000 people, 30,000 events) and the benchmark's 50 segments
+    (attributes, custom values, timeline windows, rollups and relationship filters)."""
+    data = tmp_path / "data"
+    assert main(["generate", "--orgs", "3000", "--out", str(data), "--seed", "7"]) == 0
+    segments = tmp_path / "segments"
+    shutil.copytree(ROOT / "benchmarks" / "segments" / "50", segments)
+    argv = ["run", "--data", str(data), "--segments", str(segments), "--as-of", AS_OF]
+    assert main([*argv, "--out", str(tmp_path / "duckdb"), "--quiet"]) == 0
+    _on_cluster(cluster, data, segments, tmp_path / "spark")
+    _assert_same_tables(tmp_path / "spark", tmp_path / "duckdb")
