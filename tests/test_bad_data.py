@@ -226,6 +226,24 @@ def _cut_in_half(data: Path) -> None:
     path.write_bytes(raw[: len(raw) // 2])
 
 
+def _broken_page(table: str, column: str) -> Break:
+    """A readable footer over a page of ``column`` that cannot be decoded: the table written
+    plain (no compression, no dictionary) and string lengths written over its middle."""
+
+    def make(data: Path) -> None:
+        path = _path(data, table)
+        arrow = pq.read_table(path)
+        pq.write_table(arrow, path, compression="none", use_dictionary=False)
+        chunk = (
+            pq.ParquetFile(path).metadata.row_group(0).column(arrow.schema.get_field_index(column))
+        )
+        with path.open("r+b") as raw:
+            raw.seek(chunk.data_page_offset + chunk.total_compressed_size // 2)
+            raw.write(b"\xff\xff\xff\x7f" * 8)
+
+    return make
+
+
 def _random_bytes(data: Path) -> None:
     _path(data, "timeline").write_bytes(os.urandom(64 * 1024))
 
@@ -368,6 +386,19 @@ STOPS: Final = [
     Stop("truncated file", _cut_in_half, "people: file is not readable Parquet", ENGINES),
     Stop("random bytes", _random_bytes, "timeline: file is not readable Parquet", ENGINES),
     Stop("zero bytes", _zero_bytes, "organizations: file is not readable Parquet", ENGINES),
+    # pages no rule and no segment of the sample reads, and pages a rule reads
+    Stop(
+        "broken page, unread column",
+        _broken_page("timeline", "author"),
+        "timeline: file is not readable Parquet",
+        ENGINES,
+    ),
+    Stop(
+        "broken page, checked column",
+        _broken_page("timeline", "kind"),
+        "timeline: file is not readable Parquet",
+        ENGINES,
+    ),
     Stop("another table's file", _another_tables_file, "people.name: column is missing"),
     Stop("missing table", _missing_table, "organization_people: table is missing", ENGINES),
     Stop("table given twice", _given_twice, "people: table is given twice"),

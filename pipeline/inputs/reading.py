@@ -122,7 +122,7 @@ def load_table(
         try:
             part, beyond = _read(file, good)
         except (pa.ArrowException, OSError) as exc:  # a readable footer over broken pages
-            issues.append(_unreadable(table, file.label, str(exc), file.rows))
+            issues.append(unreadable(table, file.label, str(exc), file.rows))
             continue
         parts.append(part)
         for column, count in beyond.items():
@@ -166,12 +166,14 @@ def _open(table: str, path: Path, data_dir: Path) -> _File | DataIssue:
         fault = machine_error(exc, path)
         if fault is not None:  # a file this user may not read: the machine's fault (exit 4)
             raise fault from None
-        return _unreadable(table, label, str(exc))
+        return unreadable(table, label, str(exc))
     partitioned, partition = _partition_value(path.relative_to(data_dir).parts[1:-1])
     return _File(label, fragment, schema, rows, partitioned, partition)
 
 
-def _unreadable(table: str, label: str, error: str, rows: int = 0) -> DataIssue:
+def unreadable(table: str, label: str, error: str, rows: int = 0) -> DataIssue:
+    """The issue of a file of ``table`` (``label``: its path in the data folder) that is not
+    readable Parquet, with the reader's first line of ``error`` in the hint."""
     reason = (error.splitlines() or ["unreadable"])[0]
     return DataIssue(
         table,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -37,7 +37,7 @@ from pipeline.inputs.findings import (
     to_issue,
 )
 from pipeline.inputs.link_rules import link_findings
-from pipeline.inputs.reading import load_copy, load_table, scan_copy
+from pipeline.inputs.reading import load_copy, load_table, scan_copy, unreadable
 from pipeline.inputs.schema import TABLES
 from pipeline.inputs.table_rules import check_table
 from pipeline.inputs.text import input_not_utf8, require_utf8, require_utf8_files
@@ -162,7 +162,7 @@ def _read_inputs(
         kept = frames[table].filter(~masks[table])
         outputs[table] = _write(kept, TABLES[table], work_dir / f"{table}.parquet")
         counts[table] = kept.height
-    require_utf8_files(outputs, scanned)  # no engine and no published table meets such text
+    _require_readable_text(data_dir, files, outputs, scanned)
 
     quarantine = [quarantine_rows(f, frames[t]) for t in TABLES for f in set_aside[t]]
     return ValidatedInputs(
@@ -172,6 +172,26 @@ def _read_inputs(
         row_counts=counts,
         fingerprint=fingerprint(data_dir, files, {files[t][0]: copy for t, copy in copies.items()}),
     )
+
+
+def _require_readable_text(
+    data_dir: Path, files: Mapping[str, list[Path]], outputs: Mapping[str, Path], scanned: set[str]
+) -> None:
+    """Every text column of ``outputs`` is decoded once (``require_utf8_files``), so that no
+    engine and no published table meets text that is not UTF-8. Pages that cannot be decoded
+    at all, in a column no check read before, are a data error naming the table's files."""
+    try:
+        require_utf8_files(outputs, scanned)
+    except _UNREADABLE:
+        issues: list[DataIssue] = []
+        for table, path in outputs.items():
+            try:
+                require_utf8_files({table: path}, scanned)
+            except _UNREADABLE as error:
+                found = load_table(table, files[table], data_dir).issues
+                label = files[table][0].relative_to(data_dir).as_posix()
+                issues.extend(found or [unreadable(table, label, str(error))])
+        raise InputDataError(issues) from None
 
 
 def _claim(findings: Sequence[Finding], height: int) -> tuple[list[Finding], pl.Series]:
