@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import textwrap
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,6 +50,31 @@ def engine_params(*, passes: bool = False) -> tuple[Any, ...]:
 
 #: Every engine of the registry (parameters of the behaviour tests).
 ENGINES: Final = engine_params()
+
+
+#: The tables a run publishes from what its engine computed: two engines given the same
+#: inputs, definitions and ``--as-of`` must publish them equal.
+COMPUTED_TABLES: Final = (
+    "segment_membership",
+    "segment_membership_history",
+    "segment_changes",
+    "segment_sizes",
+    "segments",
+    "timeline_rollups",
+    "timeline_daily",
+)
+
+
+def require_pyspark() -> None:
+    """Skip the calling module (at its top level) when PySpark is not installed, with a visible
+    reason; where CI requires Spark (``CI_REQUIRE_SPARK=1``) the import error fails it instead
+    (a skip would hide it)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI_REQUIRE_SPARK") == "1":
+            raise
+        pytest.skip("PySpark is not installed (pip install -e '.[spark]')", allow_module_level=True)
 
 
 def engine_options(engine: str) -> EngineOptions:

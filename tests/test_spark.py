@@ -11,7 +11,6 @@ would hide it); elsewhere, without PySpark, the module is skipped with a visible
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import zoneinfo
 from collections.abc import Iterator
@@ -20,25 +19,27 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from engine_helpers import Dataset, check_segments, engine_options, run_engine, segment_yaml
+from engine_helpers import (
+    COMPUTED_TABLES,
+    Dataset,
+    check_segments,
+    engine_options,
+    require_pyspark,
+    run_engine,
+    segment_yaml,
+)
 
 from pipeline.catalog import Catalog
 from pipeline.cli import main
 from pipeline.engines.duckdb import DuckDBEngine
+from pipeline.engines.spark import SparkEngine, is_remote, stage_remote_inputs
 from pipeline.generate import generate
 from pipeline.inputs import read_custom_attributes
 from pipeline.inputs.schema import TABLES as TABLES_SCHEMA
 from pipeline.language import ir
 from pipeline.language.temporal import clock as run_clock
 
-try:
-    import pyspark  # noqa: F401
-except ImportError:
-    if os.environ.get("CI_REQUIRE_SPARK") == "1":
-        raise
-    pytest.skip("PySpark is not installed (pip install -e '.[spark]')", allow_module_level=True)
-
-from pipeline.engines.spark import SparkEngine, is_remote, stage_remote_inputs
+require_pyspark()
 
 #: Spark's tests run where its marker is on (``--all-engines``, CI; see conftest).
 pytestmark = pytest.mark.spark
@@ -48,15 +49,6 @@ TABLES_IN = tuple(TABLES_SCHEMA)
 #: Columns that order every input table's rows (ids; ``key`` for attribute values).
 KEYS = ("property_id", "org_id", "person_id", "event_id", "entity", "entity_id", "key")
 AS_OF = "2026-11-20T12:00:00Z"
-TABLES = (
-    "segment_membership",
-    "segment_membership_history",
-    "segment_changes",
-    "segment_sizes",
-    "segments",
-    "timeline_rollups",
-    "timeline_daily",
-)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +81,7 @@ def test_sample_run_gives_the_duckdb_tables(
         argv += ["--out", str(out), "--as-of", AS_OF, "--engine", engine, "--quiet"]
         assert main(argv) == 0, capsys.readouterr().err
         outs[engine] = out
-    for table in TABLES:
+    for table in COMPUTED_TABLES:
         want = pq.read_table(outs["duckdb"] / table)
         got = pq.read_table(outs["spark"] / table)
         assert got.schema == want.schema, table

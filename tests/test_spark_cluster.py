@@ -24,31 +24,19 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from engine_helpers import COMPUTED_TABLES, require_pyspark
 
 from pipeline.cli import main
 
-try:
-    import pyspark
-except ImportError:
-    if os.environ.get("CI_REQUIRE_SPARK") == "1":
-        raise
-    pytest.skip("PySpark is not installed (pip install -e '.[spark]')", allow_module_level=True)
+require_pyspark()
+
+import pyspark  # noqa: E402  (after the check that PySpark is installed)
 
 pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-20T12:00:00Z"
 SPARK_HOME = Path(pyspark.__file__).parent
-#: Every table a run publishes from what the engine computed.
-TABLES = (
-    "segment_membership",
-    "segment_membership_history",
-    "segment_changes",
-    "segment_sizes",
-    "segments",
-    "timeline_rollups",
-    "timeline_daily",
-)
 #: Seconds to wait for the master and the workers to come up.
 START_TIMEOUT = 120
 
@@ -124,7 +112,7 @@ def _on_cluster(url: str, data: Path, segments: Path, out: Path) -> None:
 
 
 def _assert_same_tables(got: Path, want: Path) -> None:
-    for table in TABLES:
+    for table in COMPUTED_TABLES:
         theirs, ours = pq.read_table(want / table), pq.read_table(got / table)
         assert ours.schema == theirs.schema, table
         assert ours.num_rows == theirs.num_rows, table
