@@ -32,10 +32,10 @@ class Engine(Protocol):
     name: str
 
     def timeline(self, clock: ir.Clock, daily: Path, rollups: Path) -> None:
-        """``timeline_daily`` and ``timeline_rollups`` written to the Parquet files ``daily``
-        and ``rollups``, in their published schemas and orders (written, not returned: 105.7M
-        daily rows and ~2 GB of rollups at 10M organizations). Later segments read the
-        rollups."""
+        """``timeline_daily`` and ``timeline_rollups`` written at ``daily`` and ``rollups``
+        (one Parquet file each, or a folder of parts in name order: see ``Written``), in their
+        published schemas and orders (written, not returned: 105.7M daily rows and ~2 GB of
+        rollups at 10M organizations). Later segments read the rollups."""
         ...
 
     def flags(
