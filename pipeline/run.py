@@ -432,6 +432,7 @@ def _evaluate_and_publish(
             spill=work / "spill",
             spark_master=config.spark_master,
             spark_conf=dict(config.spark_conf),
+            work=work / "spark",
         ),
     )
     try:

@@ -32,6 +32,9 @@ class EngineOptions:
     spark_master: str | None = "local[*]"
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     spark_session: Any = None
+    #: Spark only: a folder the driver and every executor see at that path, where the
+    #: executors write the membership (default: a temporary folder, for local mode).
+    work: Path | None = None
 
 
 def _duckdb(inputs: InputPaths, options: EngineOptions) -> Engine:
@@ -59,6 +62,7 @@ def _spark(inputs: InputPaths, options: EngineOptions) -> Engine:
         session=options.spark_session,
         master=options.spark_master,
         conf=options.spark_conf,
+        work=options.work,
     )
 
 

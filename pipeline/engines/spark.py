@@ -11,7 +11,10 @@ read (``s3a://``, ``hdfs://``, ``abfss://``) when the engine is built directly w
 
 from __future__ import annotations
 
+import functools
 import re
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -25,10 +28,10 @@ from pipeline.compile.dialects import render
 from pipeline.compile.sql_query import compile_flags
 from pipeline.compile.sql_timeline import daily_query, rollups_query
 from pipeline.compile.steps import Shared, steps
-from pipeline.engines.base import CustomTypes, Flags, own_flags
+from pipeline.engines.base import MEMBERSHIP_SCHEMA, CustomTypes, WrittenMembers
 from pipeline.errors import RunError
 from pipeline.language import ir
-from pipeline.outputs import DAILY, ROLLUPS, Output
+from pipeline.outputs import DAILY, MEMBERSHIP, ROLLUPS
 
 ROLLUPS_TABLE: Final = ROLLUPS.name
 #: What Hadoop's glob reads as a pattern in a path (and its escape).
@@ -91,7 +94,10 @@ class SparkEngine:
         session: Any = None,
         master: str | None = "local[*]",
         conf: Mapping[str, str] | None = None,
+        work: Path | None = None,
     ) -> None:
+        """``work``: a folder that the driver and every executor see at that path, where the
+        executors write the membership (default: a temporary folder, for local mode)."""
         if session is None:
             session, self.owned = spark_session(master, conf)
         else:
@@ -104,6 +110,8 @@ class SparkEngine:
         self.rollups_ready = False
         #: Frames held in Spark's cache while the engine lives.
         self.cached: list[Any] = []
+        self.work = work
+        self.written = 0
 
     def _frame(self, query: exp.Query) -> Any:
         return self.spark.sql(render(query, "spark", consume=True))
@@ -118,16 +126,18 @@ class SparkEngine:
         self.cached.append(cached)
         cached.createOrReplaceTempView(ROLLUPS_TABLE)
         self.rollups_ready = True
-        _write(cached, rollups_path, ROLLUPS)
-        _write(self._frame(daily_query(clock)).orderBy(*DAILY.order), daily_path, DAILY)
+        _write(cached, rollups_path, ROLLUPS.schema, ROLLUPS.name)
+        daily = self._frame(daily_query(clock)).orderBy(*DAILY.order)
+        _write(daily, daily_path, DAILY.schema, DAILY.name)
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
-    ) -> Flags:
-        # As the other engines: Spark sorts each step's flags, the run cuts them into
-        # membership segment by segment (see ``Flags``). A step's shared filters are read
-        # by the next from its frame, cached.
-        entities: dict[str, tuple[Sequence[str], pa.Table]] = {}
+    ) -> WrittenMembers:
+        """Every segment's members, written by the executors as the long membership in its
+        published order (``WrittenMembers``): each step's flags unpivoted to a row per
+        member, every step's rows sorted together. No row comes back to the driver as a
+        result. A step's shared filters are read by the next from its frame, cached."""
+        members: list[Any] = []
         shared: Shared[str] | None = None
         for step in steps(segments):
             with collector_paused():
@@ -147,8 +157,21 @@ class SparkEngine:
                 frame.createOrReplaceTempView(SHARED_TABLE)
                 shared = Shared(step.entity, step.shares, SHARED_TABLE)
             if step.segments:
-                entities[step.entity] = own_flags(step, frame.toArrow())
-        return Flags(entities)
+                members.append(_long(frame, step.entity, [s.id for s in step.segments]))
+        owned = None
+        if self.work is None:  # a folder of its own, removed with the members it holds
+            owned = _TemporaryFolder()
+            folder = owned.path / "members"
+        else:
+            self.written += 1
+            folder = self.work / f"members-{self.written}"
+        everyone = functools.reduce(lambda a, b: a.unionByName(b), members) if members else None
+        if everyone is None:
+            folder.mkdir(parents=True)
+        else:
+            _write(everyone.orderBy(*MEMBERSHIP.order), folder, MEMBERSHIP_SCHEMA, "membership")
+        rows = sum(pq.read_metadata(p).num_rows for p in sorted(folder.glob("part-*.parquet")))
+        return WrittenMembers(folder, [s.id for s in segments], rows, owned)
 
     def close(self) -> None:
         for frame in self.cached:
@@ -159,9 +182,43 @@ class SparkEngine:
             self.spark.stop()
 
 
-def _write(frame: Any, folder: Path, output: Output) -> None:
-    """``frame`` (in ``output``'s order) as the Parquet files of ``folder``, written by the
-    executors in ``output``'s columns and types, every column nullable as the published schema
+class _TemporaryFolder:
+    """A temporary folder, removed when the last reference to this object goes."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="segments-spark-"))
+
+    def __del__(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _long(frame: Any, entity: str, segment_ids: Sequence[str]) -> Any:
+    """A step's flags (``property_id``, ``entity_id``, then a true/false column per segment
+    id, in that order) as a row per member: ``MEMBERSHIP_SCHEMA``'s columns."""
+    flags = frame.columns[2 : 2 + len(segment_ids)]
+    pairs = ", ".join(
+        f"{_literal(segment_id)}, {_quoted(column)}"
+        for segment_id, column in zip(segment_ids, flags, strict=True)
+    )
+    return (
+        frame.selectExpr(
+            "property_id",
+            "entity_id",
+            f"stack({len(segment_ids)}, {pairs}) AS (segment_id, member)",
+        )
+        .where("member")
+        .selectExpr("property_id", "segment_id", f"{_literal(entity)} AS entity", "entity_id")
+    )
+
+
+def _literal(text: str) -> str:
+    """A Spark SQL string literal."""
+    return exp.Literal.string(text).sql(dialect="spark")
+
+
+def _write(frame: Any, folder: Path, schema: pa.Schema, what: str) -> None:
+    """``frame`` (in its published order) as the Parquet files of ``folder``, written by the
+    executors in ``schema``'s columns and types, every column nullable as the published schema
     says (Spark knows a count is never null, and would write it as required); the parts in
     name order hold the rows in order (Spark's sort cuts them into ranges, one per part)."""
     from pyspark.sql import types
@@ -172,17 +229,17 @@ def _write(frame: Any, folder: Path, output: Output) -> None:
         "date32[day]": types.DateType(),
         "timestamp[us, tz=UTC]": types.TimestampType(),
     }
-    schema = types.StructType(
-        [types.StructField(f.name, kinds[str(f.type)], nullable=True) for f in output.schema]
+    spark_schema = types.StructType(
+        [types.StructField(f.name, kinds[str(f.type)], nullable=True) for f in schema]
     )
     # A union with no row of the nullable schema makes every column nullable; the sorted
     # parts come first, in order.
-    nothing = frame.sparkSession.createDataFrame([], schema)
-    written = frame.select(*output.names).to(schema).unionByName(nothing)
+    nothing = frame.sparkSession.createDataFrame([], spark_schema)
+    written = frame.select(*schema.names).to(spark_schema).unionByName(nothing)
     # Hadoop globs the paths it reads, never the one it writes: the folder as it is.
     written.write.mode("overwrite").option("compression", "zstd").parquet(str(folder))
     if not any(folder.glob("part-*.parquet")):  # Spark writes one part even for no row
-        raise RunError(f"Spark wrote no Parquet file of {output.name} into {folder}")
+        raise RunError(f"Spark wrote no Parquet file of {what} into {folder}")
 
 
 def _quoted(name: str) -> str:

@@ -133,9 +133,12 @@ def evaluate(
         engine_name, inputs.tables, EngineOptions(memory_limit=memory_limit)
     )
     try:
-        return engine.flags(segments, definitions.custom_types, definitions.clock)
+        flags = engine.flags(segments, definitions.custom_types, definitions.clock)
     finally:
         engine.close()
+    # The interactive engines (``check_engine``) answer in this process, with every flag.
+    assert isinstance(flags, Flags)
+    return flags
 
 
 def properties(inputs: ValidatedInputs, entity: str) -> list[str]:
