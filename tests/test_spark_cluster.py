@@ -109,17 +109,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             daemon.wait()
 
 
-def _on_cluster(url: str, data: Path, segments: Path, out: Path) -> None:
+def _on_cluster(
+    url: str, data: Path, segments: Path, out: Path, settings: tuple[str, ...] = NO_COLLECTING
+) -> subprocess.CompletedProcess[str]:
     """``segments run`` through the cluster, in a process of its own."""
     command = [sys.executable, "-m", "pipeline", "run", "--data", str(data), "--segments",
                str(segments), "--out", str(out), "--as-of", AS_OF, "--engine", "spark",
                "--spark-master", url, "--spark-conf", "spark.executor.memory=512m",
                "--quiet"]  # fmt: skip
-    for setting in NO_COLLECTING:
+    for setting in settings:
         command += ["--spark-conf", setting]
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}  # the driver on the workers' address
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
-    assert done.returncode == 0, done.stderr[-4000:]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
 
 
 def _assert_same_tables(got: Path, want: Path) -> None:
@@ -138,7 +139,8 @@ def test_the_sample_on_a_standalone_cluster_gives_the_duckdb_tables(
     data, segments = ROOT / "data", ROOT / "segments"
     argv = ["run", "--data", str(data), "--segments", str(segments), "--as-of", AS_OF]
     assert main([*argv, "--out", str(tmp_path / "duckdb"), "--quiet"]) == 0
-    _on_cluster(cluster, data, segments, tmp_path / "spark")
+    done = _on_cluster(cluster, data, segments, tmp_path / "spark")
+    assert done.returncode == 0, done.stderr[-4000:]
     _assert_same_tables(tmp_path / "spark", tmp_path / "duckdb")
 
 
@@ -154,5 +156,19 @@ def test_generated_data_on_a_standalone_cluster_gives_the_duckdb_tables(
     shutil.copytree(ROOT / "benchmarks" / "segments" / "50", segments)
     argv = ["run", "--data", str(data), "--segments", str(segments), "--as-of", AS_OF]
     assert main([*argv, "--out", str(tmp_path / "duckdb"), "--quiet"]) == 0
-    _on_cluster(cluster, data, segments, tmp_path / "spark")
+    done = _on_cluster(cluster, data, segments, tmp_path / "spark")
+    assert done.returncode == 0, done.stderr[-4000:]
     _assert_same_tables(tmp_path / "spark", tmp_path / "duckdb")
+
+
+def test_a_job_the_cluster_aborts_is_a_located_run_error(cluster: str, tmp_path: Path) -> None:
+    """A result over ``spark.driver.maxResultSize`` (here 1 KiB: the tasks' reports alone)
+    aborts Spark's job: exit 4 with Spark's reason and a hint, nothing published."""
+    out = tmp_path / "out"
+    settings = ("spark.driver.maxResultSize=1k",)
+    done = _on_cluster(cluster, ROOT / "data", ROOT / "segments", out, settings)
+    assert done.returncode == 4, done.stderr[-4000:]
+    assert "segments: error: the Spark job failed: Total size of serialized results" in done.stderr
+    assert "spark.driver.maxResultSize" in done.stderr and "    Hint: " in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert not (out / "segment_membership").exists()

@@ -15,7 +15,8 @@ import functools
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -105,8 +106,9 @@ class SparkEngine:
         self.spark = session
         self.inputs = list(inputs)
         self.views = [*inputs, ROLLUPS_TABLE, SHARED_TABLE]
-        for table, path in inputs.items():
-            self.spark.read.parquet(hadoop_literal(str(path))).createOrReplaceTempView(table)
+        with _cluster_failures():  # reading the files' schemas is a job already
+            for table, path in inputs.items():
+                self.spark.read.parquet(hadoop_literal(str(path))).createOrReplaceTempView(table)
         self.rollups_ready = False
         #: Frames held in Spark's cache while the engine lives.
         self.cached: list[Any] = []
@@ -120,6 +122,10 @@ class SparkEngine:
         """The rollups and the daily rows, each written by the executors as the Parquet
         files of a folder (``daily_path``, ``rollups_path``): no row passes through the
         driver."""
+        with _cluster_failures():
+            self._timeline(clock, daily_path, rollups_path)
+
+    def _timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
         rollups = self._frame(rollups_query(clock)).orderBy(*ROLLUPS.order)
         # Segments reading rollup columns join this cached view instead of aggregating again.
         cached = rollups.cache()
@@ -137,6 +143,12 @@ class SparkEngine:
         published order (``WrittenMembers``): each step's flags unpivoted to a row per
         member, every step's rows sorted together. No row comes back to the driver as a
         result. A step's shared filters are read by the next from its frame, cached."""
+        with _cluster_failures():
+            return self._flags(segments, custom_types, clock)
+
+    def _flags(
+        self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
+    ) -> WrittenMembers:
         members: list[Any] = []
         shared: Shared[str] | None = None
         for step in steps(segments):
@@ -180,6 +192,29 @@ class SparkEngine:
             self.spark.catalog.dropTempView(view)
         if self.owned:
             self.spark.stop()
+
+
+#: What Spark says of a job the cluster gave up on, before its reason.
+_ABORTED: Final = "Job aborted due to stage failure: "
+
+
+@contextmanager
+def _cluster_failures() -> Iterator[None]:
+    """A job the cluster aborted (a result over ``spark.driver.maxResultSize``, an executor
+    lost or out of memory, a task failing again and again) is the cluster's or its settings'
+    failure, not a bug of the run: a :class:`RunError` (exit 4) with Spark's reason."""
+    try:
+        yield
+    except Exception as error:
+        text = str(error)
+        if _ABORTED not in text:
+            raise
+        reason = text.split(_ABORTED, 1)[1].splitlines()[0]
+        raise RunError(
+            f"the Spark job failed: {reason}",
+            "see the logs of the Spark driver and executors; raise spark.driver.maxResultSize "
+            "or spark.executor.memory with --spark-conf if the reason names them",
+        ) from None
 
 
 class _TemporaryFolder:
