@@ -15,7 +15,6 @@ theirs, in local mode). Marked ``spark``: CI runs it (``--all-engines``).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -147,13 +146,12 @@ def test_the_sample_on_a_standalone_cluster_gives_the_duckdb_tables(
 def test_generated_data_on_a_standalone_cluster_gives_the_duckdb_tables(
     cluster: str, tmp_path: Path
 ) -> None:
-    """50,000 organizations (about 118,000 people, 500,000 events) and the benchmark's 50
-    segments (attributes, custom values, timeline windows, rollups and relationship
-    filters), with nothing collected to the driver (``NO_COLLECTING``)."""
+    """50,000 organizations (about 118,000 people, 500,000 events) and the project's example
+    segments (attributes, custom values, timeline windows, rollups, relationship filters and
+    references), with nothing collected to the driver (``NO_COLLECTING``)."""
     data = tmp_path / "data"
     assert main(["generate", "--orgs", "50000", "--out", str(data), "--seed", "7"]) == 0
-    segments = tmp_path / "segments"
-    shutil.copytree(ROOT / "benchmarks" / "segments" / "50", segments)
+    segments = ROOT / "segments"
     argv = ["run", "--data", str(data), "--segments", str(segments), "--as-of", AS_OF]
     assert main([*argv, "--out", str(tmp_path / "duckdb"), "--quiet"]) == 0
     done = _on_cluster(cluster, data, segments, tmp_path / "spark")
