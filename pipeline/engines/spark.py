@@ -104,7 +104,6 @@ class SparkEngine:
         else:
             self.owned = False
         self.spark = session
-        self.inputs = list(inputs)
         self.views = [*inputs, ROLLUPS_TABLE, SHARED_TABLE]
         with _cluster_failures():  # reading the files' schemas is a job already
             for table, path in inputs.items():
