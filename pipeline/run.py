@@ -26,7 +26,7 @@ from pipeline.catalog import Catalog
 from pipeline.collector import collector_paused
 from pipeline.compile.sql_query import compile_entity
 from pipeline.engines import ENGINES, REGISTRY, EngineOptions, make_engine
-from pipeline.engines.base import CustomTypes
+from pipeline.engines.base import CustomTypes, Flags, Members, WrittenMembers
 from pipeline.errors import WRITE_ERRNOS, RunError, did_you_mean, machine_error
 from pipeline.inputs import read_custom_attributes, read_inputs
 from pipeline.inputs.schema import ENTITY_TABLE
@@ -50,7 +50,7 @@ from pipeline.outputs import (
 from pipeline.progress import Reporter
 from pipeline.publish.failures import forget_failures, pending_failures, record_failure
 from pipeline.publish.faults import checkpoint
-from pipeline.publish.history import advance, published
+from pipeline.publish.history import Diffed, Published, advance, published
 from pipeline.publish.lock import output_lock
 from pipeline.publish.report import write_report
 from pipeline.publish.snapshot import (
@@ -62,6 +62,7 @@ from pipeline.publish.snapshot import (
     read_published,
     read_published_frame,
 )
+from pipeline.publish.spark_history import advance_on_spark
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +381,64 @@ def _staged(config: RunConfig, work: Path, reporter: Reporter) -> RunConfig:
     return replace(config, data=local)
 
 
+def _history(
+    config: RunConfig,
+    flags: Members,
+    defined: list[ir.Segment],
+    segments: list[ir.Segment],
+    present: dict[str, list[str]],
+    run_id: str,
+    as_of: dt.datetime,
+    rewrite: bool,
+    work: Path,
+) -> tuple[Written, Diffed, pa.Table | Written | Appended]:
+    """The membership, history, changes (as published) and sizes after this run: the members
+    merged with the published stays, by the cluster's executors when Spark wrote them."""
+    kept = {s.id for s in defined} - {s.id for s in segments}
+    scopes = _scopes(segments, present)
+    earlier = published_parts(config.out, CHANGES.name)
+    if isinstance(flags, WrittenMembers):
+        # The executors diff what they wrote: no member or stay passes through the driver.
+        previous = _previous(config.out, kept, read_changes=False)
+        if rewrite:
+            previous = previous.cut(as_of)
+        membership, diffed = advance_on_spark(
+            flags.session,
+            previous,
+            flags,
+            run_id,
+            as_of,
+            scopes,
+            work / "spark" / "history",
+            kept,
+            earlier if rewrite else (),
+        )
+    else:
+        assert isinstance(flags, Flags), flags
+        # The earlier changes are read only to roll some back: a run otherwise appends its
+        # own next to them (21.7M earlier changes: 4.4 s to read, more to write again).
+        previous = _previous(config.out, kept, read_changes=rewrite)
+        if rewrite:
+            previous = previous.cut(as_of)
+        # Each segment's members are merged with its earlier stays and written as they go,
+        # never held whole (217M rows at 10M organizations).
+        membership, diffed = advance(previous, flags.parts(), run_id, as_of, scopes, work, kept)
+    if rewrite:
+        return membership, diffed, diffed.changes
+    name = f"part-{as_of:%Y%m%dT%H%M%S%f}Z.parquet"
+    return membership, diffed, Appended(earlier, diffed.changes, name)
+
+
+def _previous(out: Path, kept: set[str], read_changes: bool) -> Published:
+    """The published state the run advances from (see :func:`published`)."""
+    return published(
+        published_parts(out, HISTORY.name),
+        read_published(out, CHANGES.name) if read_changes else None,
+        read_published_frame(out, SIZES.name),
+        published_parts(out, MEMBERSHIP.name) if kept else (),
+    )
+
+
 def _evaluate_and_publish(
     config: RunConfig,
     reporter: Reporter,
@@ -445,33 +504,16 @@ def _evaluate_and_publish(
             flags = engine.flags(segments, custom_types(catalog), clock)
             members = flags.num_rows
             info["members"] = members
+        checkpoint("evaluated")
+
+        with reporter.phase("history") as info:
+            membership, diffed, changes = _history(
+                config, flags, defined, segments, present, run_id, as_of, rewrite, work
+            )
+            del flags
+            info.update(entered=diffed.entered, exited=diffed.exited)
     finally:
         engine.close()
-    checkpoint("evaluated")
-
-    with reporter.phase("history") as info:
-        # The earlier changes are read only to roll some back: a run otherwise appends its
-        # own next to them (21.7M earlier changes: 4.4 s to read, more to write again).
-        kept = {s.id for s in defined} - {s.id for s in segments}
-        previous = published(
-            published_parts(config.out, HISTORY.name),
-            read_published(config.out, CHANGES.name) if rewrite else None,
-            read_published_frame(config.out, SIZES.name),
-            published_parts(config.out, MEMBERSHIP.name) if kept else (),
-        )
-        if rewrite:
-            previous = previous.cut(as_of)
-        # Each segment's members are merged with its earlier stays and written as they go,
-        # never held whole (217M rows at 10M organizations).
-        membership, diffed = advance(
-            previous, flags.parts(), run_id, as_of, _scopes(segments, present), work, kept
-        )
-        del flags
-        changes: pa.Table | Written | Appended = diffed.changes
-        if not rewrite:
-            earlier = published_parts(config.out, CHANGES.name)
-            changes = Appended(earlier, diffed.changes, f"part-{as_of:%Y%m%dT%H%M%S%f}Z.parquet")
-        info.update(entered=diffed.entered, exited=diffed.exited)
 
     with reporter.phase("publish"):
         tables = {
@@ -518,7 +560,7 @@ def _evaluate_and_publish(
         inputs.quarantine.num_rows,
         config.out,
         removed,
-        len(kept),
+        len(defined) - len(segments),
         _sizes_now(diffed.sizes, as_of),
     )
 

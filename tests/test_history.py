@@ -562,6 +562,93 @@ def test_advance_matches_a_plain_reference_over_many_runs(
     assert (diffed.entered, diffed.exited) == (len(universe), 0)
 
 
+@pytest.mark.spark
+def test_the_spark_diff_matches_the_plain_reference_over_many_runs(tmp_path: Path) -> None:
+    """The diff a Spark run's executors compute (``advance_on_spark``) over the membership
+    files they wrote gives the plain reference's history, changes and sizes, run after run:
+    members leaving and coming back, a segment no longer evaluated (its stays close), every
+    member leaving at once, then a rebuild from the state before an earlier run, which
+    rewrites the changes it keeps. Only counts reach the driver (the sizes)."""
+    import random
+
+    import polars as pl
+
+    from pipeline.engines.base import WrittenMembers
+    from pipeline.publish import history as h
+    from pipeline.publish.spark_history import advance_on_spark
+
+    spark = engine_options("spark").spark_session
+    rng = random.Random(11)
+    ids = ["o1", "o10", "o2", "O3", "é1", "Z", "z", "9"]
+    segments = ["s-a", "s-p", "s10"]
+    universe = [
+        (prop, seg, "person" if seg == "s-p" else "organization", i)
+        for seg in segments
+        for prop in ["site-b", "site-a"]
+        for i in ids
+    ]
+    runs = [
+        (T1 + dt.timedelta(hours=n), {k for k in universe if rng.random() < 0.5}, segments)
+        for n in range(3)
+    ]
+    runs.append((T1 + dt.timedelta(hours=3), {k for k in universe if k[1] != "s10"}, segments[:2]))
+    runs.append((T1 + dt.timedelta(hours=4), set(), segments))
+    previous = h.Published.empty()
+    changes: list[Path] = []
+    for n, (as_of, now, evaluated) in enumerate(runs):
+        members = tmp_path / f"members{n}"
+        members.mkdir()
+        pq.write_table(_members_table(list(now)), members / "part-0.parquet")
+        scopes = {(seg, prop) for prop, seg, _, _ in universe if seg in evaluated}
+        written = WrittenMembers(members, len(now))
+        membership, diffed = advance_on_spark(
+            spark, previous, written, f"r{n}", as_of, scopes, tmp_path / f"run{n}"
+        )
+        table = pq.read_table(membership.files)
+        assert table.select(h.KEY).equals(_members_table(list(now)))
+        assert set(table.column("run_id").to_pylist()) <= {f"r{n}"}
+        changes += diffed.changes.files
+        previous = h.published(diffed.history.files, None, pl.from_arrow(diffed.sizes))  # type: ignore[arg-type]
+
+    history, expected_changes = _reference_runs([(as_of, now) for as_of, now, _ in runs])
+    stays = pq.read_table(diffed.history.files)
+    assert [tuple(r.values()) for r in stays.to_pylist()] == history
+    got = pq.read_table(changes).to_pylist()
+    assert [
+        (r["as_of"], r["property_id"], r["segment_id"], r["entity"], r["entity_id"], r["change"])
+        for r in got
+    ] == expected_changes
+    s10 = [r for r in diffed.sizes.to_pylist() if r["segment_id"] == "s10"]
+    emptied = [(r["as_of"], r["property_id"]) for r in s10 if r["members"] == 0 and r["exited"]]
+    assert emptied == [(T1 + dt.timedelta(hours=3), p) for p in ["site-a", "site-b"]]
+    assert diffed.entered == 0 and diffed.exited == len([k for k in universe if k[1] != "s10"])
+
+    # A rebuild of the second run, with everyone in, from the state just before it.
+    redo = T1 + dt.timedelta(hours=1)
+    members = tmp_path / "members-redo"
+    members.mkdir()
+    pq.write_table(_members_table(universe), members / "part-0.parquet")
+    rebuilt = previous.cut(redo)
+    scopes = {(seg, prop) for prop, seg, _, _ in universe}
+    _, redone = advance_on_spark(
+        spark,
+        rebuilt,
+        WrittenMembers(members, len(universe)),
+        "r1b",
+        redo,
+        scopes,
+        tmp_path / "redo",
+        earlier_changes=changes,
+    )
+    history, expected_changes = _reference_runs([(runs[0][0], runs[0][1]), (redo, set(universe))])
+    assert [tuple(r.values()) for r in pq.read_table(redone.history.files).to_pylist()] == history
+    assert [
+        (r["as_of"], r["property_id"], r["segment_id"], r["entity"], r["entity_id"], r["change"])
+        for r in pq.read_table(redone.changes.files).to_pylist()
+    ] == expected_changes
+    assert sorted({r["as_of"] for r in redone.sizes.to_pylist()}) == [runs[0][0], redo]
+
+
 def test_a_rebuild_merges_with_the_history_cut_before_its_as_of(tmp_path: Path) -> None:
     """A rebuild reads the earlier history cut at its ``as_of`` (later stays dropped, stays
     closed at or after it open again) and rewrites the earlier changes it keeps."""

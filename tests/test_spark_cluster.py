@@ -37,6 +37,8 @@ pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-20T12:00:00Z"
+#: The next scheduled run: two weeks on, so that members come and go.
+LATER = "2026-12-04T12:00:00Z"
 SPARK_HOME = Path(pyspark.__file__).parent
 #: What the driver may receive from the executors per job: enough for the tasks' reports
 #: (~150 KB a task for the flags query's metrics), far too little for the tables of 50,000
@@ -109,11 +111,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _on_cluster(
-    url: str, data: Path, segments: Path, out: Path, settings: tuple[str, ...] = NO_COLLECTING
+    url: str,
+    data: Path,
+    segments: Path,
+    out: Path,
+    settings: tuple[str, ...] = NO_COLLECTING,
+    as_of: str = AS_OF,
 ) -> subprocess.CompletedProcess[str]:
     """``segments run`` through the cluster, in a process of its own."""
     command = [sys.executable, "-m", "pipeline", "run", "--data", str(data), "--segments",
-               str(segments), "--out", str(out), "--as-of", AS_OF, "--engine", "spark",
+               str(segments), "--out", str(out), "--as-of", as_of, "--engine", "spark",
                "--spark-master", url, "--spark-conf", "spark.executor.memory=512m",
                "--quiet"]  # fmt: skip
     for setting in settings:
@@ -122,14 +129,14 @@ def _on_cluster(
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
 
 
-def _assert_same_tables(got: Path, want: Path) -> None:
+def _assert_same_tables(got: Path, want: Path, runs: int = 1) -> None:
     for table in COMPUTED_TABLES:
         theirs, ours = pq.read_table(want / table), pq.read_table(got / table)
         assert ours.schema == theirs.schema, table
         assert ours.num_rows == theirs.num_rows, table
         assert ours.equals(theirs), f"{table}: the cluster's differs from DuckDB's"
     engines = [r["engine"] for r in pq.read_table(got / "runs").to_pylist()]
-    assert engines == ["spark"]
+    assert engines == ["spark"] * runs
 
 
 def test_the_sample_on_a_standalone_cluster_gives_the_duckdb_tables(
@@ -148,15 +155,22 @@ def test_generated_data_on_a_standalone_cluster_gives_the_duckdb_tables(
 ) -> None:
     """50,000 organizations (about 118,000 people, 500,000 events) and the project's example
     segments (attributes, custom values, timeline windows, rollups, relationship filters and
-    references), with nothing collected to the driver (``NO_COLLECTING``)."""
+    references), with nothing collected to the driver (``NO_COLLECTING``); then the next
+    scheduled run, two weeks on, whose history the executors diff against the first's."""
     data = tmp_path / "data"
     assert main(["generate", "--orgs", "50000", "--out", str(data), "--seed", "7"]) == 0
     segments = ROOT / "segments"
-    argv = ["run", "--data", str(data), "--segments", str(segments), "--as-of", AS_OF]
-    assert main([*argv, "--out", str(tmp_path / "duckdb"), "--quiet"]) == 0
-    done = _on_cluster(cluster, data, segments, tmp_path / "spark")
-    assert done.returncode == 0, done.stderr[-4000:]
-    _assert_same_tables(tmp_path / "spark", tmp_path / "duckdb")
+    for as_of in (AS_OF, LATER):
+        argv = ["run", "--data", str(data), "--segments", str(segments), "--as-of", as_of]
+        assert main([*argv, "--out", str(tmp_path / "duckdb"), "--quiet"]) == 0
+        done = _on_cluster(cluster, data, segments, tmp_path / "spark", as_of=as_of)
+        assert done.returncode == 0, done.stderr[-4000:]
+    _assert_same_tables(tmp_path / "spark", tmp_path / "duckdb", runs=2)
+    changes = pq.read_table(tmp_path / "spark" / "segment_changes").to_pylist()
+    assert {r["change"] for r in changes if r["as_of"].isoformat().startswith(LATER[:10])} == {
+        "entered",
+        "exited",
+    }
 
 
 def test_a_job_the_cluster_aborts_is_a_located_run_error(cluster: str, tmp_path: Path) -> None:

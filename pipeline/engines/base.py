@@ -6,9 +6,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -29,17 +28,12 @@ InputPaths = Mapping[str, Path]
 
 
 class Members(Protocol):
-    """Every segment's members, as an engine hands them to the run."""
+    """Every segment's members, as an engine hands them to the run: :class:`Flags` in this
+    process, or :class:`WrittenMembers` that a cluster's executors wrote."""
 
     @property
     def num_rows(self) -> int:
         """The rows of the long membership."""
-        ...
-
-    def parts(self) -> Iterator[tuple[str, pa.Table]]:
-        """The long membership a segment at a time, in ``MEMBERSHIP.order``: each segment id
-        (every evaluated segment, in id order) and its members in ``MEMBERSHIP_SCHEMA`` (a
-        segment with no member, an empty table)."""
         ...
 
     def table(self) -> pa.Table:
@@ -141,57 +135,28 @@ class Flags:
 class WrittenMembers:
     """Every segment's members as a cluster's executors wrote them: the long membership
     (``MEMBERSHIP_SCHEMA``) in ``MEMBERSHIP.order``, as the Parquet parts of ``folder`` in
-    name order. :meth:`parts` reads them a batch at a time, so that the driver holds one
-    segment's members at a time, and never receives the rows from the cluster as a result.
+    name order. The run's history is computed from them on the cluster that wrote them
+    (``publish.spark_history``): no member comes back to the driver.
     """
 
     folder: Path
-    #: Every evaluated segment's id (those with no member have no row).
-    segment_ids: Sequence[str]
     num_rows: int
     #: A temporary folder to remove with this object (when ``folder`` is inside it).
     owned: object = None
+    #: The Spark session whose executors wrote the files, and which reads them.
+    session: Any = None
 
-    def parts(self) -> Iterator[tuple[str, pa.Table]]:
-        found = _runs_by_segment(self._batches())
-        ahead = next(found, None)
-        for segment_id in sorted(self.segment_ids):
-            if ahead is not None and ahead[0] == segment_id:
-                yield ahead
-                ahead = next(found, None)
-            else:
-                yield segment_id, MEMBERSHIP_SCHEMA.empty_table()
-        if ahead is not None:
-            raise ValueError(f"members of {ahead[0]!r}, which is not an evaluated segment")
+    @property
+    def files(self) -> list[Path]:
+        """The Parquet parts, in name order (which is the rows' order)."""
+        return sorted(self.folder.glob("part-*.parquet"))
 
     def table(self) -> pa.Table:
-        return pa.concat_tables([MEMBERSHIP_SCHEMA.empty_table(), *(t for _, t in self.parts())])
-
-    def _batches(self) -> Iterator[pa.Table]:
-        for path in sorted(self.folder.glob("part-*.parquet")):
-            for batch in pq.ParquetFile(path).iter_batches(columns=MEMBERSHIP_SCHEMA.names):
-                yield pa.Table.from_batches([batch]).cast(MEMBERSHIP_SCHEMA)
-
-
-def _runs_by_segment(tables: Iterator[pa.Table]) -> Iterator[tuple[str, pa.Table]]:
-    """Consecutive tables sorted by ``segment_id``, regrouped as each segment's rows whole."""
-    held: list[pa.Table] = []
-    held_id = ""
-    for table in tables:
-        if not table.num_rows:
-            continue
-        ids = table.column("segment_id").combine_chunks()
-        changes = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
-        cuts = [0, *(np.flatnonzero(changes.to_numpy(zero_copy_only=False)) + 1), len(ids)]
-        for start, end in pairwise(cuts):
-            segment_id = str(ids[start].as_py())
-            if held and segment_id != held_id:
-                yield held_id, pa.concat_tables(held)
-                held = []
-            held_id = segment_id
-            held.append(table.slice(start, end - start))
-    if held:
-        yield held_id, pa.concat_tables(held)
+        """The whole long membership, read into this process (tests, small data)."""
+        parts = [pq.read_table(p, columns=MEMBERSHIP_SCHEMA.names) for p in self.files]
+        return pa.concat_tables(
+            [MEMBERSHIP_SCHEMA.empty_table(), *(t.cast(MEMBERSHIP_SCHEMA) for t in parts)]
+        )
 
 
 #: What the flags query of an entity holds per entity row, estimated: its keys, normalized

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -105,7 +106,7 @@ class SparkEngine:
             self.owned = False
         self.spark = session
         self.views = [*inputs, ROLLUPS_TABLE, SHARED_TABLE]
-        with _cluster_failures():  # reading the files' schemas is a job already
+        with cluster_failures():  # reading the files' schemas is a job already
             for table, path in inputs.items():
                 self.spark.read.parquet(hadoop_literal(str(path))).createOrReplaceTempView(table)
         self.rollups_ready = False
@@ -121,7 +122,7 @@ class SparkEngine:
         """The rollups and the daily rows, each written by the executors as the Parquet
         files of a folder (``daily_path``, ``rollups_path``): no row passes through the
         driver."""
-        with _cluster_failures():
+        with cluster_failures():
             self._timeline(clock, daily_path, rollups_path)
 
     def _timeline(self, clock: ir.Clock, daily_path: Path, rollups_path: Path) -> None:
@@ -131,9 +132,9 @@ class SparkEngine:
         self.cached.append(cached)
         cached.createOrReplaceTempView(ROLLUPS_TABLE)
         self.rollups_ready = True
-        _write(cached, rollups_path, ROLLUPS.schema, ROLLUPS.name)
+        write_frame(cached, rollups_path, ROLLUPS.schema, ROLLUPS.name)
         daily = self._frame(daily_query(clock)).orderBy(*DAILY.order)
-        _write(daily, daily_path, DAILY.schema, DAILY.name)
+        write_frame(daily, daily_path, DAILY.schema, DAILY.name)
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
@@ -142,7 +143,7 @@ class SparkEngine:
         published order (``WrittenMembers``): each step's flags unpivoted to a row per
         member, every step's rows sorted together. No row comes back to the driver as a
         result. A step's shared filters are read by the next from its frame, cached."""
-        with _cluster_failures():
+        with cluster_failures():
             return self._flags(segments, custom_types, clock)
 
     def _flags(
@@ -180,9 +181,11 @@ class SparkEngine:
         if everyone is None:
             folder.mkdir(parents=True)
         else:
-            _write(everyone.orderBy(*MEMBERSHIP.order), folder, MEMBERSHIP_SCHEMA, "membership")
-        rows = sum(pq.read_metadata(p).num_rows for p in sorted(folder.glob("part-*.parquet")))
-        return WrittenMembers(folder, [s.id for s in segments], rows, owned)
+            ordered = everyone.orderBy(*MEMBERSHIP.order)
+            write_frame(ordered, folder, MEMBERSHIP_SCHEMA, "membership")
+        written = WrittenMembers(folder, 0, owned, self.spark)
+        rows = sum(pq.read_metadata(p).num_rows for p in written.files)
+        return replace(written, num_rows=rows)
 
     def close(self) -> None:
         for frame in self.cached:
@@ -198,7 +201,7 @@ _ABORTED: Final = "Job aborted due to stage failure: "
 
 
 @contextmanager
-def _cluster_failures() -> Iterator[None]:
+def cluster_failures() -> Iterator[None]:
     """A job the cluster aborted (a result over ``spark.driver.maxResultSize``, an executor
     lost or out of memory, a task failing again and again) is the cluster's or its settings'
     failure, not a bug of the run: a :class:`RunError` (exit 4) with Spark's reason."""
@@ -250,7 +253,7 @@ def _literal(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="spark")
 
 
-def _write(frame: Any, folder: Path, schema: pa.Schema, what: str) -> None:
+def write_frame(frame: Any, folder: Path, schema: pa.Schema, what: str) -> None:
     """``frame`` (in its published order) as the Parquet files of ``folder``, written by the
     executors in ``schema``'s columns and types, every column nullable as the published schema
     says (Spark knows a count is never null, and would write it as required); the parts in

@@ -234,12 +234,12 @@ def advance(
         _frame(pa.concat_tables([_counts(name).empty_table(), *tables]))
         for name, tables in counts.items()
     )
-    sizes = _sizes(previous.sizes, members, entered, exited, run_id, as_of, scopes)
+    sizes = sizes_after(previous.sizes, members, entered, exited, run_id, as_of, scopes)
     written = {name: Written(sink.path) for name, sink in sinks.items()}
     return written["membership"], Diffed(
         written["history"],
         written["changes"],
-        _arrow(sizes, SIZES.schema),
+        sizes,
         int(entered.get_column("entered").sum()),
         int(exited.get_column("exited").sum()),
     )
@@ -501,7 +501,7 @@ def _stamped(keys: pa.Table, run_id: str, as_of: dt.datetime) -> dict[str, pa.Ta
     }
 
 
-def _sizes(
+def sizes_after(
     sizes: pl.DataFrame,
     members: pl.DataFrame,
     entered: pl.DataFrame,
@@ -509,9 +509,10 @@ def _sizes(
     run_id: str,
     as_of: dt.datetime,
     scopes: Iterable[tuple[str, str]],
-) -> pl.DataFrame:
-    """The earlier sizes, and a row per evaluated or emptied (segment, property) of this run;
-    ``members``, ``entered`` and ``exited`` are counts per (segment, property) (:func:`_count`)."""
+) -> pa.Table:
+    """The earlier sizes, and a row per evaluated or emptied (segment, property) of this run,
+    in the published schema and order; ``members``, ``entered`` and ``exited`` are counts per
+    (segment, property) (:func:`_count`)."""
     scope_rows = list(scopes)
     evaluated = pl.DataFrame(
         {"segment_id": [s for s, _ in scope_rows], "property_id": [p for _, p in scope_rows]},
@@ -529,7 +530,7 @@ def _sizes(
             pl.lit(as_of, dtype=UTC).alias("as_of"),
         )
     )
-    return pl.concat([sizes, now.select(SIZES.names)]).sort(SIZES.order)
+    return _arrow(pl.concat([sizes, now.select(SIZES.names)]).sort(SIZES.order), SIZES.schema)
 
 
 def _frame(table: pa.Table) -> pl.DataFrame:

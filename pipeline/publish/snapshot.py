@@ -137,16 +137,17 @@ def _fsync_dir(path: Path) -> None:
 
 def write_table_file(path: Path, table: pa.Table | Written) -> None:
     """``table`` as the Parquet file ``path``; a :class:`Written` file is moved there (the
-    parts of a folder as ``<path stem>-<n>.parquet`` beside it, numbered in their order)."""
+    parts of a folder as ``<path stem>-<n>.parquet`` beside it, numbered in their order; a
+    folder of one part as ``path``)."""
     if not isinstance(table, Written):
         write_parquet(path, [table])
-    elif table.path.is_dir():
+    elif table.path.is_dir() and len(table.files) > 1:
         for n, part in enumerate(table.files):
             moved = path.with_name(f"{path.stem}-{n:05d}{path.suffix}")
             os.replace(part, moved)
             fsync(moved)
     else:
-        os.replace(table.path, path)
+        os.replace(table.files[0], path)
         fsync(path)
 
 
@@ -162,8 +163,8 @@ def write_table(folder: Path, table: pa.Table | Appended | Written) -> None:
     if not isinstance(table, Appended):
         write_table_file(folder / "part-0.parquet", table)
     elif len(table.earlier) + 1 > MAX_PARTS:
-        new = table.new.path if isinstance(table.new, Written) else table.new
-        write_parquet(folder / "part-0.parquet", [*table.earlier, new])
+        new = table.new.files if isinstance(table.new, Written) else [table.new]
+        write_parquet(folder / "part-0.parquet", [*table.earlier, *new])
     else:
         if table.name in {part.name for part in table.earlier}:
             # Writing it would truncate a file the current snapshot shares.
