@@ -9,7 +9,8 @@ For each size: ``segments generate --orgs N --seed S`` into ``benchmarks/data/or
 ``benchmarks/segments/<n>/`` and checked with ``segments validate``. Then, ``--repeat`` times,
 engines interleaved: the full ``segments run`` as a subprocess into a fresh output folder,
 measured (wall time, per-phase seconds from the JSON log, peak RSS of the process tree, output
-row counts); then the baselines (``benchmarks/baselines.py``, ``benchmarks/handwritten.py``)
+row counts; ``--engines spark`` runs ``--engine spark --spark-master M`` with each
+``--spark-conf``); then the baselines (``benchmarks/baselines.py``, ``benchmarks/handwritten.py``)
 on the same data. Results are saved to the JSON file after every measurement, so an
 interrupted run keeps what it measured (``--resume`` skips what the file already holds).
 """
@@ -422,6 +423,16 @@ def main(argv: list[str] | None = None) -> int:
         help="pass --memory-limit to the DuckDB runs (e.g. 4GB; default: DuckDB's own, 80%% of"
         " the machine's memory)",
     )
+    parser.add_argument(
+        "--spark-master", default="local[2]", help="--engine spark runs: the Spark master"
+    )
+    parser.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="--engine spark runs: a Spark setting (repeat), e.g. spark.driver.memory=1g",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     parser.add_argument("--markdown", type=Path, default=None, help="write the report here")
     parser.add_argument("--resume", action="store_true", help="keep entries already in --out")
@@ -490,6 +501,11 @@ def main(argv: list[str] | None = None) -> int:
                 results["runs"][key] = {"size": size, "segments": n, "engine": engine}
                 if engine == "duckdb" and args.duckdb_memory_limit:
                     results["runs"][key]["memory_limit"] = args.duckdb_memory_limit
+                if engine == "spark":
+                    spark = ["--spark-master", args.spark_master]
+                    for setting in args.spark_conf:
+                        spark += ["--spark-conf", setting]
+                    results["runs"][key]["options"] = spark
                 results["runs"][key]["repeats"] = []
             for rep in range(args.repeat):
                 for engine in engines:
@@ -499,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     _log(f"run {key} repeat {rep + 1}/{args.repeat}")
                     limit = entry.get("memory_limit")
+                    options = ["--memory-limit", limit] if limit else entry.get("options", [])
                     result = full_run(
                         data,
                         segments,
@@ -506,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
                         args.work,
                         limits,
                         later=n in later_counts,
-                        options=("--memory-limit", limit) if limit else (),
+                        options=options,
                     )
                     entry["repeats"].append(result)
                     entry["summary"] = summarize(entry["repeats"])

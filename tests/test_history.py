@@ -486,6 +486,34 @@ def _members_table(keys: list[tuple[str, str, str, str]]) -> pa.Table:
     )
 
 
+Run = tuple[dt.datetime, set[tuple[str, str, str, str]], list[str]]
+
+
+def _random_runs(
+    seed: int, ids: list[str], segments: list[str], count: int
+) -> tuple[list[tuple[str, str, str, str]], list[Run]]:
+    """Every (property, segment, entity, id) key of two properties, and ``count`` hourly runs
+    from T1 with random members; then ``s10`` no longer evaluated (its members exit) and a
+    run where everyone exits. Each run: its ``as_of``, its members, the segments evaluated."""
+    import random
+
+    rng = random.Random(seed)
+    universe = [
+        (prop, seg, "person" if seg == "s-p" else "organization", i)
+        for seg in segments
+        for prop in ["site-b", "site-a"]
+        for i in ids
+    ]
+    runs: list[Run] = [
+        (T1 + dt.timedelta(hours=n), {k for k in universe if rng.random() < 0.5}, segments)
+        for n in range(count)
+    ]
+    others = [s for s in segments if s != "s10"]
+    runs.append((T1 + dt.timedelta(hours=count), {k for k in universe if k[1] != "s10"}, others))
+    runs.append((T1 + dt.timedelta(hours=count + 1), set(), segments))
+    return universe, runs
+
+
 @pytest.mark.parametrize("collide", [False, True], ids=["hashes", "every-hash-collides"])
 @pytest.mark.parametrize("row_group", [3, 1 << 20], ids=["small-row-groups", "one-row-group"])
 def test_advance_matches_a_plain_reference_over_many_runs(
@@ -494,7 +522,6 @@ def test_advance_matches_a_plain_reference_over_many_runs(
     """Runs merged a segment at a time with the earlier history read back from its file
     (segments spanning row groups when they are small) give the plain reference's history,
     changes and sizes; a segment no longer evaluated closes its stays."""
-    import random
 
     import polars as pl
 
@@ -507,23 +534,9 @@ def test_advance_matches_a_plain_reference_over_many_runs(
         monkeypatch.setattr(
             h, "_hashes", lambda keys: pl.Series([0] * keys.height, dtype=pl.UInt64)
         )
-    rng = random.Random(7)
     ids = ["o1", "o10", "o2", "O3", "é1", "e2", "Z", "z", "10", "9"]
-    segments = ["s-a", "s_b", "s-p", "s10"]
-    universe = [
-        (prop, seg, "person" if seg == "s-p" else "organization", i)
-        for seg in segments
-        for prop in ["site-b", "site-a"]
-        for i in ids
-    ]
-    runs = [
-        (T1 + dt.timedelta(hours=n), {k for k in universe if rng.random() < 0.5}, segments)
-        for n in range(6)
-    ]
-    # s10 is no longer evaluated (its members exit), then comes back.
-    runs.append((T1 + dt.timedelta(hours=6), {k for k in universe if k[1] != "s10"}, segments[:3]))
-    runs.append((T1 + dt.timedelta(hours=7), set(), segments))  # everyone exits
-    runs.append((T1 + dt.timedelta(hours=8), set(universe), segments))  # everyone comes back
+    universe, runs = _random_runs(7, ids, ["s-a", "s_b", "s-p", "s10"], 6)
+    runs.append((T1 + dt.timedelta(hours=8), set(universe), runs[0][2]))  # everyone back
     previous = h.Published.empty()
     changes: list[dict[str, object]] = []
     for n, (as_of, now, evaluated) in enumerate(runs):
@@ -569,7 +582,6 @@ def test_the_spark_diff_matches_the_plain_reference_over_many_runs(tmp_path: Pat
     members leaving and coming back, a segment no longer evaluated (its stays close), every
     member leaving at once, then a rebuild from the state before an earlier run, which
     rewrites the changes it keeps. Only counts reach the driver (the sizes)."""
-    import random
 
     import polars as pl
 
@@ -578,21 +590,9 @@ def test_the_spark_diff_matches_the_plain_reference_over_many_runs(tmp_path: Pat
     from pipeline.publish.spark_history import advance_on_spark
 
     spark = engine_options("spark").spark_session
-    rng = random.Random(11)
     ids = ["o1", "o10", "o2", "O3", "é1", "Z", "z", "9"]
     segments = ["s-a", "s-p", "s10"]
-    universe = [
-        (prop, seg, "person" if seg == "s-p" else "organization", i)
-        for seg in segments
-        for prop in ["site-b", "site-a"]
-        for i in ids
-    ]
-    runs = [
-        (T1 + dt.timedelta(hours=n), {k for k in universe if rng.random() < 0.5}, segments)
-        for n in range(3)
-    ]
-    runs.append((T1 + dt.timedelta(hours=3), {k for k in universe if k[1] != "s10"}, segments[:2]))
-    runs.append((T1 + dt.timedelta(hours=4), set(), segments))
+    universe, runs = _random_runs(11, ids, segments, 3)
     previous = h.Published.empty()
     changes: list[Path] = []
     for n, (as_of, now, evaluated) in enumerate(runs):

@@ -28,6 +28,7 @@ from pipeline.publish.snapshot import Written
 _COUNTED = ("members", "entered", "exited")
 
 
+@cluster_failures()
 def advance_on_spark(
     spark: Any,
     previous: Published,
@@ -47,23 +48,6 @@ def advance_on_spark(
     the segments ``kept`` by ``--select``). A rebuild (``previous.before``) rewrites the
     ``earlier_changes`` files' rows from before its ``as_of``, ahead of this run's.
     """
-    with cluster_failures():
-        return _advance(
-            spark, previous, members, run_id, as_of, scopes, folder, kept, earlier_changes
-        )
-
-
-def _advance(
-    spark: Any,
-    previous: Published,
-    members: WrittenMembers,
-    run_id: str,
-    as_of: dt.datetime,
-    scopes: Iterable[tuple[str, str]],
-    folder: Path,
-    kept: Collection[str],
-    earlier_changes: Sequence[Path],
-) -> tuple[Written, Diffed]:
     from pyspark.sql import functions as F
 
     instant = F.lit(as_of).cast("timestamp")
