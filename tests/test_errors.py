@@ -1270,3 +1270,52 @@ def test_numbers_in_id_name_and_properties_are_taken_as_written(tmp_path: Path) 
     assert collector.problems == []
     assert segment is not None
     assert (segment.id, segment.name, segment.properties) == ("2024", "007", ("2024",))
+
+
+# --- Spark: what the cluster or its memory refuses is a run error, not a bug -----------------
+
+
+@pytest.mark.parametrize(
+    ("raised", "reason"),
+    [
+        (
+            "An error occurred while calling o226.parquet.\n: java.io.IOException: "
+            "org.apache.spark.SparkException: Could not allocate memory to grow "
+            "BytesToBytesMap.\n\tat org.apache.spark.sql.execution.joins...\nCaused by: ...",
+            "Could not allocate memory to grow BytesToBytesMap.",
+        ),
+        (
+            "An error occurred while calling o90.collectToPython.\n: org.apache.spark."
+            "SparkException: Job aborted due to stage failure: Total size of serialized "
+            "results of 2 tasks (4.2 MiB) is bigger than spark.driver.maxResultSize (4.0 MiB)\n",
+            "Total size of serialized results of 2 tasks (4.2 MiB) is bigger than "
+            "spark.driver.maxResultSize (4.0 MiB)",
+        ),
+        (
+            "An error occurred while calling o5.sql.\n"
+            ": java.lang.OutOfMemoryError: Java heap space",
+            "java.lang.OutOfMemoryError: Java heap space",
+        ),
+    ],
+    ids=["hash-table-on-the-driver", "result-too-large", "heap"],
+)
+def test_a_spark_failure_of_memory_or_of_the_cluster_is_a_run_error(
+    raised: str, reason: str
+) -> None:
+    """Measured at 1M organizations with a 1 GB driver: a broadcast join's hash table did not
+    fit (``BytesToBytesMap``) and the run ended in "internal error"; now exit 4, Spark's
+    reason and a hint naming the settings."""
+    from pipeline.engines.spark import cluster_failures
+    from pipeline.errors import RunError
+
+    with pytest.raises(RunError) as caught, cluster_failures():
+        raise RuntimeError(raised)
+    assert str(caught.value).splitlines()[0] == f"the Spark job failed: {reason}"
+    assert "spark.driver.memory" in (caught.value.hint or "")
+
+
+def test_any_other_spark_error_is_left_alone() -> None:
+    from pipeline.engines.spark import cluster_failures
+
+    with pytest.raises(RuntimeError, match="not a memory problem"), cluster_failures():
+        raise RuntimeError("AnalysisException: not a memory problem")

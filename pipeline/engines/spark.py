@@ -53,6 +53,10 @@ DEFAULT_CONF: Final = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # A broadcast join collects its smaller side on the driver, then sends it to every
+    # executor: rows through the driver, which a 1 GB driver could not hold at 1M
+    # organizations (measured). Joins shuffle instead.
+    "spark.sql.autoBroadcastJoinThreshold": "-1",
 }
 
 
@@ -198,25 +202,51 @@ class SparkEngine:
 
 #: What Spark says of a job the cluster gave up on, before its reason.
 _ABORTED: Final = "Job aborted due to stage failure: "
+#: What Spark says when the driver or an executor has not the memory a step needs (a hash
+#: table that cannot grow, a broadcast too large, the JVM's heap exhausted).
+_NO_MEMORY: Final = (
+    "Could not allocate memory",
+    "Not enough memory to build and broadcast",
+    "OutOfMemoryError",
+    "Unable to acquire",
+)
 
 
 @contextmanager
 def cluster_failures() -> Iterator[None]:
     """A job the cluster aborted (a result over ``spark.driver.maxResultSize``, an executor
-    lost or out of memory, a task failing again and again) is the cluster's or its settings'
-    failure, not a bug of the run: a :class:`RunError` (exit 4) with Spark's reason."""
+    lost or out of memory, a task failing again and again), or a step the driver's or an
+    executor's memory cannot hold, is the cluster's or its settings' failure, not a bug of
+    the run: a :class:`RunError` (exit 4) with Spark's reason."""
     try:
         yield
     except Exception as error:
-        text = str(error)
-        if _ABORTED not in text:
+        reason = spark_failure(str(error))
+        if reason is None:
             raise
-        reason = text.split(_ABORTED, 1)[1].splitlines()[0]
         raise RunError(
             f"the Spark job failed: {reason}",
-            "see the logs of the Spark driver and executors; raise spark.driver.maxResultSize "
-            "or spark.executor.memory with --spark-conf if the reason names them",
+            "see the logs of the Spark driver and executors; raise spark.driver.memory, "
+            "spark.executor.memory or spark.driver.maxResultSize with --spark-conf if the "
+            "reason names them or says memory",
         ) from None
+
+
+def spark_failure(text: str) -> str | None:
+    """Spark's reason in the text of an error, when it says that the cluster gave up on a job
+    or that memory ran out; None for any other error.
+
+    >>> spark_failure("An error occurred while calling o226.parquet.\\n: java.io.IOException: "
+    ...               "org.apache.spark.SparkException: Could not allocate memory to grow "
+    ...               "BytesToBytesMap.\\n\\tat org.apache...")
+    'Could not allocate memory to grow BytesToBytesMap.'
+    """
+    if _ABORTED in text:
+        return text.split(_ABORTED, 1)[1].splitlines()[0]
+    for line in text.replace("\\n", "\n").splitlines():
+        if any(marker in line for marker in _NO_MEMORY):
+            return line.rsplit("Exception: ", 1)[-1].strip().removeprefix(": ")
+    return None
 
 
 class _TemporaryFolder:
