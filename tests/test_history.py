@@ -600,7 +600,7 @@ def test_the_spark_diff_matches_the_plain_reference_over_many_runs(tmp_path: Pat
         members.mkdir()
         pq.write_table(_members_table(list(now)), members / "part-0.parquet")
         scopes = {(seg, prop) for prop, seg, _, _ in universe if seg in evaluated}
-        written = WrittenMembers(members, len(now))
+        written = WrittenMembers(members)
         membership, diffed = advance_on_spark(
             spark, previous, written, f"r{n}", as_of, scopes, tmp_path / f"run{n}"
         )
@@ -633,7 +633,7 @@ def test_the_spark_diff_matches_the_plain_reference_over_many_runs(tmp_path: Pat
     _, redone = advance_on_spark(
         spark,
         rebuilt,
-        WrittenMembers(members, len(universe)),
+        WrittenMembers(members),
         "r1b",
         redo,
         scopes,

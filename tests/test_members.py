@@ -31,7 +31,7 @@ def test_the_parts_in_name_order_are_the_rows_in_order(tmp_path: Path) -> None:
     folder = tmp_path / "members"
     _write(folder, [rows[:6], rows[6:]], row_group=4)
     (folder / "_SUCCESS").write_text("")  # what Spark writes beside its parts
-    members = WrittenMembers(folder, len(rows))
+    members = WrittenMembers(folder)
     assert [p.name for p in members.files] == ["part-00000.parquet", "part-00001.parquet"]
     assert members.table().equals(pa.Table.from_pylist(rows, schema=MEMBERSHIP_SCHEMA))
 
@@ -39,5 +39,5 @@ def test_the_parts_in_name_order_are_the_rows_in_order(tmp_path: Path) -> None:
 def test_no_member_at_all(tmp_path: Path) -> None:
     folder = tmp_path / "members"
     _write(folder, [[]], row_group=4)
-    table = WrittenMembers(folder, 0).table()
+    table = WrittenMembers(folder).table()
     assert table.num_rows == 0 and table.schema == MEMBERSHIP_SCHEMA

@@ -140,7 +140,6 @@ class WrittenMembers:
     """
 
     folder: Path
-    num_rows: int
     #: A temporary folder to remove with this object (when ``folder`` is inside it).
     owned: object = None
     #: The Spark session whose executors wrote the files, and which reads them.
@@ -150,6 +149,11 @@ class WrittenMembers:
     def files(self) -> list[Path]:
         """The Parquet parts, in name order (which is the rows' order)."""
         return sorted(self.folder.glob("part-*.parquet"))
+
+    @property
+    def num_rows(self) -> int:
+        """The rows of the long membership, from the parts' footers."""
+        return sum(pq.read_metadata(path).num_rows for path in self.files)
 
     def table(self) -> pa.Table:
         """The whole long membership, read into this process (tests, small data)."""

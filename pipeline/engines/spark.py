@@ -17,7 +17,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -187,9 +186,7 @@ class SparkEngine:
         else:
             ordered = everyone.orderBy(*MEMBERSHIP.order)
             write_frame(ordered, folder, MEMBERSHIP_SCHEMA, "membership")
-        written = WrittenMembers(folder, 0, owned, self.spark)
-        rows = sum(pq.read_metadata(p).num_rows for p in written.files)
-        return replace(written, num_rows=rows)
+        return WrittenMembers(folder, owned, self.spark)
 
     def close(self) -> None:
         for frame in self.cached:
@@ -243,7 +240,7 @@ def spark_failure(text: str) -> str | None:
     """
     if _ABORTED in text:
         return text.split(_ABORTED, 1)[1].splitlines()[0]
-    for line in text.replace("\\n", "\n").splitlines():
+    for line in text.splitlines():
         if any(marker in line for marker in _NO_MEMORY):
             return line.rsplit("Exception: ", 1)[-1].strip().removeprefix(": ")
     return None
