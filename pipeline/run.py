@@ -397,11 +397,15 @@ def _history(
     kept = {s.id for s in defined} - {s.id for s in segments}
     scopes = _scopes(segments, present)
     earlier = published_parts(config.out, CHANGES.name)
+    on_cluster = isinstance(flags, WrittenMembers)
+    # The earlier changes are read only to roll some back: a run otherwise appends its own
+    # next to them (21.7M earlier changes: 4.4 s to read, more to write again). Spark reads
+    # their files itself.
+    previous = _previous(config.out, kept, read_changes=rewrite and not on_cluster)
+    if rewrite:
+        previous = previous.cut(as_of)
     if isinstance(flags, WrittenMembers):
         # The executors diff what they wrote: no member or stay passes through the driver.
-        previous = _previous(config.out, kept, read_changes=False)
-        if rewrite:
-            previous = previous.cut(as_of)
         membership, diffed = advance_on_spark(
             flags.session,
             previous,
@@ -415,11 +419,6 @@ def _history(
         )
     else:
         assert isinstance(flags, Flags), flags
-        # The earlier changes are read only to roll some back: a run otherwise appends its
-        # own next to them (21.7M earlier changes: 4.4 s to read, more to write again).
-        previous = _previous(config.out, kept, read_changes=rewrite)
-        if rewrite:
-            previous = previous.cut(as_of)
         # Each segment's members are merged with its earlier stays and written as they go,
         # never held whole (217M rows at 10M organizations).
         membership, diffed = advance(previous, flags.parts(), run_id, as_of, scopes, work, kept)

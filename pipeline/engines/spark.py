@@ -280,11 +280,8 @@ def _literal(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="spark")
 
 
-def write_frame(frame: Any, folder: Path, schema: pa.Schema, what: str) -> None:
-    """``frame`` (in its published order) as the Parquet files of ``folder``, written by the
-    executors in ``schema``'s columns and types, every column nullable as the published schema
-    says (Spark knows a count is never null, and would write it as required); the parts in
-    name order hold the rows in order (Spark's sort cuts them into ranges, one per part)."""
+def spark_schema(schema: pa.Schema) -> Any:
+    """``schema`` (a published table's) as a Spark schema, every column nullable."""
     from pyspark.sql import types
 
     kinds = {
@@ -293,13 +290,21 @@ def write_frame(frame: Any, folder: Path, schema: pa.Schema, what: str) -> None:
         "date32[day]": types.DateType(),
         "timestamp[us, tz=UTC]": types.TimestampType(),
     }
-    spark_schema = types.StructType(
+    return types.StructType(
         [types.StructField(f.name, kinds[str(f.type)], nullable=True) for f in schema]
     )
+
+
+def write_frame(frame: Any, folder: Path, schema: pa.Schema, what: str) -> None:
+    """``frame`` (in its published order) as the Parquet files of ``folder``, written by the
+    executors in ``schema``'s columns and types, every column nullable as the published schema
+    says (Spark knows a count is never null, and would write it as required); the parts in
+    name order hold the rows in order (Spark's sort cuts them into ranges, one per part)."""
+    nullable = spark_schema(schema)
     # A union with no row of the nullable schema makes every column nullable; the sorted
     # parts come first, in order.
-    nothing = frame.sparkSession.createDataFrame([], spark_schema)
-    written = frame.select(*schema.names).to(spark_schema).unionByName(nothing)
+    nothing = frame.sparkSession.createDataFrame([], nullable)
+    written = frame.select(*schema.names).to(nullable).unionByName(nothing)
     # Hadoop globs the paths it reads, never the one it writes: the folder as it is.
     written.write.mode("overwrite").option("compression", "zstd").parquet(str(folder))
     if not any(folder.glob("part-*.parquet")):  # Spark writes one part even for no row

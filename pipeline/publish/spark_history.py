@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.engines.base import MEMBERSHIP_SCHEMA, WrittenMembers
-from pipeline.engines.spark import cluster_failures, hadoop_literal, write_frame
+from pipeline.engines.spark import cluster_failures, hadoop_literal, spark_schema, write_frame
 from pipeline.outputs import CHANGES, HISTORY, MEMBERSHIP
 from pipeline.publish.history import KEY, Diffed, Published, sizes_after
 from pipeline.publish.snapshot import Written
@@ -107,15 +107,8 @@ def advance_on_spark(
 def _read(spark: Any, paths: Sequence[Path], schema: pa.Schema) -> Any:
     """The Parquet files ``paths`` (none: no row) as a frame of ``schema``'s columns."""
     if not paths:
-        return spark.createDataFrame([], _spark_schema(schema))
+        return spark.createDataFrame([], spark_schema(schema))
     return spark.read.parquet(*(hadoop_literal(str(p)) for p in paths)).select(*schema.names)
-
-
-def _spark_schema(schema: pa.Schema) -> Any:
-    from pyspark.sql import types
-
-    kinds = {"string": types.StringType(), "timestamp[us, tz=UTC]": types.TimestampType()}
-    return types.StructType([types.StructField(f.name, kinds[str(f.type)]) for f in schema])
 
 
 def _counts(now: Any, entered: Any, exited: Any) -> tuple[pl.DataFrame, ...]:
