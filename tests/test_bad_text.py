@@ -4,6 +4,8 @@ rows and which, on every engine; nothing is published."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -147,3 +149,41 @@ def test_a_list_column_is_searched_too(tmp_path: Path) -> None:
     (issue,) = error.issues
     assert (issue.table, issue.column, issue.count) == ("people", "tags", 2)
     assert issue.examples[0].startswith(f"row {tagged[0] + 1}: [b'")
+
+
+_REPEAT = """
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import InvalidText
+from pipeline.inputs.schema import TABLES
+from pipeline.inputs.text import require_utf8_files
+
+data = Path(sys.argv[1])
+files = {table: data / f"{table}.parquet" for table in TABLES}
+for _ in range(int(sys.argv[2])):
+    with pytest.raises(InvalidText):
+        require_utf8_files(files, set())
+print("refused every time")
+"""
+
+
+def test_the_text_pass_refuses_broken_text_every_time_and_never_hangs(tmp_path: Path) -> None:
+    """Polars' collect_all of several scans sometimes hangs when one of them fails (see
+    docs/architecture.md); the text pass, repeated a thousand times, must fail cleanly each
+    time. A child process, so that a hang ends in the time limit, not in a stuck suite."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    corrupt(data / "organizations.parquet", "name", [0])
+    done = subprocess.run(
+        [sys.executable, "-c", _REPEAT, str(data), "1000"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "refused every time"
+    assert "panicked" not in done.stderr, done.stderr[-2000:]

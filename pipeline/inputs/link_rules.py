@@ -123,8 +123,9 @@ def _unmatched(
 
 
 def _collected(checks: Sequence[tuple[Rule, pl.LazyFrame]]) -> list[Finding]:
-    """Collect the row numbers of every rule's rows at once; a finding per rule with rows."""
-    results = pl.collect_all([rows.select(_ROW) for _, rows in checks], engine="streaming")
+    """Collect the row numbers of every rule's rows, a rule at a time (not ``collect_all``:
+    see its note in docs/architecture.md); a finding per rule with rows."""
+    results = [rows.select(_ROW).collect(engine="streaming") for _, rows in checks]
     return [
         Finding(rule, result.get_column(_ROW).cast(pl.Int64).sort().rename("row"))
         for (rule, _), result in zip(checks, results, strict=True)
