@@ -112,7 +112,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _on_cluster(
     url: str,
-    data: Path,
+    data: Path | str,
     segments: Path,
     out: Path,
     settings: tuple[str, ...] = NO_COLLECTING,
@@ -171,6 +171,25 @@ def test_generated_data_on_a_standalone_cluster_gives_the_duckdb_tables(
         "entered",
         "exited",
     }
+
+
+def test_data_at_a_url_is_copied_by_the_executors(cluster: str, tmp_path: Path) -> None:
+    """``--data file://...`` (as ``s3a://`` and the like): the executors copy the tables of
+    50,000 organizations into the run's folder, with nothing collected to the driver (the
+    timeline alone is ~20 MB, five times ``NO_COLLECTING``'s limit), and the run finds
+    DuckDB's members."""
+    data = tmp_path / "data"
+    assert main(["generate", "--orgs", "50000", "--out", str(data), "--seed", "7"]) == 0
+    segments = ROOT / "segments"
+    argv = ["run", "--data", str(data), "--segments", str(segments), "--as-of", AS_OF]
+    assert main([*argv, "--out", str(tmp_path / "duckdb"), "--quiet"]) == 0
+    done = _on_cluster(cluster, data.as_uri(), segments, tmp_path / "spark")
+    assert done.returncode == 0, done.stderr[-4000:]
+    members = ["segment_id", "property_id", "entity", "entity_id"]
+    ours = pq.read_table(tmp_path / "spark" / "segment_membership", columns=members)
+    theirs = pq.read_table(tmp_path / "duckdb" / "segment_membership", columns=members)
+    assert ours.num_rows > 10_000 and ours.equals(theirs)
+    assert not list((tmp_path / "spark" / ".work").glob("*")), "the copies are left behind"
 
 
 def test_a_job_the_cluster_aborts_is_a_located_run_error(cluster: str, tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlglot import exp
 
 from pipeline.collector import collector_paused
@@ -344,12 +343,14 @@ def stage_remote_inputs(
     master: str | None = "local[*]",
     conf: Mapping[str, str] | None = None,
 ) -> Path:
-    """Copy the input tables under ``url`` into ``target`` on the driver, read by Spark.
+    """Copy the input tables under ``url`` into ``target``, one Parquet file per table
+    (``target/<table>.parquet``) written by an executor: no row passes through the driver.
 
     Each table is ``URL/<table>.parquet`` or the folder ``URL/<table>/`` (hive partitions are
-    read back as columns). The copy goes through the driver (Arrow), because the run's input
-    validation reads local files there; a table Spark cannot find is left out, so that the
-    validation reports it as missing.
+    read back as columns). ``target`` must be a folder that the driver and every executor see
+    at that path, as ``--out`` must be (it is under ``OUT/.work``): the run's input validation
+    reads the copies there. A table Spark cannot find is left out, so that the validation
+    reports it as missing.
     """
     session, _ = spark_session(master, conf)
     target.mkdir(parents=True, exist_ok=True)
@@ -362,6 +363,22 @@ def stage_remote_inputs(
                 if "PATH_NOT_FOUND" in str(error) or "does not exist" in str(error):
                     continue
                 raise RunError(f"--data {url}: cannot read {candidate}: {error}") from error
-            pq.write_table(frame.toArrow(), target / f"{table}.parquet")
+            with cluster_failures():
+                _one_file(frame, target / f"{table}.parquet")
             break
     return target
+
+
+def _one_file(frame: Any, path: Path) -> None:
+    """``frame`` as the one Parquet file ``path``, its rows in the order Spark read them.
+
+    One task reads every split in order and writes one part (``coalesce(1)``: no shuffle), so
+    that the input validation finds a single file and scans it in batches instead of reading
+    a folder of parts whole; the part is then moved to ``path``.
+    """
+    parts = path.with_name(f".{path.name}.parts")
+    # Hadoop globs the paths it reads, never the one it writes: the folder as it is.
+    frame.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(str(parts))
+    (written,) = parts.glob("part-*.parquet")  # Spark writes one part even for no row
+    written.replace(path)
+    shutil.rmtree(parts)
