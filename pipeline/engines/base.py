@@ -16,7 +16,7 @@ from pipeline.compile.steps import Step
 from pipeline.compile.within import KeyRange
 from pipeline.language import ir
 from pipeline.outputs import DAILY, MEMBERSHIP, ROLLUPS
-from pipeline.parquet import write_parquet
+from pipeline.parquet import footer_rows, write_parquet
 
 #: The long-form membership an engine returns (the run adds run_id and as_of).
 MEMBERSHIP_SCHEMA: Final = pa.schema(
@@ -153,7 +153,7 @@ class WrittenMembers:
     @property
     def num_rows(self) -> int:
         """The rows of the long membership, from the parts' footers."""
-        return sum(pq.read_metadata(path).num_rows for path in self.files)
+        return footer_rows(self.files)
 
     def table(self) -> pa.Table:
         """The whole long membership, read into this process (tests, small data)."""

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.errors import RunError, machine_error, writing
-from pipeline.parquet import fsync, write_parquet
+from pipeline.parquet import footer_rows, fsync, write_parquet
 from pipeline.publish import warehouse
 from pipeline.publish.faults import checkpoint
 from pipeline.publish.warehouse import WAREHOUSE
@@ -74,7 +74,7 @@ class Written:
 
     @property
     def num_rows(self) -> int:
-        return sum(int(pq.read_metadata(path).num_rows) for path in self.files)
+        return footer_rows(self.files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,7 @@ class Appended:
     @property
     def num_rows(self) -> int:
         """The rows of the whole table (the earlier files' counts come from their footers)."""
-        earlier = sum(int(pq.read_metadata(p).num_rows) for p in self.earlier)
-        return earlier + int(self.new.num_rows)
+        return footer_rows(self.earlier) + int(self.new.num_rows)
 
 
 def current_snapshot(out: Path) -> Path | None:
