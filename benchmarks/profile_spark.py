@@ -24,9 +24,7 @@ from typing import Any
 from sqlglot import exp
 
 HERE = Path(__file__).resolve().parent
-# The repository instead of this folder, whose profile.py would shadow the standard library's
-# (PySpark imports cProfile, which imports profile).
-sys.path[0] = str(HERE.parent)
+sys.path.insert(0, str(HERE.parent))
 
 from pipeline.compile.sql_query import compile_flags  # noqa: E402
 from pipeline.compile.steps import Shared, steps  # noqa: E402

@@ -1,6 +1,6 @@
 """Where the time of the evaluation goes: compile time and DuckDB operator timings.
 
-    python benchmarks/profile.py --data D --segments S [--threads 1] [--out DIR]
+    python benchmarks/profile_duckdb.py --data D --segments S [--threads 1] [--out DIR]
 
 Builds the run's DuckDB membership query per entity exactly as the engine does (rollups
 registered as a table first), times the compilation (sqlglot) separately from execution, and
