@@ -373,7 +373,7 @@ def _staged(config: RunConfig, work: Path, reporter: Reporter) -> RunConfig:
         local = stage_remote_inputs(
             config.data_url,
             work / "remote",
-            list(TABLES),
+            {table: schema.names for table, schema in TABLES.items()},
             master=config.spark_master,
             conf=dict(config.spark_conf),
         )

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from engine_helpers import (
@@ -46,6 +48,7 @@ pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES_IN = tuple(TABLES_SCHEMA)
+COLUMNS = {table: schema.names for table, schema in TABLES_SCHEMA.items()}
 #: Columns that order every input table's rows (ids; ``key`` for attribute values).
 KEYS = ("property_id", "org_id", "person_id", "event_id", "entity", "entity_id", "key")
 AS_OF = "2026-11-20T12:00:00Z"
@@ -178,7 +181,7 @@ def test_generated_segments_match_duckdb(spark: Any, tmp_path: Path) -> None:
 
 def test_remote_inputs_are_fetched_through_spark(spark: Any, tmp_path: Path) -> None:
     """``--data URL``: Spark reads each table (here ``file://``; ``s3a://`` etc. alike)."""
-    staged = stage_remote_inputs(f"file://{ROOT / 'data'}", tmp_path / "staged", list(TABLES_IN))
+    staged = stage_remote_inputs(f"file://{ROOT / 'data'}", tmp_path / "staged", COLUMNS)
     # one file per table, nothing else: the input validation scans a file in batches
     assert sorted(p.name for p in staged.iterdir()) == sorted(f"{t}.parquet" for t in TABLES_IN)
     for table in TABLES_IN:
@@ -188,6 +191,34 @@ def test_remote_inputs_are_fetched_through_spark(spark: Any, tmp_path: Path) -> 
         keys = [(name, "ascending") for name in want.schema.names if name in KEYS]
         assert got.cast(want.schema).sort_by(keys).equals(want.sort_by(keys)), table
     assert is_remote("s3a://bucket/crm") and is_remote("file:///x") and not is_remote("data")
+
+
+def test_a_partitioned_remote_table_is_copied_in_the_canonical_columns_and_types(
+    spark: Any, tmp_path: Path
+) -> None:
+    """A hive-partitioned table (``timeline/property_id=007/part-0.parquet``, the property
+    as the folder only) comes back with ``property_id`` first and as text ("007", not 7):
+    the canonical file that the validation scans in batches."""
+    timeline = pq.read_table(ROOT / "data" / "timeline.parquet")
+    names = sorted(set(timeline.column("property_id").to_pylist()))
+    renamed = {name: f"{i:03d}" for i, name in enumerate(names, 7)}
+    for name, number in renamed.items():
+        rows = timeline.filter(pc.equal(timeline["property_id"], name))
+        folder = tmp_path / "remote" / "timeline" / f"property_id={number}"
+        folder.mkdir(parents=True)
+        pq.write_table(rows.drop_columns(["property_id"]), folder / "part-0.parquet")
+    staged = stage_remote_inputs(
+        (tmp_path / "remote").as_uri(), tmp_path / "staged", {"timeline": COLUMNS["timeline"]}
+    )
+    got = pq.read_table(staged / "timeline.parquet")
+    assert got.schema.equals(TABLES_SCHEMA["timeline"], check_metadata=False)
+    want = timeline.set_column(
+        1,
+        "property_id",
+        pa.array([renamed[p] for p in timeline.column("property_id").to_pylist()], pa.string()),
+    )
+    order = [("property_id", "ascending"), ("event_id", "ascending")]
+    assert got.sort_by(order).equals(want.sort_by(order))
 
 
 def test_remote_data_needs_the_spark_engine(capsys: pytest.CaptureFixture[str]) -> None:

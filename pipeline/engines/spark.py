@@ -45,6 +45,9 @@ FIXED_CONF: Final = {
     "spark.sql.ansi.enabled": "true",
     # The published instants: Parquet's TIMESTAMP(MICROS, UTC), as the other engines write.
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # A hive partition's value is text, as the other engines read it (``property_id=007``
+    # stays "007", not the number 7).
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
 #: Defaults for a batch job (overridable).
 DEFAULT_CONF: Final = {
@@ -338,7 +341,7 @@ def is_remote(data: str) -> bool:
 def stage_remote_inputs(
     url: str,
     target: Path,
-    tables: Sequence[str],
+    tables: Mapping[str, Sequence[str]],
     *,
     master: str | None = "local[*]",
     conf: Mapping[str, str] | None = None,
@@ -346,16 +349,19 @@ def stage_remote_inputs(
     """Copy the input tables under ``url`` into ``target``, one Parquet file per table
     (``target/<table>.parquet``) written by an executor: no row passes through the driver.
 
-    Each table is ``URL/<table>.parquet`` or the folder ``URL/<table>/`` (hive partitions are
-    read back as columns). ``target`` must be a folder that the driver and every executor see
-    at that path, as ``--out`` must be (it is under ``OUT/.work``): the run's input validation
-    reads the copies there. A table Spark cannot find is left out, so that the validation
-    reports it as missing.
+    ``tables`` maps each table to its canonical columns, which come first in the copy, in
+    that order. Each table is ``URL/<table>.parquet`` or the folder ``URL/<table>/`` (hive
+    partitions such as ``property_id=007/`` are read back as text columns, last in Spark's
+    order). So a table in the canonical columns and types, partitioned or not, is copied as a
+    canonical file, which the validation scans in batches instead of reading it whole.
+    ``target`` must be a folder that the driver and every executor see at that path, as
+    ``--out`` must be (it is under ``OUT/.work``): the run's input validation reads the copies
+    there. A table Spark cannot find is left out, so that the validation reports it as missing.
     """
     session, _ = spark_session(master, conf)
     target.mkdir(parents=True, exist_ok=True)
     base = url.rstrip("/")
-    for table in tables:
+    for table, columns in tables.items():
         for candidate in (f"{base}/{table}.parquet", f"{base}/{table}"):
             try:
                 frame = session.read.parquet(candidate)
@@ -363,8 +369,10 @@ def stage_remote_inputs(
                 if "PATH_NOT_FOUND" in str(error) or "does not exist" in str(error):
                     continue
                 raise RunError(f"--data {url}: cannot read {candidate}: {error}") from error
+            first = [c for c in columns if c in frame.columns]
+            ordered = frame.select(*first, *(c for c in frame.columns if c not in first))
             with cluster_failures():
-                _one_file(frame, target / f"{table}.parquet")
+                _one_file(ordered, target / f"{table}.parquet")
             break
     return target
 
