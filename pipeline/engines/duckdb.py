@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
@@ -23,16 +23,13 @@ from pipeline.compile.sql_timeline import (
     rollups_query,
 )
 from pipeline.compile.steps import Shared, Step, steps
-from pipeline.compile.within import LINKS, KeyRange
 from pipeline.engines.base import (
     CustomTypes,
     Flags,
     InputPaths,
+    KeyPasses,
     expect_every_entity_once,
-    key_ranges,
     own_flags,
-    rows_per_pass,
-    split_properties,
 )
 from pipeline.errors import RunError, machine_error
 from pipeline.inputs.schema import ENTITY_TABLE
@@ -140,7 +137,7 @@ def interrupt_all() -> None:
         engine.con.interrupt()
 
 
-class DuckDBEngine:
+class DuckDBEngine(KeyPasses):
     """One in-process DuckDB connection with a view per input table."""
 
     name = "duckdb"
@@ -286,44 +283,28 @@ class DuckDBEngine:
             self._drop_events()
         return Flags(entities)
 
-    def _ranges(self, entity: str, rows_per_pass: int) -> list[KeyRange | None]:
-        """The entities cut into consecutive ranges of keys of at most ``rows_per_pass``
-        entities each, in the published order (see :func:`key_ranges`); ``[None]`` when one
-        pass holds them all."""
-        table, id_column = ENTITY_TABLE[entity]
-        per_property: dict[str, int] = dict(
-            self.con.execute(f"SELECT property_id, count(*) FROM {table} GROUP BY ALL").fetchall()
-        )
-        split = split_properties(per_property, rows_per_pass)
-        starts: dict[str, list[str]] = {p: [] for p in split}
-        if split and sum(per_property.values()) > rows_per_pass:
-            # Every step-th id of each property cut in passes: each starts a range.
-            rows = self.con.execute(
-                f"SELECT property_id, {id_column} FROM ("
-                f"  SELECT e.property_id, e.{id_column}, s.step, row_number() OVER ("
-                f"    PARTITION BY e.property_id ORDER BY e.{id_column}) AS n"
-                f"  FROM {table} AS e JOIN ("
-                "    SELECT unnest(?::VARCHAR[]) AS property_id, unnest(?::BIGINT[]) AS step"
-                "  ) AS s ON e.property_id = s.property_id"
-                ") WHERE n > 1 AND (n - 1) % step = 0 ORDER BY property_id, n",
-                [list(split), list(split.values())],
-            ).fetchall()
-            for property_id, start in rows:
-                starts[property_id].append(start)
-        return key_ranges(per_property, rows_per_pass, starts)
-
     def _count(self, table: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
-    def rows_per_pass(self, entity: str, segments: Sequence[ir.Segment]) -> int:
-        """How many entities one flags query computes at once: as many as fit in three
-        quarters of DuckDB's memory limit (measured at 10M organizations and 200 segments: a
-        pass of 372k organizations peaked at 1.26 GB of DuckDB's buffers, half the
-        estimate). ``max_rows_per_pass`` caps it (tests)."""
-        tables = {e: ENTITY_TABLE[e][0] for e in ("organization", "person")}
-        rows = {e: self._count(t) for e, t in tables.items()} | {LINKS: self._count(LINKS)}
-        budget = self.memory_bytes * 3 / 4
-        return rows_per_pass(entity, segments, budget, rows, self.max_rows_per_pass)
+    def _per_property(self, table: str) -> dict[str, int]:
+        return dict(
+            self.con.execute(f"SELECT property_id, count(*) FROM {table} GROUP BY ALL").fetchall()
+        )
+
+    def _every_nth(
+        self, table: str, id_column: str, split: Mapping[str, int]
+    ) -> list[tuple[str, str]]:
+        rows = self.con.execute(
+            f"SELECT property_id, {id_column} FROM ("
+            f"  SELECT e.property_id, e.{id_column}, s.step, row_number() OVER ("
+            f"    PARTITION BY e.property_id ORDER BY e.{id_column}) AS n"
+            f"  FROM {table} AS e JOIN ("
+            "    SELECT unnest(?::VARCHAR[]) AS property_id, unnest(?::BIGINT[]) AS step"
+            "  ) AS s ON e.property_id = s.property_id"
+            ") WHERE n > 1 AND (n - 1) % step = 0 ORDER BY property_id, n",
+            [list(split), list(split.values())],
+        ).fetchall()
+        return [(str(p), str(i)) for p, i in rows]
 
     def _flags(
         self, step: Step, custom_types: CustomTypes, clock: ir.Clock, shared: Shared[str] | None

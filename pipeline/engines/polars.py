@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
 from pipeline.collector import collector_paused
-from pipeline.compile.polars_query import LINKS, compile_flags, daily_frame, rollups_frame
+from pipeline.compile.polars_query import compile_flags, daily_frame, rollups_frame
 from pipeline.compile.steps import Shared, steps
-from pipeline.compile.within import KeyRange
 from pipeline.engines.base import (
     CustomTypes,
     Flags,
     InputPaths,
+    KeyPasses,
     expect_every_entity_once,
-    key_ranges,
     own_flags,
-    rows_per_pass,
-    split_properties,
     write_timeline,
 )
 from pipeline.errors import writing
@@ -48,7 +45,7 @@ def machine_memory() -> int:
     return memory
 
 
-class PolarsEngine:
+class PolarsEngine(KeyPasses):
     """Lazy scans of each input table; one ``collect`` per query (per pass, see
     :meth:`flags`)."""
 
@@ -81,35 +78,24 @@ class PolarsEngine:
     def _count(self, table: str) -> int:
         return int(self.frames[table].select(pl.len()).collect().item())
 
-    def rows_per_pass(self, entity: str, segments: Sequence[ir.Segment]) -> int:
-        """How many entities one query computes at once: as many as fit in three quarters
-        of :attr:`memory_bytes` (as DuckDB's passes, see ``engines.base.rows_per_pass``)."""
-        tables = {e: ENTITY_TABLE[e][0] for e in ("organization", "person")}
-        rows = {e: self._count(t) for e, t in tables.items()} | {LINKS: self._count(LINKS)}
-        budget = self.memory_bytes * 3 / 4
-        return rows_per_pass(entity, segments, budget, rows, self.max_rows_per_pass)
+    def _per_property(self, table: str) -> dict[str, int]:
+        counts = self.frames[table].group_by("property_id").len().collect()
+        return dict(counts.iter_rows())
 
-    def _ranges(self, entity: str, rows_per_pass: int) -> list[KeyRange | None]:
-        """Consecutive ranges of at most ``rows_per_pass`` entities, in the published order
-        (as DuckDB's, see ``engines.base.key_ranges``)."""
-        table, id_column = ENTITY_TABLE[entity]
-        keys = self.frames[table].select("property_id", id_column)
-        per_property = dict(keys.group_by("property_id").len().collect().iter_rows())
-        split = split_properties(per_property, rows_per_pass)
-        starts: dict[str, list[str]] = {p: [] for p in split}
-        if split and sum(per_property.values()) > rows_per_pass:
-            # Every step-th id of each property cut in passes: each starts a range.
-            position = pl.int_range(pl.len()).over("property_id")
-            every = pl.col("property_id").replace_strict(split, return_dtype=pl.Int64)
-            rows = (
-                keys.filter(pl.col("property_id").is_in(list(split)))
-                .sort("property_id", id_column)
-                .filter((position > 0) & (position % every == 0))
-                .collect()
-            )
-            for property_id, start in rows.iter_rows():
-                starts[property_id].append(start)
-        return key_ranges(per_property, rows_per_pass, starts)
+    def _every_nth(
+        self, table: str, id_column: str, split: Mapping[str, int]
+    ) -> list[tuple[str, str]]:
+        position = pl.int_range(pl.len()).over("property_id")
+        every = pl.col("property_id").replace_strict(split, return_dtype=pl.Int64)
+        rows = (
+            self.frames[table]
+            .select("property_id", id_column)
+            .filter(pl.col("property_id").is_in(list(split)))
+            .sort("property_id", id_column)
+            .filter((position > 0) & (position % every == 0))
+            .collect()
+        )
+        return [(str(p), str(i)) for p, i in rows.iter_rows()]
 
     def flags(
         self, segments: Sequence[ir.Segment], custom_types: CustomTypes, clock: ir.Clock
