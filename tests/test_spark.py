@@ -181,7 +181,12 @@ def test_generated_segments_match_duckdb(spark: Any, tmp_path: Path) -> None:
 
 def test_remote_inputs_are_fetched_through_spark(spark: Any, tmp_path: Path) -> None:
     """``--data URL``: Spark reads each table (here ``file://``; ``s3a://`` etc. alike)."""
-    staged = stage_remote_inputs(f"file://{ROOT / 'data'}", tmp_path / "staged", COLUMNS)
+    # a limit of rows per file set for the cluster does not cut the copies
+    spark.conf.set("spark.sql.files.maxRecordsPerFile", "10")
+    try:
+        staged = stage_remote_inputs(f"file://{ROOT / 'data'}", tmp_path / "staged", COLUMNS)
+    finally:
+        spark.conf.unset("spark.sql.files.maxRecordsPerFile")
     # one file per table, nothing else: the input validation scans a file in batches
     assert sorted(p.name for p in staged.iterdir()) == sorted(f"{t}.parquet" for t in TABLES_IN)
     for table in TABLES_IN:

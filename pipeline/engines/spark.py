@@ -385,8 +385,10 @@ def _one_file(frame: Any, path: Path) -> None:
     a folder of parts whole; the part is then moved to ``path``.
     """
     parts = path.with_name(f".{path.name}.parts")
-    # Hadoop globs the paths it reads, never the one it writes: the folder as it is.
-    frame.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(str(parts))
+    # Hadoop globs the paths it reads, never the one it writes: the folder as it is. One
+    # file whatever spark.sql.files.maxRecordsPerFile says (0: no limit).
+    writer = frame.coalesce(1).write.mode("overwrite").option("compression", "zstd")
+    writer.option("maxRecordsPerFile", 0).parquet(str(parts))
     (written,) = parts.glob("part-*.parquet")  # Spark writes one part even for no row
     written.replace(path)
     shutil.rmtree(parts)

@@ -2,9 +2,10 @@
 
 Every lookup joins on ``property_id`` as well as the id, so that rows of one property are never
 matched with another's, even when their ids are equal. Each rule is a lazy Polars plan giving
-the numbers of its rows (an anti-join of only the rows to look up, where it looks ids up); a
-table's plans are collected together by the streaming engine, sharing their scans and joins,
-so only the ids looked up are held whole, not the tables that refer to them. Rows with a null
+the numbers of its rows (an anti-join of only the rows to look up, where it looks ids up),
+collected one after the other by the streaming engine, so only the ids looked up are held
+whole, not the tables that refer to them (not together by ``collect_all``, which can hang
+when one of its queries fails: see docs/architecture.md). Rows with a null
 key are left to the null rule of :mod:`pipeline.inputs.table_rules`, which stops the run.
 """
 
