@@ -376,6 +376,34 @@ def test_runs_append_their_changes_and_compact_them_now_and_then(
             seen[name] = (inode, content)
 
 
+def test_history_left_as_it_was_outlives_the_run_that_wrote_it(project: Project) -> None:
+    """With one snapshot kept, a segment whose members never change keeps its stays run after
+    run, also once the snapshot that wrote them is pruned, beside a segment whose members
+    change every run; the warehouse's view reads the same stays."""
+    import duckdb
+
+    days = [dt.datetime(2026, 11, day, 12, tzinfo=UTC) for day in range(1, 6)]
+    expected: set[tuple[object, ...]] = {("acme", "o3", days[0], None)}
+    for number, day in enumerate(days):
+        vip = {"o1": ["vip"] if number % 2 == 0 else [], "o2": ["vip"], "o3": []}
+        project.run(_orgs(vip, {"o3": "Acme"}), day, keep=1)
+        if number == 0:
+            expected |= {("vip", "o1", day, None), ("vip", "o2", day, None)}
+        elif number % 2:  # o1 leaves vip
+            expected = (expected - {("vip", "o1", days[number - 1], None)}) | {
+                ("vip", "o1", days[number - 1], day)
+            }
+        else:  # o1 comes back
+            expected |= {("vip", "o1", day, None)}
+        assert project.history() == expected
+        assert len(list((project.out / ".snapshots").iterdir())) == 1
+        with duckdb.connect(str(project.out / "warehouse.duckdb"), read_only=True) as con:
+            rows = con.sql(
+                "SELECT segment_id, entity_id, valid_from, valid_to FROM segment_membership_history"
+            ).fetchall()
+        assert set(rows) == expected and len(rows) == len(expected)
+
+
 def test_rebuild_after_appended_and_compacted_changes_rolls_them_back(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -553,13 +581,13 @@ def test_advance_matches_a_plain_reference_over_many_runs(
         assert set(pq.read_table(membership.path).column("run_id").to_pylist()) <= {f"r{n}"}
         changes += pq.read_table(diffed.changes.path).to_pylist()
         previous = h.published(
-            [diffed.history.path],
+            diffed.history.files,
             None,
             pl.from_arrow(diffed.sizes),  # type: ignore[arg-type]
         )
 
     history, expected_changes = _reference_runs([(as_of, now) for as_of, now, _ in runs])
-    stays = pq.read_table(diffed.history.path)
+    stays = pq.read_table(diffed.history.files)
     assert [tuple(r.values()) for r in stays.to_pylist()] == history
     assert [
         (r["as_of"], r["property_id"], r["segment_id"], r["entity"], r["entity_id"], r["change"])
@@ -667,10 +695,10 @@ def test_a_rebuild_merges_with_the_history_cut_before_its_as_of(tmp_path: Path) 
             previous, [("s", _members_table(list(now)))], f"r{n}", as_of, {("s", "p")}, folder
         )
         changes.append(pq.read_table(diffed.changes.path))
-        previous = h.published([diffed.history.path], None, pl.from_arrow(diffed.sizes))  # type: ignore[arg-type]
+        previous = h.published(diffed.history.files, None, pl.from_arrow(diffed.sizes))  # type: ignore[arg-type]
     # Redo the second run with other members, from the state just before it.
     rebuilt = h.published(
-        [diffed.history.path],
+        diffed.history.files,
         pa.concat_tables(changes),
         pl.from_arrow(diffed.sizes),  # type: ignore[arg-type]
     ).cut(T2)
@@ -678,7 +706,7 @@ def test_a_rebuild_merges_with_the_history_cut_before_its_as_of(tmp_path: Path) 
     folder.mkdir()
     _, redone = h.advance(rebuilt, [("s", _members_table([a]))], "r1b", T2, {("s", "p")}, folder)
     history, expected = _reference_runs([(T1, {a}), (T2, {a})])
-    assert [tuple(r.values()) for r in pq.read_table(redone.history.path).to_pylist()] == history
+    assert [tuple(r.values()) for r in pq.read_table(redone.history.files).to_pylist()] == history
     assert [
         (r["as_of"], r["property_id"], r["segment_id"], r["entity"], r["entity_id"], r["change"])
         for r in pq.read_table(redone.changes.path).to_pylist()
@@ -724,9 +752,9 @@ def test_a_first_run_is_its_members_stamped_written_segment_by_segment(
             scopes,
             tmp_path / "r0",
         )
-        assert pq.read_table(earlier.history.path).num_rows == 0
+        assert pq.read_table(earlier.history.files).num_rows == 0
         previous = h.published(
-            [earlier.history.path],
+            earlier.history.files,
             None,
             pl.from_arrow(earlier.sizes),  # type: ignore[arg-type]
         )
@@ -750,9 +778,10 @@ def test_a_first_run_is_its_members_stamped_written_segment_by_segment(
         ),
     }
     schemas = {membership.path: MEMBERSHIP.schema, written.history.path: HISTORY.schema}
+    files = {w.path: w.files for w in (membership, written.history, written.changes)}
     for path, table in expected.items():
         schema = schemas.get(path, CHANGES.schema)
-        assert pq.read_table(path).equals(table.select(schema.names).cast(schema))
+        assert pq.read_table(files[path]).equals(table.select(schema.names).cast(schema))
     sizes = {
         (r["as_of"], r["segment_id"], r["property_id"]): (r["members"], r["entered"], r["exited"])
         for r in written.sizes.to_pylist()
@@ -775,3 +804,89 @@ def test_a_sink_abandoned_by_an_error_closes_its_file_and_keeps_the_error(tmp_pa
         sink.write(pa.table({"x": [1, 2]}, schema=schema))
         raise ValueError("in flight")
     assert not sink._writer.is_open
+
+
+def test_a_segment_left_as_it_was_keeps_its_earlier_history_file(tmp_path: Path) -> None:
+    """A later run writes each segment's stays as a file of their own. Where a segment is left
+    as it was (no one came or went; left out by ``--select``; no longer evaluated with every
+    stay closed) the earlier file is linked, the same file, never written again; a segment
+    where someone came or went gets a new file. A rebuild writes every file anew (its cut
+    changes the stays). Each run's history is the plain reference's."""
+    import polars as pl
+
+    from pipeline.publish import history as h
+
+    key = ("p", "", "organization", "")
+
+    def members(**segments: list[str]) -> set[tuple[str, str, str, str]]:
+        return {(key[0], s, key[2], o) for s, orgs in segments.items() for o in orgs}
+
+    runs = [
+        (T1, members(a=["o1", "o2"], b=["o1"], c=["o3"])),
+        (T2, members(a=["o1", "o2"], b=["o2"])),  # c no longer evaluated: o3 exits
+        (T3, members(a=["o1", "o2"], b=["o2"])),  # nothing changes
+    ]
+    previous, files = h.Published.empty(), []
+    for n, (as_of, now) in enumerate(runs):
+        table = _members_table(list(now))
+        evaluated = sorted({k[1] for k in now})
+        parts = [(s, table.filter(pa.compute.equal(table["segment_id"], s))) for s in evaluated]
+        folder = tmp_path / f"run{n}"
+        folder.mkdir()
+        membership, diffed = h.advance(
+            previous, parts, f"r{n}", as_of, {(s, "p") for s in evaluated}, folder
+        )
+        history, _ = _reference_runs(runs[: n + 1])
+        assert [tuple(r.values()) for r in pq.read_table(diffed.history.files).to_pylist()] == (
+            history
+        )
+        files.append(_files_by_segment(diffed.history.files))
+        previous = h.published(diffed.history.files, None, pl.from_arrow(diffed.sizes))  # type: ignore[arg-type]
+
+    first, second, third = files
+    assert sorted(first) == sorted(second) == sorted(third) == ["a", "b", "c"]
+    assert second["a"] == first["a"], "no one came or went: the same file"
+    assert second["b"] != first["b"] and second["c"] != first["c"], "o1 left b, o3 left c"
+    assert third == second, "every segment as it was (c: no longer evaluated, no open stay)"
+
+    # --select leaves b out: its stays and file stay; a's members change, a gets a new file.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    selected = h.published(previous.history, None, previous.sizes, membership=membership.files)
+    later = T3 + dt.timedelta(hours=1)
+    only_a = _members_table([(key[0], "a", key[2], "o1")])
+    _, diffed = h.advance(selected, [("a", only_a)], "r3", later, {("a", "p")}, kept, kept={"b"})
+    fourth = _files_by_segment(diffed.history.files)
+    assert fourth["b"] == third["b"] and fourth["c"] == third["c"]
+    assert fourth["a"] != third["a"]
+    stays = pq.read_table(diffed.history.files).to_pylist()
+    assert [
+        (r["segment_id"], r["entity_id"], r["valid_to"]) for r in stays if r["segment_id"] == "a"
+    ] == [
+        ("a", "o1", None),
+        ("a", "o2", later),
+    ]
+
+    # A rebuild from before the third run: every file is written again.
+    redo = tmp_path / "redo"
+    redo.mkdir()
+    rebuilt = previous.cut(T3)
+    table = _members_table(list(runs[2][1]))
+    parts = [(s, table.filter(pa.compute.equal(table["segment_id"], s))) for s in ["a", "b"]]
+    _, redone = h.advance(rebuilt, parts, "r2b", T3, {("a", "p"), ("b", "p")}, redo)
+    rewritten = _files_by_segment(redone.history.files)
+    assert not set(rewritten.values()) & set(third.values())
+    history, _ = _reference_runs(runs)
+    assert [tuple(r.values()) for r in pq.read_table(redone.history.files).to_pylist()] == history
+
+
+def _files_by_segment(paths: list[Path]) -> dict[str, tuple[int, int]]:
+    """Each history file's one segment, with the file's (device, inode): a linked file keeps
+    them, a file written again does not."""
+    found: dict[str, tuple[int, int]] = {}
+    for path in paths:
+        segment_ids = set(pq.read_table(path, columns=["segment_id"]).column(0).to_pylist())
+        assert len(segment_ids) == 1, f"{path.name} holds {segment_ids}"
+        stat = path.stat()
+        found[segment_ids.pop()] = (stat.st_dev, stat.st_ino)
+    return found

@@ -169,13 +169,13 @@ def write_table(folder: Path, table: pa.Table | Appended | Written) -> None:
             # Writing it would truncate a file the current snapshot shares.
             raise ValueError(f"{table.name} already exists among the earlier files")
         for part in table.earlier:
-            _link(part, folder / part.name)
+            link_file(part, folder / part.name)
         if table.new.num_rows or not table.earlier:
             write_table_file(folder / table.name, table.new)
     _fsync_dir(folder)
 
 
-def _link(source: Path, target: Path) -> None:
+def link_file(source: Path, target: Path) -> None:
     """``target`` as a hard link to ``source`` (a copy where the file system has none)."""
     try:
         os.link(source, target)
