@@ -255,9 +255,9 @@ def advance(
     """
     names = {"membership": MEMBERSHIP, "changes": CHANGES}
     counts: dict[str, list[pa.Table]] = {n: [] for n in ("members", "entered", "exited")}
-    history = _SegmentFiles(folder / "history")
     # pyarrow says no path when the disk is full: the folder is named.
     with writing(folder), ExitStack() as stack, ThreadPoolExecutor(3, "write") as pool:
+        history = _SegmentFiles(folder / "history", pool)
         sinks = {
             name: stack.enter_context(ParquetSink(folder / f"{name}.parquet", output.schema))
             for name, output in names.items()
@@ -297,11 +297,20 @@ class _SegmentFiles:
     """The history as a folder of files, one per segment with stays, named in segment order
     (``part-000000.parquet``, ...): a segment whose stays are left as they were links its
     earlier file (never modified: both snapshots share it) instead of writing its rows
-    again. An hour on at 1M organizations and 200 segments, 127 segments are left so."""
+    again. An hour on at 1M organizations and 200 segments, 127 segments are left so.
 
-    def __init__(self, folder: Path) -> None:
+    A file is finished (its last row group encoded, the file fsynced) by the ``pool`` while
+    the next segments are written: most segments are smaller than a row group, so that is
+    where their rows are encoded."""
+
+    #: Files being finished at most at once (each holds up to a row group of rows).
+    CLOSING: Final = 2
+
+    def __init__(self, folder: Path, pool: ThreadPoolExecutor) -> None:
         self.folder = folder
+        self.pool = pool
         self.count = 0
+        self.closing: list[Future[None]] = []
         folder.mkdir()
 
     def _next(self) -> Path:
@@ -314,15 +323,24 @@ class _SegmentFiles:
         linked or it has no stay."""
         if segment.linked is not None:
             link_file(segment.linked, self._next())
+        if segment.linked is not None or not segment.has_history:
             yield None
-        elif segment.has_history:
-            with ParquetSink(self._next(), HISTORY.schema) as sink:
-                yield sink
-        else:
-            yield None
+            return
+        sink = ParquetSink(self._next(), HISTORY.schema)
+        try:
+            yield sink
+        except BaseException as error:
+            sink.__exit__(type(error), error, error.__traceback__)
+            raise
+        while len(self.closing) >= self.CLOSING:
+            self.closing.pop(0).result()
+        self.closing.append(self.pool.submit(sink.__exit__, None, None, None))
 
     def close(self) -> None:
-        """A table has at least one file: an empty one when no segment has a stay."""
+        """Wait for the files being finished; a table has at least one file: an empty one
+        when no segment has a stay."""
+        for closing in self.closing:
+            closing.result()
         if not self.count:
             write_parquet(self._next(), [HISTORY.schema.empty_table()])
 
