@@ -145,7 +145,7 @@ def _by_segment(pieces: Iterable[_Piece]) -> Iterator[tuple[str, pl.DataFrame, P
         return held_id, rows, alone
 
     for piece in pieces:
-        for part in piece.rows.partition_by("segment_id", maintain_order=True):
+        for part in _segments_of(piece.rows):
             segment_id = str(part.item(0, "segment_id"))
             if held and segment_id != held_id:
                 yield whole()
@@ -156,6 +156,16 @@ def _by_segment(pieces: Iterable[_Piece]) -> Iterator[tuple[str, pl.DataFrame, P
             file_rows = piece.file_rows
     if held:
         yield whole()
+
+
+def _segments_of(rows: pl.DataFrame) -> list[pl.DataFrame]:
+    """``rows`` (sorted by ``segment_id``) cut into each segment's, in order: most often one
+    segment's rows already (a history file per segment), which its first and last row show
+    without the hashing of a partition (1.2-1.8 s for 21.7M stays)."""
+    ids = rows.get_column("segment_id")
+    if not rows.height or ids[0] == ids[-1]:
+        return [rows] if rows.height else []
+    return rows.partition_by("segment_id", maintain_order=True)
 
 
 @dataclass(frozen=True, slots=True)
