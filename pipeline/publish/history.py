@@ -307,7 +307,8 @@ class _SegmentFiles:
     """The history as a folder of files, one per segment with stays, named in segment order
     (``part-000000.parquet``, ...): a segment whose stays are left as they were links its
     earlier file (never modified: both snapshots share it) instead of writing its rows
-    again. An hour on at 1M organizations and 200 segments, 127 segments are left so.
+    again. An hour on at 1M organizations and 200 segments, 96 of the 164 segments with
+    stays are left so, with 42% of the stays.
 
     A file is finished (its last row group encoded, the file fsynced) by the ``pool`` while
     the next segments are written: most segments are smaller than a row group, so that is
