@@ -572,6 +572,50 @@ def test_validate_against_the_data_warns(
     assert main([*argv, "--data", str(DATA), "--strict"]) == 1
 
 
+def test_unseen_values_scan_a_whole_table_only_for_an_attribute_of_few_values(
+    tmp_path: Path, values: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.explore import lint
+
+    (tmp_path / "checked.yaml").write_text(
+        "where:\n  all:\n"
+        "    - name: {is: No Such Org}\n"  # 2,580 distinct names
+        "    - custom.plan: {in: [pro, business]}\n"  # 16 distinct plans
+        "    - custom.industry: {is: nope}\n"  # 28 distinct industries
+        "    - tags: {is: no-such-tag}\n"  # over 200 distinct tags
+        "    - people: {where: {custom.seniority: {is: nope}}}\n"  # 9 distinct seniorities
+    )
+    definitions = load_definitions(DATA, tmp_path, AS_OF, "UTC")
+    monkeypatch.setattr(lint, "FEW_VALUES", 20)
+    read: list[tuple[str, int | None]] = []
+    query = lint.distinct_values_query
+
+    def recorded(entity: str, attr: ir.Attr, types: object, limit: int, head: int | None):
+        read.append((attr.dsl_name, head))
+        return query(entity, attr, types, limit, head)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lint, "distinct_values_query", recorded)
+    found: dict[int, list[str]] = {}
+    for rows in (50, 100, 10**9):
+        monkeypatch.setattr(lint, "PROBE_ROWS", rows)
+        read.clear()
+        found[rows] = [str(w) for w in lint.unseen_values(definitions, values)]
+        # names: the first rows alone hold more than 20, the table is not grouped whole
+        assert [h for name, h in read if name == "name"] == [rows]
+        # plans: few in the first rows and few in all, so the table is read whole
+        assert [h for name, h in read if name == "custom.plan"] == [rows, None]
+    # industries: 28 in all but at most 10 in the first 10 rows: read whole, then not checked
+    monkeypatch.setattr(lint, "PROBE_ROWS", 10)
+    read.clear()
+    found[10] = [str(w) for w in lint.unseen_values(definitions, values)]
+    assert [h for name, h in read if name == "custom.industry"] == [10, None]
+    # the same warnings whatever the probe: 'pro' (no such plan) and the seniority, only
+    assert found[10] == found[50] == found[100] == found[10**9]
+    assert len(found[10]) == 2
+    assert "no contact has custom.plan 'pro'" in found[10][0]
+    assert "no contact has custom.seniority 'nope'" in found[10][1]
+
+
 def test_the_inputs_a_run_published_are_not_validated_again(
     published: dict[str, Path], tmp_path: Path, values: Reader
 ) -> None:

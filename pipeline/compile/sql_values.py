@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
 
-from pipeline.compile.sql import col, normalized
+from pipeline.compile.sql import col, lit, normalized
 from pipeline.compile.sql_query import custom_cte, stored_column
 from pipeline.compile.sql_timeline import (
     alias,
@@ -22,7 +22,7 @@ from pipeline.compile.sql_timeline import (
     window_sum,
 )
 from pipeline.compile.within import KeyRange
-from pipeline.inputs.schema import ENTITY_TABLE
+from pipeline.inputs.schema import ENTITY_TABLE, VALUE_COLUMN
 from pipeline.language import ir
 
 #: The prefix of an attribute's stored value in :func:`values_query`'s columns.
@@ -102,25 +102,57 @@ def activity_count_query(
 
 
 def distinct_values_query(
-    entity: str, attr: ir.Attr, custom_types: Mapping[tuple[str, str], str], limit: int
+    entity: str,
+    attr: ir.Attr,
+    custom_types: Mapping[tuple[str, str], str],
+    limit: int,
+    head: int | None = None,
 ) -> exp.Query:
     """At most ``limit`` distinct compared values of a text or list attribute (a list's
-    elements one by one), with how many entities hold each, most held first."""
+    elements one by one), with how many entities hold each, most held first.
+
+    The stored values are counted first and each distinct one normalized once (the compared
+    value is a function of the stored one), so an attribute of few values costs a scan, not
+    a normalization per entity. A custom attribute is read from its rows of
+    ``attribute_values`` without the pivot: the inputs hold one row per entity and key.
+
+    With ``head``, only of the first ``head`` rows of the table the attribute is stored in:
+    a subset, read without scanning the whole table, whose distinct values are some of the
+    whole's."""
     table, _ = ENTITY_TABLE[entity]
     if attr.source == "custom":
-        source: exp.Query = custom_cte(entity, [attr], custom_types, None)
-        raw = col(attr.dsl_name)
+        stored = (
+            exp.select(alias(col(VALUE_COLUMN[custom_types[(entity, attr.name)]]), "raw"))
+            .from_("attribute_values")
+            .where(
+                exp.and_(
+                    exp.EQ(this=col("entity"), expression=lit(entity)),
+                    exp.EQ(this=col("key"), expression=lit(attr.name)),
+                ),
+                copy=False,
+            )
+        )
     else:
-        source = exp.select(exp.Star()).from_(table)
-        raw = col(attr.name)
-    value: exp.Expr = normalized(attr, raw)
+        stored = exp.select(alias(col(attr.name), "raw")).from_(table)
+    if head is not None:
+        stored = stored.limit(head, copy=False)
+    held = alias(exp.Count(this=exp.Star()), "held")
+    counted = (
+        exp.select(col("raw"), held, copy=False)
+        .from_(stored.subquery("stored", copy=False), copy=False)
+        .group_by(col("raw"), copy=False)
+    )
+    value: exp.Expr = normalized(attr, col("raw"))
     if attr.type.is_list:
         value = exp.Unnest(expressions=[value])
-    values = exp.select(alias(value, "value"), copy=False).from_(
-        source.subquery("source", copy=False), copy=False
+    values = exp.select(alias(value, "value"), col("held"), copy=False).from_(
+        counted.subquery("counted", copy=False), copy=False
+    )
+    entities = alias(
+        exp.Cast(this=exp.Sum(this=col("held")), to=exp.DataType.build("bigint")), "entities"
     )
     return (
-        exp.select(col("value"), alias(exp.Count(this=exp.Star()), "entities"), copy=False)
+        exp.select(col("value"), entities, copy=False)
         .from_(values.subquery("v", copy=False), copy=False)
         .where(exp.Not(this=exp.Is(this=col("value"), expression=exp.Null())), copy=False)
         .group_by(col("value"), copy=False)

@@ -25,6 +25,11 @@ from pipeline.language import ir
 #: names, e-mails: a value no one has yet is normal there).
 FEW_VALUES = 200
 
+#: Rows of an attribute's table read first: when they alone hold more than ``FEW_VALUES``
+#: distinct values, so does the whole table, and it is not scanned (names and e-mails of ten
+#: million people are not grouped to learn that they are many).
+PROBE_ROWS = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class DataWarning:
@@ -64,11 +69,7 @@ def unseen_values(definitions: Definitions, reader: Reader) -> list[DataWarning]
         for entity, leaf in _compared(segment.where, segment.entity):
             key = (entity, leaf.attr)
             if key not in seen:
-                query = distinct_values_query(
-                    entity, leaf.attr, definitions.custom_types, FEW_VALUES + 1
-                )
-                values = [str(r["value"]) for r in reader.rows(query)]
-                seen[key] = values if len(values) <= FEW_VALUES else None
+                seen[key] = _few_values(entity, leaf.attr, definitions, reader)
             known = seen[key]
             if known is None:
                 continue
@@ -76,6 +77,21 @@ def unseen_values(definitions: Definitions, reader: Reader) -> list[DataWarning]
                 if value not in known:
                     found.append(_unseen(leaf, value, known))
     return found
+
+
+def _few_values(
+    entity: str, attr: ir.Attr, definitions: Definitions, reader: Reader
+) -> list[str] | None:
+    """The distinct compared values of ``attr``, most held first; None when there are more
+    than ``FEW_VALUES``, known from the first ``PROBE_ROWS`` rows where they tell."""
+    for head in (PROBE_ROWS, None):
+        query = distinct_values_query(
+            entity, attr, definitions.custom_types, FEW_VALUES + 1, head=head
+        )
+        values = [str(r["value"]) for r in reader.rows(query)]
+        if len(values) > FEW_VALUES:
+            return None
+    return values
 
 
 def _unseen(leaf: ir.TextMatch | ir.ListMatch, value: str, known: Sequence[str]) -> DataWarning:
